@@ -1,0 +1,64 @@
+# Startrip: `make run` serves the app with demo data; `make test` runs ruff and the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test setup system-deps lint i18n i18n-extract i18n-update migrate demo makemigrations clean
+
+## run: install everything, migrate, load the demo data and serve on http://127.0.0.1:$(PORT)
+run: setup
+	$(BIN)/python -m pwa migrate
+	$(BIN)/python -m pwa demo
+	$(BIN)/python -m pwa serve --port $(PORT)
+
+## test: install everything (Chromium and CJK fonts too), then ruff and every test
+test: setup system-deps
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+setup: $(VENV)/.installed node_modules/.installed i18n
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+## system-deps: Debian's Chromium and the CJK fonts for the browser tests
+system-deps:
+	@scripts/system-deps.sh
+
+lint: setup
+	$(BIN)/ruff check .
+
+## i18n: compile the catalogues (the app refuses to start without them)
+i18n: $(VENV)/.installed
+	$(BIN)/python -m pwa i18n-compile
+
+## i18n-extract / i18n-update: after changing strings, then translate both .po files
+i18n-extract: $(VENV)/.installed
+	$(BIN)/pybabel extract --no-location --no-wrap --sort-output -F babel.cfg -k _ -o locales/messages.pot .
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update --no-location --no-wrap -i locales/messages.pot -d locales -D messages
+	$(BIN)/python scripts/fill_source_catalogue.py
+
+migrate: setup
+	$(BIN)/python -m pwa migrate
+
+demo: migrate
+	$(BIN)/python -m pwa demo
+
+## makemigrations: after changing pwa/models.py
+makemigrations: setup
+	$(BIN)/tortoise makemigrations
+
+clean:
+	rm -rf $(VENV) node_modules

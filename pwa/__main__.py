@@ -1,0 +1,99 @@
+"""The command line: serve, migrate, demo, create-staff, i18n-compile."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pwa.settings import Settings
+
+
+def _with_db(work: Callable[[], Awaitable[Any]]) -> Any:
+    from tortoise import Tortoise
+
+    from pwa.db import tortoise_config
+
+    async def run() -> Any:
+        await Tortoise.init(config=tortoise_config(Settings.from_env().database_url))
+        try:
+            return await work()
+        finally:
+            await Tortoise.close_connections()
+
+    return asyncio.run(run())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pwa", description="Startrip")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the app with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--workers", type=int, default=1)
+    commands.add_parser("migrate", help="apply the database migrations")
+    commands.add_parser("demo", help="load the demo data (idempotent)")
+    commands.add_parser("i18n-compile", help="compile locales/*/LC_MESSAGES/messages.po")
+    staff = commands.add_parser("create-staff", help="create a centre or friendly shop account")
+    staff.add_argument("kind", choices=["centre", "merchant"])
+    staff.add_argument("--org", required=True, help="organisation name")
+    staff.add_argument("--city", required=True)
+    staff.add_argument("--address", default="")
+    staff.add_argument("--email", required=True)
+    staff.add_argument("--name", required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        import uvicorn
+
+        settings = Settings.from_env()
+        uvicorn.run(
+            "pwa.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port or settings.port,
+            workers=args.workers,
+            proxy_headers=False,
+        )
+    elif args.command == "migrate":
+        from pwa.db import migrate
+
+        asyncio.run(migrate(Settings.from_env().database_url))
+        print("migrations applied")
+    elif args.command == "demo":
+        from pwa.demo import load_demo
+
+        made = _with_db(load_demo)
+        print("demo data: " + (", ".join(made) if made else "already there"))
+    elif args.command == "i18n-compile":
+        from pwa.i18n import compile_catalogues
+
+        for path in compile_catalogues():
+            print(f"compiled {path}")
+    elif args.command == "create-staff":
+        from pwa.models import OrgKind
+        from pwa.orgs import create_staff
+
+        password = getpass.getpass("Password for the new account: ")
+
+        async def make() -> None:
+            await create_staff(
+                kind=OrgKind(args.kind),
+                org_name=args.org,
+                city=args.city,
+                address=args.address,
+                email=args.email,
+                password=password,
+                name=args.name,
+            )
+
+        _with_db(make)
+        print(f"staff account {args.email} is ready")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""create_app(): the one place where routes, middleware and the lifespan are assembled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from tortoise.contrib.starlette import RegisterTortoise
+
+from pwa import accounts, errors, family, i18n, me, orgs, pages
+from pwa.auth import CSRFMiddleware, LoginRequired, PrincipalMiddleware
+from pwa.db import tortoise_config
+from pwa.security import SecurityHeadersMiddleware
+from pwa.settings import Settings
+from pwa.templating import OPENMOJI_DIR, STATIC_DIR
+
+# Long enough that the person's phone stays linked (WCAG 2.2.6); browsers cap it at 400 days.
+SESSION_MAX_AGE = 400 * 24 * 3600
+YEAR = 365 * 24 * 3600
+
+
+class CachedStaticFiles(StaticFiles):
+    """Static files whose URLs change with their content, so they may be kept for a year."""
+
+    def file_response(self, *args: object, **kwargs: object) -> Response:
+        response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]
+        response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+        return response
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    i18n.load_catalogues()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            yield
+
+    routes = [
+        *family.routes,
+        *accounts.routes,
+        *me.routes,
+        *orgs.routes,
+        *pages.routes,
+        Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),
+        Mount(
+            "/openmoji", CachedStaticFiles(directory=OPENMOJI_DIR, check_dir=False), name="openmoji"
+        ),
+    ]
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="startrip_session",
+            max_age=SESSION_MAX_AGE,
+            same_site="lax",
+            https_only=False,
+        ),
+        Middleware(PrincipalMiddleware, default_locale=settings.default_locale),
+        Middleware(CSRFMiddleware, on_failure=errors.csrf_failure),
+    ]
+    app = Starlette(
+        debug=settings.debug,
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={
+            HTTPException: errors.http_exception,
+            LoginRequired: errors.login_required,
+            500: errors.server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,48 @@
+"""Database URL → tortoise configuration, and the migration commands the app uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+
+from pwa.settings import database_url_from_env
+
+MODEL_MODULES = ["pwa.models"]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    url = database_url
+    if url.startswith("sqlite://") and "journal_mode" not in url:
+        # WAL lets readers go on while one writer commits (SYNC.md, vouchers at the till).
+        url += ("&" if "?" in url else "?") + "journal_mode=WAL"
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "pwa.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# Read by `tortoise makemigrations` through [tool.tortoise] in pyproject.toml.
+TORTOISE_ORM = tortoise_config(database_url_from_env())
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every migration in pwa/migrations; the app never calls generate_schemas."""
+    if database_url.startswith("sqlite://"):
+        path = database_url.removeprefix("sqlite://").split("?", 1)[0]
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        await tortoise_migrate(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()

@@ -1,0 +1,70 @@
+"""Translated error pages in the same layout as every other page."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from pwa.i18n import _
+from pwa.templating import render
+
+log = logging.getLogger(__name__)
+
+
+def _messages(status: int) -> tuple[str, str]:
+    return {
+        400: (
+            _("This did not work"),
+            _("Something in the request was wrong. Nothing was changed."),
+        ),
+        403: (_("Not allowed"), _("You cannot open this page with this account or phone.")),
+        404: (_("Page not found"), _("This page does not exist, or you cannot see it.")),
+        405: (_("This did not work"), _("This page cannot do that. Nothing was changed.")),
+        429: (
+            _("Too many tries"),
+            _("There were too many tries. Wait 15 minutes, then try again."),
+        ),
+        500: (
+            _("Something went wrong"),
+            _("Something went wrong on our side. Nothing was changed. Please try again later."),
+        ),
+    }.get(status, (_("This did not work"), _("Nothing was changed.")))
+
+
+def error_page(request: Request, status: int) -> Response:
+    title, text = _messages(status)
+    return render(
+        request, "errors/error.html", {"title": title, "text": text, "status": status}, status
+    )
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        title, text = _messages(exc.status_code)
+        return JSONResponse({"error": title, "detail": text}, status_code=exc.status_code)
+    return error_page(request, exc.status_code)
+
+
+async def login_required(request: Request, exc: Exception) -> Response:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return error_page(request, 500)
+
+
+async def csrf_failure(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a form sent without the session's token: 403, translated, nothing changed."""
+    request = Request(scope, receive)
+    title = _("This form could not be checked")
+    text = _("Nothing was changed. Go back, reload the page and send the form again.")
+    context = {"title": title, "text": text, "status": 403}
+    response = render(request, "errors/error.html", context, 403)
+    await response(scope, receive, send)

@@ -1,0 +1,50 @@
+"""The person's own start screen, on their linked phone (or for an adult who plans alone)."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pwa import auth
+from pwa.auth import Action
+from pwa.models import Account, Role
+from pwa.templating import render
+
+
+async def guardian_phone(person_family_id: object, exclude_account_id: int | None) -> str:
+    """The phone of the first guardian who gave one (not the person themselves)."""
+    guardians = (
+        await Account.filter(
+            memberships__family_id=person_family_id, memberships__role=Role.GUARDIAN
+        )
+        .exclude(phone="")
+        .order_by("id")
+    )
+    for guardian in guardians:
+        if guardian.id != exclude_account_id:
+            return guardian.phone
+    return ""
+
+
+async def me(request: Request) -> Response:
+    who = auth.principal(request)
+    if who.person is None:
+        if who.is_anonymous:
+            raise auth.LoginRequired()
+        raise HTTPException(404)
+    person, _role = await auth.authorize_person(request, str(who.person.id), Action.PERSON_SCREENS)
+    phone = await guardian_phone(person.family_id, person.account_id)
+    return render(
+        request,
+        "person/me.html",
+        {
+            "title": person.display_name,
+            "person": person,
+            "parent_phone": phone,
+        },
+    )
+
+
+routes = [Route("/me", me)]

@@ -1,0 +1,68 @@
+"""Every setting, declared once, read from the environment with defaults that work after cloning."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pwa import ROOT
+
+SUPPORTED_LOCALES = ("zh_Hans", "en")
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(data_dir: Path) -> str:
+    """Use SECRET_KEY when given; otherwise make one on first run and keep it under data/."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Written with owner-only permissions: anyone holding this key can forge sessions.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def database_url_from_env(env: dict[str, str] | None = None) -> str:
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("DATA_DIR", str(ROOT / "data")))
+    return env.get("DATABASE_URL") or f"sqlite://{data_dir / 'startrip.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The documented settings (README "Settings"); a test checks the two stay in step."""
+
+    port: int = 8000
+    database_url: str = ""
+    secret_key: str = field(default="", repr=False)
+    debug: bool = False
+    default_locale: str = "zh_Hans"
+    data_dir: Path = ROOT / "data"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("DATA_DIR", str(ROOT / "data")))
+        locale = env.get("DEFAULT_LOCALE", "zh_Hans")
+        if locale not in SUPPORTED_LOCALES:
+            raise ValueError(f"DEFAULT_LOCALE must be one of {SUPPORTED_LOCALES}, not {locale!r}")
+        return cls(
+            port=int(env.get("PORT", "8000")),
+            database_url=database_url_from_env(env),
+            secret_key=env.get("SECRET_KEY") or _secret_key(data_dir),
+            debug=_bool(env.get("DEBUG", "false")),
+            default_locale=locale,
+            data_dir=data_dir,
+        )
+
+
+# The names documented in the README's settings table, in order.
+DOCUMENTED = ("PORT", "DATABASE_URL", "SECRET_KEY", "DEBUG", "DEFAULT_LOCALE", "DATA_DIR")

@@ -1,0 +1,109 @@
+"""The Jinja environment (with jinja2.ext.i18n), static URLs with content hashes, and render()."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from pwa import ROOT, auth, i18n, person_settings
+
+TEMPLATE_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+OPENMOJI_DIR = ROOT / "node_modules" / "openmoji" / "color" / "svg"
+
+
+@cache
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def static_url(path: str) -> str:
+    """A URL that changes when the file does, so static files can be cached for a year."""
+    return f"/static/{path}?v={file_hash(STATIC_DIR / path)}"
+
+
+def pictogram_url(code: str) -> str:
+    # OpenMoji files never change within an installed version; the path is the cache key.
+    return f"/openmoji/{code}.svg"
+
+
+def json_script(value: Any, element_id: str) -> Markup:
+    """Data for ES modules as <script type="application/json">: not executed, so CSP-safe."""
+    text = json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+    return Markup(f'<script type="application/json" id="{element_id}">{text}</script>')
+
+
+def make_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    env.globals.update(
+        static_url=static_url,
+        pictogram_url=pictogram_url,
+        json_script=json_script,
+        native_name=i18n.NATIVE_NAME,
+    )
+    env.filters.update(
+        date=i18n.format_date,
+        datetime=i18n.format_datetime,
+        money=i18n.format_money,
+    )
+    return env
+
+
+templates = Jinja2Templates(env=make_env())
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    """What base.html needs on every page."""
+    who = auth.principal(request)
+    locale = i18n.current_locale()
+    # The person's settings apply on every page the person sees: on their linked phone, and
+    # for an adult who manages their own trips.
+    settings = person_settings.effective(who.person.settings) if who.person else None
+    return {
+        "locale": locale,
+        "html_lang": i18n.html_lang(locale),
+        "other_locale": next(code for code in i18n.NATIVE_NAME if code != locale),
+        "principal": who,
+        "csrf_token": auth.csrf_token(request),
+        "notices": request.session.pop("notices", []),
+        "person_settings": settings,
+        "html_classes": person_settings.html_classes(settings) if settings else "",
+        "home_url": home_url(who),
+    }
+
+
+def home_url(who: auth.Principal) -> str:
+    if who.device is not None:
+        return "/me"
+    if who.account is None:
+        return "/login"
+    return "/home"
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    ctx = page_context(request)
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def notify(request: Request, text: str, kind: str = "success") -> None:
+    """A notice shown once on the next page, in its status area."""
+    request.session.setdefault("notices", []).append({"text": text, "kind": kind})

@@ -1,0 +1,97 @@
+"""Shared fixtures: the app on a temporary SQLite database, an HTTP client, factories."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from pwa.app import create_app
+from pwa.db import migrate
+from pwa.i18n import compile_catalogues
+from pwa.settings import Settings
+
+BASE_URL = "http://127.0.0.1"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The app refuses to start without compiled catalogues; compile what is checked out.
+    compile_catalogues()
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database with every migration applied; each test gets a copy of it."""
+    import asyncio
+
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    asyncio.run(migrate(f"sqlite://{path}"))
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_db: Path) -> Settings:
+    db = tmp_path / "test.sqlite3"
+    shutil.copy(migrated_db, db)
+    return Settings(
+        port=0,
+        database_url=f"sqlite://{db}",
+        secret_key="test-secret-key",
+        debug=False,
+        default_locale="zh_Hans",
+        data_dir=tmp_path,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[Client]:
+    async with Client(app) as http:
+        yield http
+
+
+@pytest.fixture
+async def other_client(app: Starlette) -> AsyncIterator[Client]:
+    """A second browser: another family, a caregiver, or the person's phone."""
+    async with Client(app) as http:
+        yield http
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Client(httpx.AsyncClient):
+    """An HTTP client that sends forms the way the pages do: with the session's CSRF token."""
+
+    def __init__(self, app: Starlette, locale: str = "en") -> None:
+        super().__init__(
+            transport=httpx.ASGITransport(app=app),
+            base_url=BASE_URL,
+            headers={"Accept-Language": locale},
+        )
+
+    async def csrf(self) -> str:
+        page = await self.get("/help")
+        match = CSRF_RE.search(page.text)
+        assert match, "every page carries the CSRF token for its forms"
+        return match.group(1)
+
+    async def submit(self, url: str, data: dict[str, str] | None = None) -> httpx.Response:
+        fields = {"csrf_token": await self.csrf(), **(data or {})}
+        return await self.post(url, data=fields)
+
+    async def log_in(self, email: str, password: str) -> httpx.Response:
+        response = await self.submit("/login", {"email": email, "password": password})
+        assert response.status_code == 303, response.text
+        return response

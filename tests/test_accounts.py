@@ -1,0 +1,230 @@
+"""Sign-up, log-in, throttling, CSRF, caregiver invitations and linking the person's phone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pwa import accounts, auth
+from pwa.models import Account, DeviceLink, Invitation, Membership, Person
+from tests.factories import PASSWORD, link_phone, make_account, make_family
+
+
+async def test_parent_sign_up_creates_a_family_with_the_person(client):
+    response = await client.submit("/signup", {
+        "kind": "family", "name": "Li", "email": "Li@Example.test", "password": PASSWORD,
+        "phone": "13800138000", "person_name": "Ming",
+    })
+    assert response.status_code == 303
+    account = await Account.get(email="li@example.test")
+    membership = await Membership.get(account=account).prefetch_related("family")
+    assert membership.role == "guardian"
+    people = await Person.filter(family=membership.family)
+    assert [p.display_name for p in people] == ["Ming"]
+    home = await client.get("/home")
+    assert "Ming" in home.text and "Li" in home.text
+
+
+async def test_adult_signs_up_for_themselves_as_guardian_and_person(client):
+    response = await client.submit("/signup", {
+        "kind": "self", "name": "Wei", "email": "wei@example.test", "password": PASSWORD,
+    })
+    assert response.status_code == 303
+    account = await Account.get(email="wei@example.test")
+    person = await Person.get(account=account)
+    assert person.display_name == "Wei"
+    membership = await Membership.get(account=account)
+    assert membership.role == "guardian" and membership.family_id == person.family_id
+    me = await client.get("/me")
+    assert me.status_code == 200 and "Hello, Wei." in me.text
+
+
+async def test_sign_up_with_bad_input_explains_each_field_and_creates_nothing(client):
+    response = await client.submit("/signup", {
+        "kind": "family", "name": "", "email": "not-an-email", "password": "short",
+    })
+    assert response.status_code == 400
+    assert "Write your name." in response.text
+    assert "Write an email address like name@example.com." in response.text
+    assert "The password needs at least 8 characters." in response.text
+    assert await Account.all().count() == 0
+
+
+async def test_sign_up_errors_are_translated(app):
+    from tests.conftest import Client
+
+    async with Client(app, locale="zh-CN") as chinese:
+        response = await chinese.submit("/signup", {"name": "", "email": "x", "password": "1"})
+    assert response.status_code == 400
+    assert 'lang="zh-Hans"' in response.text
+    assert "Write your name." not in response.text
+
+
+async def test_an_email_can_sign_up_only_once(client):
+    await make_account()
+    family = await make_family()
+    response = await client.submit("/signup", {
+        "name": "Again", "email": family.email.upper(), "password": PASSWORD,
+    })
+    assert response.status_code == 400
+    assert "There is already an account with this email." in response.text
+    assert await Account.filter(email=family.email).count() == 1
+
+
+async def test_log_in_lands_on_the_family_home_and_log_out_ends_it(client):
+    family = await make_family(name="Li", person_name="Ming")
+    response = await client.submit("/login", {"email": family.email, "password": PASSWORD})
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    home = await client.get("/", follow_redirects=True)
+    assert str(home.url).endswith("/home") and "Ming" in home.text
+    await client.submit("/logout")
+    after = await client.get("/home")
+    assert after.status_code == 303 and after.headers["location"].startswith("/login")
+
+
+async def test_wrong_password_is_refused_in_words(client):
+    family = await make_family()
+    response = await client.submit("/login", {"email": family.email, "password": "wrong-one"})
+    assert response.status_code == 400
+    assert "The email or the password is not right." in response.text
+    assert (await client.get("/home")).status_code == 303
+
+
+async def test_log_in_attempts_are_limited(client):
+    family = await make_family()
+    for _ in range(auth.THROTTLE_LIMITS["email"]):
+        await client.submit("/login", {"email": family.email, "password": "wrong-one"})
+    blocked = await client.submit("/login", {"email": family.email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Wait 15 minutes" in blocked.text
+    assert (await client.get("/home")).status_code == 303
+
+
+async def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(client):
+    client.cookies.clear()
+    await client.get("/signup")
+    response = await client.post("/signup", data={
+        "name": "Li", "email": "li@example.test", "password": PASSWORD,
+    })
+    assert response.status_code == 403
+    assert "This form could not be checked" in response.text
+    assert await Account.all().count() == 0
+
+
+async def test_json_calls_pass_csrf_with_a_header(client):
+    token = await client.csrf()
+    refused = await client.post("/lang", json={})
+    assert refused.status_code == 403
+    # With the header the request reaches the handler, which then rejects the empty language.
+    passed = await client.post("/lang", data={"locale": "en"}, headers={"X-CSRF-Token": token})
+    assert passed.status_code == 303
+
+
+async def test_caregiver_invitation_link_gives_read_only_access(client, other_client):
+    family = await make_family(person_name="Ming")
+    await client.log_in(family.email, PASSWORD)
+    await client.submit(f"/families/{family.family.id}/caregivers")
+    page = await client.get(f"/families/{family.family.id}/caregivers")
+    link = next(
+        part.split('"')[0] for part in page.text.split('href="') if "/invite/" in part
+    )
+    invite_path = link.removeprefix("http://127.0.0.1")
+    accepted = await other_client.submit(invite_path, {
+        "name": "Teacher Chen", "email": "chen@example.test", "password": PASSWORD,
+    })
+    assert accepted.status_code == 303
+    person_page = await other_client.get(f"/people/{family.person.id}")
+    assert person_page.status_code == 200 and "Ming" in person_page.text
+    settings = await other_client.get(f"/people/{family.person.id}/settings")
+    assert "Only a parent can change them." in settings.text
+    change = await other_client.submit(f"/people/{family.person.id}/settings", {"theme": "contrast"})
+    assert change.status_code == 403
+    assert (await Person.get(id=family.person.id)).settings == {}
+
+
+async def test_revoking_an_invitation_ends_the_caregivers_access(client, other_client):
+    family = await make_family()
+    caregiver, email = await make_account("Teacher")
+    token = await accounts.create_invitation(family.family, family.guardian)
+    await accounts.accept_invitation(token, caregiver)
+    await other_client.log_in(email, PASSWORD)
+    assert (await other_client.get(f"/people/{family.person.id}")).status_code == 200
+
+    await client.log_in(family.email, PASSWORD)
+    invitation = await Invitation.get(family=family.family)
+    await client.submit(f"/families/{family.family.id}/caregivers/{invitation.id}/revoke")
+    assert (await other_client.get(f"/people/{family.person.id}")).status_code == 404
+    assert (await other_client.get(f"/invite/{token}")).status_code == 404
+
+
+async def test_an_expired_invitation_does_not_open(other_client):
+    family = await make_family()
+    token = await accounts.create_invitation(family.family, family.guardian)
+    await Invitation.filter(family=family.family).update(
+        expires_at=auth.now() - timedelta(minutes=1)
+    )
+    assert (await other_client.get(f"/invite/{token}")).status_code == 404
+
+
+async def test_the_phone_links_with_a_one_time_code_and_sees_only_the_person(
+    client, other_client
+):
+    family = await make_family(person_name="Ming")
+    code = await link_phone(family)
+    shown = await other_client.get(f"/link/{code}")
+    assert "This phone will be the phone of Ming." in shown.text
+    linked = await other_client.submit(f"/link/{code}", {"confirm": "yes"})
+    assert linked.status_code == 303 and linked.headers["location"] == "/me"
+    me = await other_client.get("/me")
+    assert me.status_code == 200 and "Hello, Ming." in me.text
+    assert "tel:13800138000" in me.text
+    # The parents' pages stay closed to the phone.
+    assert (await other_client.get("/home")).status_code == 403
+    assert (await other_client.get(f"/people/{family.person.id}/settings")).status_code == 403
+    assert (await other_client.get(f"/people/{family.person.id}/phone")).status_code == 403
+    # The code works once.
+    again = await client.submit(f"/link/{code}", {"confirm": "yes"})
+    assert again.status_code == 400
+    assert "This code does not work." in again.text
+
+
+async def test_a_typed_code_with_dash_and_lower_case_is_accepted(other_client):
+    family = await make_family(person_name="Ming")
+    code = await link_phone(family)
+    typed = f"{code[:4].lower()}-{code[4:]}"
+    response = await other_client.submit("/link", {"code": typed})
+    assert response.status_code == 303 and response.headers["location"] == f"/link/{code}"
+
+
+async def test_revoking_the_phone_ends_its_session(client, other_client):
+    family = await make_family()
+    code = await link_phone(family)
+    await other_client.submit(f"/link/{code}", {"confirm": "yes"})
+    assert (await other_client.get("/me")).status_code == 200
+    device = await DeviceLink.get(person=family.person)
+    await client.log_in(family.email, PASSWORD)
+    page = await client.get(f"/people/{family.person.id}/phone")
+    assert "Unlink this phone" in page.text
+    await client.submit(f"/people/{family.person.id}/phone/{device.id}/revoke")
+    after = await other_client.get("/me")
+    assert after.status_code == 303 and after.headers["location"].startswith("/login")
+
+
+async def test_an_expired_code_does_not_link(other_client):
+    family = await make_family()
+    code = await link_phone(family)
+    await DeviceLink.filter(person=family.person).update(
+        code_expires_at=auth.now() - timedelta(seconds=1)
+    )
+    response = await other_client.submit(f"/link/{code}", {"confirm": "yes"})
+    assert response.status_code == 400
+    assert (await other_client.get("/me")).status_code == 303
+
+
+async def test_guardian_shows_the_code_as_text_and_qr(client):
+    family = await make_family(person_name="Ming")
+    await client.log_in(family.email, PASSWORD)
+    await client.submit(f"/people/{family.person.id}/phone")
+    page = await client.get(f"/people/{family.person.id}/phone")
+    assert page.status_code == 200
+    assert 'class="code-text"' in page.text and "<svg" in page.text
+    assert 'aria-label="QR code to link the phone of Ming"' in page.text
