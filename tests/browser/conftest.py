@@ -1,0 +1,174 @@
+"""Browser fixtures: a live server, Debian's Chromium through Playwright at a phone viewport,
+and the axe and tap-target checks from UX.md.
+
+Sync Playwright fixtures are module-scoped: a session-scoped sync_playwright() breaks the
+pytest-asyncio tests that run after it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from pwa import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+LOCALES = {"en": "en-GB", "zh": "zh-CN"}
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """`python -m pwa serve` in its own process, with its own data folder and demo data."""
+
+    data_dir: Path
+    port: int = 0
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, "DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"}
+
+    def prepare(self) -> None:
+        for command in ("migrate", "demo"):
+            subprocess.run([sys.executable, "-m", "pwa", command], cwd=ROOT, env=self._env(),
+                           check=True, capture_output=True)
+
+    def start(self) -> None:
+        self.port = self.port or free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pwa", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=self._env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("the live server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = LiveServer(tmp_path_factory.mktemp("live"))
+    server.prepare()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser, live_server: LiveServer) -> Iterator[Callable[..., BrowserContext]]:
+    """Open a phone-sized browser context in a language ("en" or "zh")."""
+    contexts: list[BrowserContext] = []
+
+    def make(lang: str = "en", **options: object) -> BrowserContext:
+        context = browser.new_context(
+            **{**PHONE, **options}, locale=LOCALES[lang], base_url=live_server.url
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def phone(new_context: Callable[..., BrowserContext]) -> Callable[[str], Page]:
+    """A page in a new phone-sized context, in a language."""
+
+    def make(lang: str = "en") -> Page:
+        return new_context(lang).new_page()
+
+    return make
+
+
+_axe = Axe()
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core with the WCAG 2.2 AA tags; target-size raised to 44 px as UX.md asks."""
+    page.evaluate(_axe.axe_script)
+    page.evaluate(
+        "axe.configure({checks: [{id: 'target-size', options: {minSize: 44}}]})"
+    )
+    results = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return [
+        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+    ]
+
+
+SMALL_TARGETS_JS = """
+() => [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, label.choice, summary')]
+  .filter(el => !el.disabled && el.getClientRects().length)
+  .filter(el => !(el.matches('input[type=radio], input[type=checkbox]') && el.closest('label')))
+  .map(el => [el, el.getBoundingClientRect()])
+  .filter(([el, r]) => r.width < 44 || r.height < 44)
+  .map(([el, r]) => `${el.outerHTML.slice(0, 80)} ${Math.round(r.width)}x${Math.round(r.height)}`)
+"""
+
+
+def small_targets(page: Page) -> list[str]:
+    """Every enabled control at least 44×44 (a radio or checkbox counts by its whole label)."""
+    return page.evaluate(SMALL_TARGETS_JS)
+
+
+def log_in(page: Page, email: str, password: str = "startrip-demo") -> None:
+    page.goto("/login")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_load_state()
