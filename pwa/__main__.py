@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         from pwa.models import OrgKind
         from pwa.orgs import create_staff
 
-        password = getpass.getpass("Password for the new account: ")
+        if sys.stdin.isatty():
+            password = getpass.getpass("Password for the new account: ")
+        else:
+            password = sys.stdin.readline().strip()
 
         async def make() -> None:
             await create_staff(

@@ -19,7 +19,7 @@ async def load_demo() -> list[str]:
         parent = await Account.get_or_none(email="parent@demo.test")
         if parent is None:
             parent = await create_account(
-                "parent@demo.test", PASSWORD, "王丽 Li Wang", "13800138000", "zh_Hans"
+                "parent@demo.test", PASSWORD, "王丽 Li Wang", "13800138000", None
             )
             made.append(parent.email)
         family = await Family.get_or_none(code=DEMO_FAMILY_CODE)
@@ -37,7 +37,7 @@ async def load_demo() -> list[str]:
         caregiver = await Account.get_or_none(email="caregiver@demo.test")
         if caregiver is None:
             caregiver = await create_account(
-                "caregiver@demo.test", PASSWORD, "陈老师 Teacher Chen", "", "zh_Hans"
+                "caregiver@demo.test", PASSWORD, "陈老师 Teacher Chen", "", None
             )
             made.append(caregiver.email)
         await Membership.get_or_create(

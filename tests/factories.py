@@ -21,11 +21,16 @@ class FamilyFixture:
     password: str = PASSWORD
 
 
-async def make_family(name: str = "Parent", person_name: str = "Ming", phone: str = "13800138000"
-                      ) -> FamilyFixture:
+async def make_family(
+    name: str = "Parent", person_name: str = "Ming", phone: str = "13800138000"
+) -> FamilyFixture:
     email = f"parent{next(_counter)}@example.test"
     guardian = await accounts.sign_up_parent(
-        email=email, password=PASSWORD, name=name, phone=phone, person_name=person_name,
+        email=email,
+        password=PASSWORD,
+        name=name,
+        phone=phone,
+        person_name=person_name,
         locale="en",
     )
     family = (await guardian.memberships.all().prefetch_related("family"))[0].family

@@ -10,10 +10,17 @@ from tests.factories import PASSWORD, link_phone, make_account, make_family
 
 
 async def test_parent_sign_up_creates_a_family_with_the_person(client):
-    response = await client.submit("/signup", {
-        "kind": "family", "name": "Li", "email": "Li@Example.test", "password": PASSWORD,
-        "phone": "13800138000", "person_name": "Ming",
-    })
+    response = await client.submit(
+        "/signup",
+        {
+            "kind": "family",
+            "name": "Li",
+            "email": "Li@Example.test",
+            "password": PASSWORD,
+            "phone": "13800138000",
+            "person_name": "Ming",
+        },
+    )
     assert response.status_code == 303
     account = await Account.get(email="li@example.test")
     membership = await Membership.get(account=account).prefetch_related("family")
@@ -25,9 +32,15 @@ async def test_parent_sign_up_creates_a_family_with_the_person(client):
 
 
 async def test_adult_signs_up_for_themselves_as_guardian_and_person(client):
-    response = await client.submit("/signup", {
-        "kind": "self", "name": "Wei", "email": "wei@example.test", "password": PASSWORD,
-    })
+    response = await client.submit(
+        "/signup",
+        {
+            "kind": "self",
+            "name": "Wei",
+            "email": "wei@example.test",
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 303
     account = await Account.get(email="wei@example.test")
     person = await Person.get(account=account)
@@ -39,9 +52,15 @@ async def test_adult_signs_up_for_themselves_as_guardian_and_person(client):
 
 
 async def test_sign_up_with_bad_input_explains_each_field_and_creates_nothing(client):
-    response = await client.submit("/signup", {
-        "kind": "family", "name": "", "email": "not-an-email", "password": "short",
-    })
+    response = await client.submit(
+        "/signup",
+        {
+            "kind": "family",
+            "name": "",
+            "email": "not-an-email",
+            "password": "short",
+        },
+    )
     assert response.status_code == 400
     assert "Write your name." in response.text
     assert "Write an email address like name@example.com." in response.text
@@ -57,14 +76,20 @@ async def test_sign_up_errors_are_translated(app):
     assert response.status_code == 400
     assert 'lang="zh-Hans"' in response.text
     assert "Write your name." not in response.text
+    assert "请写你的名字。" in response.text
 
 
 async def test_an_email_can_sign_up_only_once(client):
     await make_account()
     family = await make_family()
-    response = await client.submit("/signup", {
-        "name": "Again", "email": family.email.upper(), "password": PASSWORD,
-    })
+    response = await client.submit(
+        "/signup",
+        {
+            "name": "Again",
+            "email": family.email.upper(),
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 400
     assert "There is already an account with this email." in response.text
     assert await Account.filter(email=family.email).count() == 1
@@ -102,9 +127,14 @@ async def test_log_in_attempts_are_limited(client):
 async def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(client):
     client.cookies.clear()
     await client.get("/signup")
-    response = await client.post("/signup", data={
-        "name": "Li", "email": "li@example.test", "password": PASSWORD,
-    })
+    response = await client.post(
+        "/signup",
+        data={
+            "name": "Li",
+            "email": "li@example.test",
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 403
     assert "This form could not be checked" in response.text
     assert await Account.all().count() == 0
@@ -124,19 +154,24 @@ async def test_caregiver_invitation_link_gives_read_only_access(client, other_cl
     await client.log_in(family.email, PASSWORD)
     await client.submit(f"/families/{family.family.id}/caregivers")
     page = await client.get(f"/families/{family.family.id}/caregivers")
-    link = next(
-        part.split('"')[0] for part in page.text.split('href="') if "/invite/" in part
-    )
+    link = next(part.split('"')[0] for part in page.text.split('href="') if "/invite/" in part)
     invite_path = link.removeprefix("http://127.0.0.1")
-    accepted = await other_client.submit(invite_path, {
-        "name": "Teacher Chen", "email": "chen@example.test", "password": PASSWORD,
-    })
+    accepted = await other_client.submit(
+        invite_path,
+        {
+            "name": "Teacher Chen",
+            "email": "chen@example.test",
+            "password": PASSWORD,
+        },
+    )
     assert accepted.status_code == 303
     person_page = await other_client.get(f"/people/{family.person.id}")
     assert person_page.status_code == 200 and "Ming" in person_page.text
     settings = await other_client.get(f"/people/{family.person.id}/settings")
     assert "Only a parent can change them." in settings.text
-    change = await other_client.submit(f"/people/{family.person.id}/settings", {"theme": "contrast"})
+    change = await other_client.submit(
+        f"/people/{family.person.id}/settings", {"theme": "contrast"}
+    )
     assert change.status_code == 403
     assert (await Person.get(id=family.person.id)).settings == {}
 
@@ -165,9 +200,7 @@ async def test_an_expired_invitation_does_not_open(other_client):
     assert (await other_client.get(f"/invite/{token}")).status_code == 404
 
 
-async def test_the_phone_links_with_a_one_time_code_and_sees_only_the_person(
-    client, other_client
-):
+async def test_the_phone_links_with_a_one_time_code_and_sees_only_the_person(client, other_client):
     family = await make_family(person_name="Ming")
     code = await link_phone(family)
     shown = await other_client.get(f"/link/{code}")

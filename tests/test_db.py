@@ -15,8 +15,15 @@ async def test_migrations_build_every_table_on_an_empty_database(tmp_path):
     with sqlite3.connect(db) as connection:
         tables = {row[0] for row in connection.execute("select name from sqlite_master")}
     assert {
-        "account", "family", "person", "membership", "invitation", "organisation",
-        "org_membership", "device_link", "login_failure",
+        "account",
+        "family",
+        "person",
+        "membership",
+        "invitation",
+        "organisation",
+        "org_membership",
+        "device_link",
+        "login_failure",
     } <= tables
     # Running them again changes nothing and does not fail.
     await migrate(f"sqlite://{db}")

@@ -13,7 +13,9 @@ async def test_demo_data_loads_once(app):
     assert "parent@demo.test" in first
     counts = [await model.all().count() for model in (Account, Family, Person, Organisation)]
     assert await load_demo() == []
-    assert counts == [await model.all().count() for model in (Account, Family, Person, Organisation)]
+    assert counts == [
+        await model.all().count() for model in (Account, Family, Person, Organisation)
+    ]
     assert counts[3] == 3  # one centre, two friendly shops
 
 

@@ -10,9 +10,13 @@ from tests.factories import PASSWORD, link_phone, make_caregiver, make_family
 async def test_guardian_adds_a_person_with_a_picture(client):
     family = await make_family()
     await client.log_in(family.email, PASSWORD)
-    response = await client.submit(f"/families/{family.family.id}/people/new", {
-        "display_name": "Hong", "avatar": "1F467",
-    })
+    response = await client.submit(
+        f"/families/{family.family.id}/people/new",
+        {
+            "display_name": "Hong",
+            "avatar": "1F467",
+        },
+    )
     assert response.status_code == 303
     person = await Person.get(display_name="Hong")
     assert person.family_id == family.family.id and person.avatar == "1F467"
@@ -22,9 +26,13 @@ async def test_guardian_adds_a_person_with_a_picture(client):
 async def test_adding_a_person_without_a_name_explains_and_adds_nobody(client):
     family = await make_family()
     await client.log_in(family.email, PASSWORD)
-    response = await client.submit(f"/families/{family.family.id}/people/new", {
-        "display_name": "", "avatar": "not-a-picture",
-    })
+    response = await client.submit(
+        f"/families/{family.family.id}/people/new",
+        {
+            "display_name": "",
+            "avatar": "not-a-picture",
+        },
+    )
     assert response.status_code == 400
     assert "Write the name the person knows." in response.text
     assert "Choose one of the pictures." in response.text
@@ -61,10 +69,17 @@ async def test_a_made_up_id_answers_404_not_an_error(client):
 async def test_guardian_saves_settings_and_the_phone_applies_them(client, other_client):
     family = await make_family(person_name="Ming")
     await client.log_in(family.email, PASSWORD)
-    response = await client.submit(f"/people/{family.person.id}/settings", {
-        "text_size": "largest", "theme": "contrast", "display": "pictures_only",
-        "language": "en", "reduced_motion": "on", "hide_prices": "on",
-    })
+    response = await client.submit(
+        f"/people/{family.person.id}/settings",
+        {
+            "text_size": "largest",
+            "theme": "contrast",
+            "display": "pictures_only",
+            "language": "en",
+            "reduced_motion": "on",
+            "hide_prices": "on",
+        },
+    )
     assert response.status_code == 303
     saved = person_settings.effective((await Person.get(id=family.person.id)).settings)
     assert saved["text_size"] == "largest" and saved["hide_prices"] is True
@@ -84,9 +99,13 @@ async def test_guardian_saves_settings_and_the_phone_applies_them(client, other_
 async def test_a_setting_outside_the_choices_is_refused_and_changes_nothing(client):
     family = await make_family()
     await client.log_in(family.email, PASSWORD)
-    response = await client.submit(f"/people/{family.person.id}/settings", {
-        "text_size": "enormous", "theme": "calm",
-    })
+    response = await client.submit(
+        f"/people/{family.person.id}/settings",
+        {
+            "text_size": "enormous",
+            "theme": "calm",
+        },
+    )
     assert response.status_code == 400
     assert "Choose one of the choices." in response.text
     assert (await Person.get(id=family.person.id)).settings == {}
@@ -109,10 +128,15 @@ async def test_caregiver_sees_the_family_but_cannot_change_settings(client):
 
 
 def test_settings_form_reading():
-    values = person_settings.from_form({
-        "text_size": "large", "theme": "calm", "display": "pictures_words", "language": "",
-        "sound": "on",
-    })
+    values = person_settings.from_form(
+        {
+            "text_size": "large",
+            "theme": "calm",
+            "display": "pictures_words",
+            "language": "",
+            "sound": "on",
+        }
+    )
     assert values["text_size"] == "large" and values["language"] is None
     assert values["sound"] is True and values["read_aloud"] is False
     assert person_settings.html_classes(values) == "text-large theme-calm"

@@ -59,9 +59,23 @@ def test_template_catalogue_matches_the_source(tmp_path: Path):
     """messages.pot is committed: a string added to the code without `make i18n-update` fails."""
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "--no-location",
-         "-F", "babel.cfg", "-k", "_", "-o", str(fresh), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "--no-location",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with fresh.open("rb") as handle:
         wanted = {m.id for m in read_po(handle) if m.id}
@@ -78,8 +92,11 @@ def test_chinese_catalogue_is_chinese():
     with (ROOT / "locales" / "zh_Hans" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle, locale="zh_Hans")
     english = [
-        m.id for m in catalog
-        if m.id and not re.search(r"[\u4e00-\u9fff]", m.string) and m.id != m.string.strip()
+        m.id
+        for m in catalog
+        if m.id
+        and not re.search(r"[\u4e00-\u9fff]", m.string)
+        and m.id != m.string.strip()
         and re.search(r"[A-Za-z]{3,}", m.string)
     ]
     assert not english, english[:5]

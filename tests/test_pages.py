@@ -117,9 +117,14 @@ async def test_language_switch_refuses_unknown_languages(client):
 
 async def test_redirect_after_log_in_stays_on_this_site(client):
     family = await make_family()
-    response = await client.submit("/login", {
-        "email": family.email, "password": PASSWORD, "next": "//evil.example/",
-    })
+    response = await client.submit(
+        "/login",
+        {
+            "email": family.email,
+            "password": PASSWORD,
+            "next": "//evil.example/",
+        },
+    )
     assert response.headers["location"] == "/"
 
 
@@ -133,9 +138,14 @@ async def test_help_and_about_pages(client):
 async def test_account_page_saves_name_phone_and_language(client):
     family = await make_family()
     await client.log_in(family.email, PASSWORD)
-    response = await client.submit("/account", {
-        "name": "Li Wang", "phone": "+86 138 0013 8000", "locale": "en",
-    })
+    response = await client.submit(
+        "/account",
+        {
+            "name": "Li Wang",
+            "phone": "+86 138 0013 8000",
+            "locale": "en",
+        },
+    )
     assert response.status_code == 303
     account = await Account.get(id=family.guardian.id)
     assert (account.name, account.phone) == ("Li Wang", "+86 138 0013 8000")

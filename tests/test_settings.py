@@ -26,10 +26,16 @@ def test_secret_key_is_made_once_and_kept_private(tmp_path):
 
 
 def test_environment_overrides_defaults(tmp_path):
-    settings = Settings.from_env({
-        "DATA_DIR": str(tmp_path), "PORT": "9001", "DEBUG": "true", "SECRET_KEY": "k" * 40,
-        "DATABASE_URL": "postgres://u:p@localhost/startrip", "DEFAULT_LOCALE": "en",
-    })
+    settings = Settings.from_env(
+        {
+            "DATA_DIR": str(tmp_path),
+            "PORT": "9001",
+            "DEBUG": "true",
+            "SECRET_KEY": "k" * 40,
+            "DATABASE_URL": "postgres://u:p@localhost/startrip",
+            "DEFAULT_LOCALE": "en",
+        }
+    )
     assert (settings.port, settings.debug, settings.default_locale) == (9001, True, "en")
     assert settings.database_url.startswith("postgres://")
     assert not (tmp_path / "secret_key").exists()

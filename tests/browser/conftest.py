@@ -25,8 +25,13 @@ from pwa import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -58,14 +63,22 @@ class LiveServer:
 
     def prepare(self) -> None:
         for command in ("migrate", "demo"):
-            subprocess.run([sys.executable, "-m", "pwa", command], cwd=ROOT, env=self._env(),
-                           check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "pwa", command],
+                cwd=ROOT,
+                env=self._env(),
+                check=True,
+                capture_output=True,
+            )
 
     def start(self) -> None:
         self.port = self.port or free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pwa", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=self._env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=self._env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -106,7 +119,9 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_context(browser: Browser, live_server: LiveServer) -> Iterator[Callable[..., BrowserContext]]:
+def new_context(
+    browser: Browser, live_server: LiveServer
+) -> Iterator[Callable[..., BrowserContext]]:
     """Open a phone-sized browser context in a language ("en" or "zh")."""
     contexts: list[BrowserContext] = []
 
@@ -139,9 +154,7 @@ _axe = Axe()
 def axe_violations(page: Page) -> list[str]:
     """axe-core with the WCAG 2.2 AA tags; target-size raised to 44 px as UX.md asks."""
     page.evaluate(_axe.axe_script)
-    page.evaluate(
-        "axe.configure({checks: [{id: 'target-size', options: {minSize: 44}}]})"
-    )
+    page.evaluate("axe.configure({checks: [{id: 'target-size', options: {minSize: 44}}]})")
     results = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
     )

@@ -50,8 +50,11 @@ def test_server_stopped_reload_shows_offline_page_in_each_language(browser, own_
     pages = {}
     for lang, locale in (("en", "en-GB"), ("zh", "zh-CN")):
         context = browser.new_context(
-            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-            locale=locale, base_url=own_server.url,
+            viewport={"width": 390, "height": 844},
+            is_mobile=True,
+            has_touch=True,
+            locale=locale,
+            base_url=own_server.url,
         )
         page = context.new_page()
         page.goto("/login")
