@@ -36,6 +36,9 @@ def test_phone_links_with_the_typed_code_and_cannot_open_parent_pages(new_contex
         phone.get_by_role("link", name=re.compile("Call my parent|给我的家长打电话"))
     ).to_have_attribute("href", "tel:13800138000")
     assert axe_violations(phone) == [] and small_targets(phone) == []
+    phone.emulate_media(reduced_motion="reduce")
+    assert phone.evaluate("document.getAnimations().length") == 0
+    assert phone.locator("audio[autoplay], video[autoplay]").count() == 0
 
     # The phone stays on the person's screens: the parents' pages answer "not allowed".
     for path in (f"{person_url}/settings", "/home", f"{person_url}/phone"):

@@ -82,6 +82,7 @@ def test_pages_pass_axe_and_tap_targets(phone, lang):
     for path in ("/login", "/signup", "/link", "/help"):
         page.goto(path)
         checked.append((path, axe_violations(page), small_targets(page)))
+        assert page.locator("h1").count() == 1, path
     log_in(page, "parent@demo.test")
     person_link = page.locator("a.card").first
     person_link.click()
