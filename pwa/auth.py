@@ -275,6 +275,9 @@ def client_ip(request: Request) -> str:
 # --- middleware ------------------------------------------------------------------------------
 
 
+STATIC_PREFIXES = ("/static/", "/openmoji/")
+
+
 class PrincipalMiddleware:
     """Loads who is asking and settles the page language: account or person > cookie > browser."""
 
@@ -283,7 +286,8 @@ class PrincipalMiddleware:
         self.default_locale = default_locale
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(STATIC_PREFIXES):
+            # Files need no principal: no database work for every picture and stylesheet.
             await self.app(scope, receive, send)
             return
         who = await load_principal(scope.get("session", {}))

@@ -164,8 +164,9 @@ def axe_violations(page: Page) -> list[str]:
     ]
 
 
+CONTROLS = "a[href], button, input:not([type=hidden]), select, textarea, label.choice, summary"
 SMALL_TARGETS_JS = """
-() => [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, label.choice, summary')]
+selector => [...document.querySelectorAll(selector)]
   .filter(el => !el.disabled && el.getClientRects().length)
   .filter(el => !(el.matches('input[type=radio], input[type=checkbox]') && el.closest('label')))
   .map(el => [el, el.getBoundingClientRect()])
@@ -176,7 +177,7 @@ SMALL_TARGETS_JS = """
 
 def small_targets(page: Page) -> list[str]:
     """Every enabled control at least 44×44 (a radio or checkbox counts by its whole label)."""
-    return page.evaluate(SMALL_TARGETS_JS)
+    return page.evaluate(SMALL_TARGETS_JS, CONTROLS)
 
 
 def log_in(page: Page, email: str, password: str = "startrip-demo") -> None:
