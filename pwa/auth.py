@@ -27,7 +27,6 @@ from pwa import i18n
 from pwa.models import Account, DeviceLink, Family, LoginFailure, Membership, OrgKind, Person
 
 ACCOUNT_SESSION_DAYS = 30
-SESSION_KEYS = ("account_id", "device_id", "since")
 
 _hasher = PasswordHasher()
 
