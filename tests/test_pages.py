@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
 from pwa import pages
 from pwa.models import Account
 from tests.conftest import Client
@@ -152,3 +154,20 @@ async def test_account_page_saves_name_phone_and_language(client):
     bad = await client.submit("/account", {"name": "Li", "phone": "call me", "locale": "en"})
     assert bad.status_code == 400 and "digits only" in bad.text
     assert (await Account.get(id=family.guardian.id)).phone == "+86 138 0013 8000"
+
+
+async def test_an_unexpected_error_shows_the_translated_500_page(app):
+    from starlette.routing import Route
+
+    async def broken(request):
+        raise RuntimeError("a bug")
+
+    app.router.routes.append(Route("/broken-for-test", broken))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        english = await http.get("/broken-for-test", headers={"Accept-Language": "en"})
+        chinese = await http.get("/broken-for-test", headers={"Accept-Language": "zh-CN"})
+    assert english.status_code == 500 and "Something went wrong" in english.text
+    assert 'href="/help"' in english.text
+    assert chinese.status_code == 500 and '<html lang="zh-Hans"' in chinese.text
+    assert "Something went wrong" not in chinese.text
