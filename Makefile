@@ -47,7 +47,7 @@ i18n-extract: $(VENV)/.installed
 	$(BIN)/pybabel extract --no-location --no-wrap --sort-output -F babel.cfg -k _ -o locales/messages.pot .
 
 i18n-update: i18n-extract
-	$(BIN)/pybabel update --no-location --no-wrap -i locales/messages.pot -d locales -D messages
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i locales/messages.pot -d locales -D messages
 	$(BIN)/python scripts/fill_source_catalogue.py
 
 migrate: setup

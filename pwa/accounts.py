@@ -481,6 +481,19 @@ async def link_page(request: Request) -> Response:
             if link is not None:
                 auth.device_session(request, link)
                 return RedirectResponse("/me", status_code=303)
+        elif not normalise_code(code):
+            errors["code"] = _("Type the code.")
+            return render(
+                request,
+                "accounts/link.html",
+                {
+                    "title": _("Link this phone"),
+                    "link": None,
+                    "code": "",
+                    "errors": errors,
+                },
+                400,
+            )
         elif await find_device_link(code) is not None:
             return RedirectResponse(f"/link/{normalise_code(code)}", status_code=303)
         await auth.record_failure(keys)

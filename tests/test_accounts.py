@@ -261,3 +261,21 @@ async def test_guardian_shows_the_code_as_text_and_qr(client):
     assert page.status_code == 200
     assert 'class="code-text"' in page.text and "<svg" in page.text
     assert 'aria-label="QR code to link the phone of Ming"' in page.text
+
+
+async def test_an_empty_code_asks_for_the_code(other_client):
+    response = await other_client.submit("/link", {"code": " "})
+    assert response.status_code == 400
+    assert "Type the code." in response.text
+    assert "Ask your parent" not in response.text
+
+
+async def test_an_accepted_invitation_says_so_instead_of_asking_again(client):
+    family = await make_family()
+    caregiver, email = await make_account("Teacher")
+    token = await accounts.create_invitation(family.family, family.guardian)
+    await accounts.accept_invitation(token, caregiver)
+    await client.log_in(email, PASSWORD)
+    page = await client.get(f"/invite/{token}")
+    assert "You already follow this family." in page.text
+    assert "Accept the invitation" not in page.text
