@@ -408,6 +408,9 @@ async def invitation_page(request: Request) -> Response:
         family = await accept_invitation(token, account)
         notify(request, _("You can now see the trips of %(family)s.", family=family.name))
         return RedirectResponse("/home", status_code=303)
+    already = who.account is not None and await Membership.exists(
+        account=who.account, family=invitation.family
+    )
     return render(
         request,
         "accounts/invitation.html",
@@ -416,6 +419,7 @@ async def invitation_page(request: Request) -> Response:
             "invitation": invitation,
             "form": {},
             "errors": {},
+            "already": already,
         },
     )
 
