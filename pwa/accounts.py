@@ -480,28 +480,19 @@ async def link_page(request: Request) -> Response:
         keys = {"ip": auth.client_ip(request)}
         if await auth.throttled(keys):
             raise HTTPException(429)
-        if form.get("confirm") == "yes":
+        if not normalise_code(code):
+            errors["code"] = _("Type the code.")
+        elif form.get("confirm") == "yes":
             link = await claim_device_link(code, request.headers.get("user-agent", ""))
             if link is not None:
                 auth.device_session(request, link)
                 return RedirectResponse("/me", status_code=303)
-        elif not normalise_code(code):
-            errors["code"] = _("Type the code.")
-            return render(
-                request,
-                "accounts/link.html",
-                {
-                    "title": _("Link this phone"),
-                    "link": None,
-                    "code": "",
-                    "errors": errors,
-                },
-                400,
-            )
         elif await find_device_link(code) is not None:
             return RedirectResponse(f"/link/{normalise_code(code)}", status_code=303)
-        await auth.record_failure(keys)
-        errors["code"] = _("This code does not work. Ask your parent for a new code.")
+        if not errors:
+            # A wrong or used code counts towards the limit, so codes cannot be guessed.
+            await auth.record_failure(keys)
+            errors["code"] = _("This code does not work. Ask your parent for a new code.")
     link = await find_device_link(code) if code and not errors else None
     if code and link is None and not errors:
         errors["code"] = _("This code does not work. Ask your parent for a new code.")
