@@ -14,16 +14,18 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from pwa import accounts, errors, family, i18n, me, orgs, pages
+from pwa import accounts, errors, family, i18n, list_pages, me, orgs, pages, photos, shopping
 from pwa.auth import CSRFMiddleware, LoginRequired, PrincipalMiddleware
 from pwa.db import tortoise_config
-from pwa.security import SecurityHeadersMiddleware
+from pwa.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from pwa.settings import Settings
 from pwa.templating import OPENMOJI_DIR, STATIC_DIR
 
 # Long enough that the person's phone stays linked (WCAG 2.2.6); browsers cap it at 400 days.
 SESSION_MAX_AGE = 400 * 24 * 3600
 YEAR = 365 * 24 * 3600
+# A photo may be 2 MB (pwa/photos.py); a little more leaves room for the form around it.
+MAX_BODY_BYTES = 3 * 1024 * 1024
 
 
 class CachedStaticFiles(StaticFiles):
@@ -48,6 +50,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *family.routes,
         *accounts.routes,
         *me.routes,
+        # Before list_pages: its "/lists/{id}/items/{item}/{action}" would take ".../mark".
+        *shopping.routes,
+        *list_pages.routes,
+        *photos.routes,
         *orgs.routes,
         *pages.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),
@@ -66,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             https_only=False,
         ),
         Middleware(PrincipalMiddleware, default_locale=settings.default_locale),
+        Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, on_failure=errors.too_large),
         Middleware(CSRFMiddleware, on_failure=errors.csrf_failure),
     ]
     app = Starlette(

@@ -71,6 +71,12 @@ class Action(StrEnum):
     PERSON_SETTINGS_EDIT = "person.settings.edit"
     DEVICE_LINK = "device.link"
     PERSON_SCREENS = "person.screens"  # the screens the person uses in the shop
+    LIST_VIEW = "list.view"
+    # The person may change only their own lists, and only when the guardian allows it.
+    LIST_EDIT = "list.edit"
+    LIST_SHOP = "list.shop"  # tick items in the shopping view
+    PHOTO_ADD = "photo.add"
+    PHOTO_VIEW = "photo.view"
     CENTRE_SCREENS = "centre.screens"
     MERCHANT_SCREENS = "merchant.screens"
 
@@ -84,6 +90,11 @@ AUTHORIZATION: dict[Action, frozenset[Role]] = {
     Action.PERSON_SETTINGS_EDIT: frozenset({Role.GUARDIAN}),
     Action.DEVICE_LINK: frozenset({Role.GUARDIAN}),
     Action.PERSON_SCREENS: frozenset({Role.PERSON, Role.GUARDIAN}),
+    Action.LIST_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER, Role.PERSON}),
+    Action.LIST_EDIT: frozenset({Role.GUARDIAN, Role.PERSON}),
+    Action.LIST_SHOP: frozenset({Role.GUARDIAN, Role.PERSON}),
+    Action.PHOTO_ADD: frozenset({Role.GUARDIAN}),
+    Action.PHOTO_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER, Role.PERSON}),
     Action.CENTRE_SCREENS: frozenset({Role.CENTRE_STAFF}),
     Action.MERCHANT_SCREENS: frozenset({Role.MERCHANT_STAFF}),
 }
@@ -194,7 +205,7 @@ async def authorize_family(request: Request, family_id: str, action: Action) -> 
     who = principal(request)
     if who.is_anonymous:
         raise LoginRequired()
-    family_uuid = _uuid_or_404(family_id)
+    family_uuid = uuid_or_404(family_id)
     role = await family_role(who, family_uuid)
     family = await Family.get_or_none(id=family_uuid) if role else None
     if family is None:
@@ -214,13 +225,40 @@ async def authorize_person(request: Request, person_id: str, action: Action) -> 
     who = principal(request)
     if who.is_anonymous:
         raise LoginRequired()
-    person = await Person.get_or_none(id=_uuid_or_404(person_id)).prefetch_related("family")
+    person = await Person.get_or_none(id=uuid_or_404(person_id)).prefetch_related("family")
     role = await person_role(who, person) if person else None
     if person is None or role is None:
         raise HTTPException(404)
     if not allowed(role, action):
         raise HTTPException(403)
     return person, role
+
+
+async def authorize_object(
+    request: Request,
+    family_id: uuid.UUID,
+    action: Action,
+    person_id: uuid.UUID | None = None,
+) -> Role:
+    """For a row of a family (a list, a photo): the caller's role, or 404 / 403.
+
+    The person's phone sees its own family's rows, and of rows made for one person only that
+    person's (person_id)."""
+    who = principal(request)
+    if who.is_anonymous:
+        raise LoginRequired()
+    role: Role | None
+    if who.device is not None:
+        person = who.device.person
+        mine = person.family_id == family_id and person_id in (None, person.id)
+        role = Role.PERSON if mine else None
+    else:
+        role = await family_role(who, family_id)
+    if role is None:
+        raise HTTPException(404)
+    if not allowed(role, action):
+        raise HTTPException(403)
+    return role
 
 
 def require_role(request: Request, action: Action) -> Principal:
@@ -237,7 +275,11 @@ def require_role(request: Request, action: Action) -> Principal:
     return who
 
 
-def _uuid_or_404(value: str) -> uuid.UUID:
+def not_found() -> HTTPException:
+    return HTTPException(404)
+
+
+def uuid_or_404(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:

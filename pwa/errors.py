@@ -25,6 +25,10 @@ def _messages(status: int) -> tuple[str, str]:
         403: (_("Not allowed"), _("You cannot open this page with this account or phone.")),
         404: (_("Page not found"), _("This page does not exist, or you cannot see it.")),
         405: (_("This did not work"), _("This page cannot do that. Nothing was changed.")),
+        413: (
+            _("This is too big"),
+            _("What you sent is too big. A photo can be at most 2 MB. Nothing was changed."),
+        ),
         429: (
             _("Too many tries"),
             _("There were too many tries. Wait 15 minutes, then try again."),
@@ -67,4 +71,14 @@ async def csrf_failure(scope: Scope, receive: Receive, send: Send) -> None:
     text = _("Nothing was changed. Go back, reload the page and send the form again.")
     context = {"title": title, "text": text, "status": 403}
     response = render(request, "errors/error.html", context, 403)
+    await response(scope, receive, send)
+
+
+async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a request body over the limit: 413, translated, nothing read or changed."""
+    if scope["path"].startswith("/api/"):
+        title, text = _messages(413)
+        response: Response = JSONResponse({"error": title, "detail": text}, status_code=413)
+    else:
+        response = error_page(Request(scope, receive), 413)
     await response(scope, receive, send)

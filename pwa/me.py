@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pwa import auth
+from pwa import auth, person_settings
 from pwa.auth import Action
 from pwa.models import Account, Role
+from pwa.shopping import person_lists
 from pwa.templating import render
 
 
@@ -43,6 +46,9 @@ async def me(request: Request) -> Response:
             "title": person.display_name,
             "person": person,
             "parent_phone": phone,
+            "lists": await person_lists(person),
+            "can_plan": person_settings.effective(person.settings)["can_plan"],
+            "new_list_id": str(uuid.uuid4()),
         },
     )
 

@@ -165,3 +165,113 @@ class LoginFailure(Model):
 
     class Meta:
         table = "login_failure"
+
+
+# --- shopping lists (issue 3) ------------------------------------------------------------------
+# Ids of lists, items and marks are made by the client (a form or the phone), so sending the
+# same change twice finds the row it already made (SYNC.md, identity).
+
+
+class Photo(Model):
+    """A family's own photo of a product the person knows, kept as a reusable family item (no semicolons in model docstrings:
+    tortoise splits the SQL of a migration on them)."""
+
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="photos", on_delete=fields.CASCADE
+    )
+    label = fields.CharField(max_length=60)
+    area = fields.CharField(max_length=30)
+    # Chosen by the server; never the uploaded file's name.
+    file_name = fields.CharField(max_length=80, unique=True)
+    width = fields.IntField()
+    height = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "photo"
+
+
+class ShoppingList(Model):
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="lists", on_delete=fields.CASCADE
+    )
+    person: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="lists", null=True, on_delete=fields.SET_NULL
+    )
+    name = fields.CharField(max_length=60)
+    shop: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="lists", null=True, on_delete=fields.SET_NULL
+    )
+    # Money is integer fen.
+    budget = fields.IntField(null=True)
+    archived_at = fields.DatetimeField(null=True)
+    # Deleted lists stay restorable (undo) and become deletion markers for sync.
+    deleted_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "shopping_list"
+
+
+class ListItem(Model):
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="list_items", on_delete=fields.CASCADE
+    )
+    list: fields.ForeignKeyRelation[ShoppingList] = fields.ForeignKeyField(
+        "models.ShoppingList", related_name="items", on_delete=fields.CASCADE
+    )
+    # Either an OpenMoji code from the catalogue or a family photo.
+    pictogram = fields.CharField(max_length=40, default="")
+    photo: fields.ForeignKeyNullableRelation[Photo] = fields.ForeignKeyField(
+        "models.Photo", related_name="items", null=True, on_delete=fields.SET_NULL
+    )
+    # Empty: the catalogue's label in the language of the page.
+    label = fields.CharField(max_length=60, default="")
+    quantity = fields.SmallIntField(default=1)
+    note = fields.CharField(max_length=100, default="")
+    # Estimated price of one, in fen.
+    price = fields.IntField(null=True)
+    area = fields.CharField(max_length=30)
+    # A fractional-index key: items can be put between two others without renumbering.
+    position = fields.CharField(max_length=60)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "list_item"
+
+
+class MarkState(StrEnum):
+    TICKED = "ticked"
+    NOT_FOUND = "not_found"
+    CLEARED = "cleared"  # undo
+
+
+class ItemMark(Model):
+    """Append-only: an item was put in the basket, not found, or the mark was undone.
+    The newest mark by (client_time, id) is the item's state."""
+
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="item_marks", on_delete=fields.CASCADE
+    )
+    item: fields.ForeignKeyRelation[ListItem] = fields.ForeignKeyField(
+        "models.ListItem", related_name="marks", on_delete=fields.CASCADE
+    )
+    state = fields.CharEnumField(MarkState, max_length=20)
+    client_time = fields.DatetimeField()
+    device: fields.ForeignKeyNullableRelation[DeviceLink] = fields.ForeignKeyField(
+        "models.DeviceLink", related_name="marks", null=True, on_delete=fields.SET_NULL
+    )
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="marks", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "item_mark"

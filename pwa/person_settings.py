@@ -11,7 +11,7 @@ TEXT_SIZES = ("normal", "large", "largest")
 THEMES = ("calm", "contrast")
 DISPLAYS = ("pictures_words", "pictures_only")
 # Switches that are on or off.
-SWITCHES = ("reduced_motion", "sound", "read_aloud", "hide_prices", "one_step")
+SWITCHES = ("reduced_motion", "sound", "read_aloud", "hide_prices", "one_step", "can_plan")
 
 DEFAULTS: dict[str, Any] = {
     "text_size": "normal",
@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "read_aloud": True,
     "hide_prices": False,
     "one_step": True,
+    # The person may make and change their own lists on their phone (issue 3).
+    "can_plan": False,
     "language": None,
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -49,3 +49,20 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuse a request body bigger than max_bytes before anything reads it into memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, on_failure: ASGIApp) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.on_failure = on_failure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = Headers(scope=scope).get("content-length", "0")
+            if not length.isdigit() or int(length) > self.max_bytes:
+                await self.on_failure(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -91,6 +91,11 @@ class Client(httpx.AsyncClient):
         fields = {"csrf_token": await self.csrf(), **(data or {})}
         return await self.post(url, data=fields)
 
+    async def link_phone(self, code: str) -> None:
+        """Be the person's phone, linked with a one-time code."""
+        response = await self.submit(f"/link/{code}", {"confirm": "yes"})
+        assert response.status_code == 303 and response.headers["location"] == "/me"
+
     async def log_in(self, email: str, password: str) -> httpx.Response:
         response = await self.submit("/login", {"email": email, "password": password})
         assert response.status_code == 303, response.text

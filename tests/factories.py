@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import uuid
 from dataclasses import dataclass
 
-from pwa import accounts
-from pwa.models import Account, Family, Person
+from PIL import Image
+
+from pwa import accounts, lists
+from pwa.models import Account, Family, Person, ShoppingList
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -54,3 +58,29 @@ async def make_caregiver(family: FamilyFixture) -> tuple[Account, str]:
 async def link_phone(family: FamilyFixture) -> str:
     """A one-time code for the person's phone."""
     return await accounts.create_device_link(family.person, family.guardian)
+
+
+async def make_list(
+    family: FamilyFixture, name: str = "Saturday shop", pictures: dict[str, int] | None = None
+) -> ShoppingList:
+    """A list for the family's person with {pictogram code: quantity} on it."""
+    shopping_list = await lists.create_list(
+        family.family, list_id=uuid.uuid4(), name=name, person_id=str(family.person.id)
+    )
+    for code, quantity in (pictures or {}).items():
+        await lists.add_item(shopping_list, item_id=uuid.uuid4(), pictogram=code, quantity=quantity)
+    return shopping_list
+
+
+def jpeg_bytes(width: int = 40, height: int = 30, exif: bool = False) -> bytes:
+    """A real JPEG; with exif, it carries a GPS position like a phone photo."""
+    image = Image.new("RGB", (width, height), (200, 120, 40))
+    out = io.BytesIO()
+    if exif:
+        data = Image.Exif()
+        data[0x010F] = "PhoneMaker"  # Make
+        data[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0)}  # GPSInfo: latitude
+        image.save(out, "JPEG", exif=data)
+    else:
+        image.save(out, "JPEG")
+    return out.getvalue()

@@ -9,12 +9,25 @@ def test_every_action_is_in_the_table():
     assert set(AUTHORIZATION) == set(Action)
 
 
-def test_caregivers_and_phones_only_read_or_use_screens():
+# What the person's own phone may do: use its screens, read, tick, and change its own lists
+# (that one only when the guardian allows it, checked in pwa/list_pages.py).
+PERSON_ACTIONS = {
+    Action.PERSON_SCREENS,
+    Action.LIST_VIEW,
+    Action.LIST_SHOP,
+    Action.LIST_EDIT,
+    Action.PHOTO_VIEW,
+}
+
+
+def test_caregivers_only_read_and_phones_only_use_their_screens():
     for action, roles in AUTHORIZATION.items():
         if Role.CAREGIVER in roles:
             assert action.value.endswith(".view"), action
         if Role.PERSON in roles:
-            assert action is Action.PERSON_SCREENS, action
+            assert action in PERSON_ACTIONS, action
+    assert not allowed(Role.PERSON, Action.PERSON_SETTINGS_EDIT)
+    assert not allowed(Role.PERSON, Action.PHOTO_ADD)
 
 
 def test_nobody_and_unknown_actions_are_denied():

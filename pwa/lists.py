@@ -1,0 +1,506 @@
+"""Shopping lists: the service functions that change them, and the views pages read.
+
+Every writer takes the id the client made for the new row (a hidden field in the form, or the
+phone's own id), so a form sent twice or a change replayed by the offline sync (issue 6) finds
+what it already made instead of making it again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fractional_indexing import generate_key_between
+from tortoise.transactions import in_transaction
+
+from pwa import auth
+from pwa.forms import FormErrors
+from pwa.i18n import _
+from pwa.models import (
+    Account,
+    DeviceLink,
+    Family,
+    ItemMark,
+    ListItem,
+    MarkState,
+    Organisation,
+    OrgKind,
+    Person,
+    Photo,
+    ShoppingList,
+)
+from pwa.pictograms import catalogue
+from pwa.templating import pictogram_url
+
+MAX_QUANTITY = 10
+# Up to this many, the quantity is shown as that many pictures; above it, one picture and "× N".
+PICTURES_UP_TO = 5
+MAX_PRICE_FEN = 100_000_00
+NAME_MAX = 60
+
+
+def parse_id(value: str | None) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise FormErrors({"id": _("This form is old. Reload the page and try again.")}) from None
+
+
+def parse_money(text: str, field: str) -> int | None:
+    """ "12", "12.5", "¥12.50" → fen; empty → None; anything else is a form error."""
+    cleaned = text.strip().removeprefix("¥").removeprefix("￥").replace(",", ".").strip()
+    if not cleaned:
+        return None
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise FormErrors({field: _("Write an amount in yuan, like 12.50.")})
+    fen = int(value * 100)
+    if fen > MAX_PRICE_FEN:
+        raise FormErrors({field: _("This amount is too big.")})
+    return fen
+
+
+def parse_quantity(text: str | int) -> int:
+    try:
+        quantity = int(text)
+    except (TypeError, ValueError):
+        quantity = 0
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise FormErrors({"quantity": _("Choose a number from 1 to 10.")})
+    return quantity
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise FormErrors({"name": _("Write a name for the list.")})
+    if len(name) > NAME_MAX:
+        raise FormErrors({"name": _("The name can have at most 60 characters.")})
+    return name
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+async def create_list(
+    family: Family,
+    *,
+    list_id: uuid.UUID,
+    name: str,
+    person_id: str = "",
+    shop_id: str = "",
+    budget: str = "",
+) -> ShoppingList:
+    existing = await ShoppingList.get_or_none(id=list_id)
+    if existing is not None:
+        _same_family(existing.family_id, family.id)
+        return existing
+    fields = await _list_fields(
+        family, name=name, person_id=person_id, shop_id=shop_id, budget=budget
+    )
+    return await ShoppingList.create(id=list_id, family=family, **fields)
+
+
+async def update_list(
+    shopping_list: ShoppingList, *, name: str, person_id: str, shop_id: str, budget: str
+) -> None:
+    family = await Family.get(id=shopping_list.family_id)
+    fields = await _list_fields(
+        family, name=name, person_id=person_id, shop_id=shop_id, budget=budget
+    )
+    shopping_list.update_from_dict(fields)
+    await shopping_list.save()
+
+
+async def _list_fields(
+    family: Family, *, name: str, person_id: str, shop_id: str, budget: str
+) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    fields: dict[str, Any] = {"person": None, "shop": None}
+    try:
+        fields["name"] = _check_name(name)
+    except FormErrors as exc:
+        errors.update(exc.errors)
+    if person_id:
+        person = await _get_or_none(Person, person_id, family=family)
+        if person is None:
+            errors["person_id"] = _("Choose one of the people.")
+        fields["person"] = person
+    if shop_id:
+        shop = await _get_or_none(Organisation, shop_id, kind=OrgKind.MERCHANT)
+        if shop is None:
+            errors["shop_id"] = _("Choose one of the shops.")
+        fields["shop"] = shop
+    try:
+        fields["budget"] = parse_money(budget, "budget")
+    except FormErrors as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise FormErrors(errors)
+    return fields
+
+
+async def duplicate_list(shopping_list: ShoppingList, *, new_id: uuid.UUID) -> ShoppingList:
+    existing = await ShoppingList.get_or_none(id=new_id)
+    if existing is not None:
+        _same_family(existing.family_id, shopping_list.family_id)
+        return existing
+    name = _("%(name)s (copy)", name=shopping_list.name)[:NAME_MAX]
+    async with in_transaction():
+        copy = await ShoppingList.create(
+            id=new_id,
+            family_id=shopping_list.family_id,
+            person_id=shopping_list.person_id,
+            shop_id=shopping_list.shop_id,
+            budget=shopping_list.budget,
+            name=name,
+        )
+        items = await ListItem.filter(list=shopping_list, deleted_at=None)
+        await ListItem.bulk_create(
+            [
+                ListItem(
+                    id=uuid.uuid4(),
+                    family_id=item.family_id,
+                    list=copy,
+                    pictogram=item.pictogram,
+                    photo_id=item.photo_id,
+                    label=item.label,
+                    quantity=item.quantity,
+                    note=item.note,
+                    price=item.price,
+                    area=item.area,
+                    position=item.position,
+                )
+                for item in items
+            ]
+        )
+    return copy
+
+
+async def archive_list(shopping_list: ShoppingList, *, archived: bool) -> None:
+    if archived and shopping_list.archived_at is None:
+        shopping_list.archived_at = auth.now()
+    elif not archived:
+        shopping_list.archived_at = None
+    await shopping_list.save(update_fields=["archived_at", "updated_at"])
+
+
+async def delete_list(shopping_list: ShoppingList) -> None:
+    """Kept, marked deleted, so the parent can undo it."""
+    if shopping_list.deleted_at is None:
+        shopping_list.deleted_at = auth.now()
+        await shopping_list.save(update_fields=["deleted_at", "updated_at"])
+
+
+async def restore_list(shopping_list: ShoppingList) -> None:
+    shopping_list.deleted_at = None
+    await shopping_list.save(update_fields=["deleted_at", "updated_at"])
+
+
+# --- items -----------------------------------------------------------------------------------
+
+
+async def add_item(
+    shopping_list: ShoppingList,
+    *,
+    item_id: uuid.UUID,
+    pictogram: str = "",
+    photo_id: str = "",
+    quantity: str | int = 1,
+) -> ListItem:
+    """Put a picture on the list. Sent again for the same item id, it sets the quantity."""
+    count = parse_quantity(quantity)
+    existing = await ListItem.get_or_none(id=item_id)
+    if existing is not None:
+        if existing.list_id != shopping_list.id:
+            raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
+        existing.quantity = count
+        existing.deleted_at = None
+        await existing.save(update_fields=["quantity", "deleted_at", "updated_at"])
+        return existing
+    photo = None
+    if photo_id:
+        photo = await _get_or_none(Photo, photo_id, family_id=shopping_list.family_id)
+        if photo is None:
+            raise FormErrors({"photo_id": _("This photo is not there any more.")})
+        area = photo.area
+    else:
+        picture = catalogue().get(pictogram)
+        if picture is None:
+            raise FormErrors({"pictogram": _("Choose one of the pictures.")})
+        area = picture.area
+    last = await ListItem.filter(list=shopping_list).order_by("-position").first()
+    return await ListItem.create(
+        id=item_id,
+        family_id=shopping_list.family_id,
+        list=shopping_list,
+        pictogram="" if photo else pictogram,
+        photo=photo,
+        quantity=count,
+        area=area,
+        position=generate_key_between(last.position if last else None, None),
+    )
+
+
+async def update_item(
+    item: ListItem, *, label: str, quantity: str, note: str, price: str, area: str
+) -> None:
+    errors: dict[str, str] = {}
+    label = label.strip()
+    if len(label) > NAME_MAX:
+        errors["label"] = _("The name can have at most 60 characters.")
+    if len(note.strip()) > 100:
+        errors["note"] = _("The note can have at most 100 characters.")
+    if catalogue().area(area) is None:
+        errors["area"] = _("Choose one of the shop areas.")
+    for check in (lambda: parse_quantity(quantity), lambda: parse_money(price, "price")):
+        try:
+            check()
+        except FormErrors as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise FormErrors(errors)
+    default_label = await _default_label(item)
+    item.label = "" if label == default_label else label
+    item.quantity = parse_quantity(quantity)
+    item.note = note.strip()
+    item.price = parse_money(price, "price")
+    item.area = area
+    await item.save()
+
+
+async def set_quantity(item: ListItem, quantity: int) -> None:
+    item.quantity = parse_quantity(quantity)
+    await item.save(update_fields=["quantity", "updated_at"])
+
+
+async def move_item(item: ListItem, direction: str) -> None:
+    """Move up / Move down inside the item's shop area, as the list shows it."""
+    siblings = sorted_items(
+        await ListItem.filter(list_id=item.list_id, area=item.area, deleted_at=None)
+    )
+    index = next(i for i, sibling in enumerate(siblings) if sibling.id == item.id)
+    if direction == "up" and index > 0:
+        before = siblings[index - 2].position if index > 1 else None
+        item.position = generate_key_between(before, siblings[index - 1].position)
+    elif direction == "down" and index < len(siblings) - 1:
+        after = siblings[index + 2].position if index + 2 < len(siblings) else None
+        item.position = generate_key_between(siblings[index + 1].position, after)
+    else:
+        return
+    await item.save(update_fields=["position", "updated_at"])
+
+
+async def remove_item(item: ListItem) -> None:
+    if item.deleted_at is None:
+        item.deleted_at = auth.now()
+        await item.save(update_fields=["deleted_at", "updated_at"])
+
+
+async def restore_item(item: ListItem) -> None:
+    item.deleted_at = None
+    await item.save(update_fields=["deleted_at", "updated_at"])
+
+
+async def mark_item(
+    item: ListItem,
+    *,
+    mark_id: uuid.UUID,
+    state: str,
+    client_time: datetime | None = None,
+    device: DeviceLink | None = None,
+    account: Account | None = None,
+) -> ItemMark:
+    """Tick, "I can't find it" or undo: an event appended once, however often it is sent."""
+    existing = await ItemMark.get_or_none(id=mark_id)
+    if existing is not None:
+        if existing.item_id != item.id:
+            raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
+        return existing
+    try:
+        mark_state = MarkState(state)
+    except ValueError:
+        raise FormErrors({"state": _("Choose one of the choices.")}) from None
+    return await ItemMark.create(
+        id=mark_id,
+        family_id=item.family_id,
+        item=item,
+        state=mark_state,
+        client_time=client_time or auth.now(),
+        device=device,
+        account=account,
+    )
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def sorted_items(items: list[ListItem]) -> list[ListItem]:
+    """Shop areas in the catalogue's order, then position; ties broken by id (SYNC.md).
+    Sorted here, not in SQL, so the order is the same on SQLite and PostgreSQL collations."""
+    order = catalogue().area_order()
+    return sorted(items, key=lambda i: (order.get(i.area, len(order)), i.position, str(i.id)))
+
+
+async def item_states(items: list[ListItem]) -> dict[uuid.UUID, str]:
+    """The newest mark of each item by (client_time, id); no mark → "open"."""
+    marks = await ItemMark.filter(item_id__in=[i.id for i in items])
+    newest: dict[uuid.UUID, ItemMark] = {}
+    for mark in marks:
+        best = newest.get(mark.item_id)
+        if best is None or (mark.client_time, str(mark.id)) > (best.client_time, str(best.id)):
+            newest[mark.item_id] = mark
+    return {
+        item.id: (
+            "open"
+            if item.id not in newest or newest[item.id].state == MarkState.CLEARED
+            else newest[item.id].state.value
+        )
+        for item in items
+    }
+
+
+@dataclass
+class ItemView:
+    """An item as every page and the phone's data show it, in the page's language."""
+
+    id: str
+    label: str
+    picture_url: str
+    quantity: int
+    note: str
+    price: int | None
+    area: str
+    state: str = "open"
+
+    @property
+    def picture_count(self) -> int:
+        return self.quantity if self.quantity <= PICTURES_UP_TO else 1
+
+    @property
+    def quantity_label(self) -> str:
+        return _("%(label)s × %(n)s", label=self.label, n=self.quantity)
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "alt": self.quantity_label,
+            "picture": self.picture_url,
+            "pictures": self.picture_count,
+            "quantity": self.quantity,
+            "note": self.note,
+            "price": self.price,
+            "area": self.area,
+            "state": self.state,
+        }
+
+
+async def _default_label(item: ListItem) -> str:
+    if item.photo_id:
+        photo = await Photo.get_or_none(id=item.photo_id)
+        return photo.label if photo else ""
+    picture = catalogue().get(item.pictogram)
+    return picture.label if picture else ""
+
+
+def photo_url(photo_id: uuid.UUID | str) -> str:
+    return f"/photos/{photo_id}"
+
+
+async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) -> list[ItemView]:
+    items = sorted_items(
+        await ListItem.filter(list=shopping_list, deleted_at=None).prefetch_related("photo")
+    )
+    states = await item_states(items) if with_states else {}
+    views = []
+    for item in items:
+        if item.photo is not None:
+            label, url = item.photo.label, photo_url(item.photo.id)
+        else:
+            picture = catalogue().get(item.pictogram)
+            label = picture.label if picture else ""
+            url = pictogram_url(item.pictogram or "2753")
+        views.append(
+            ItemView(
+                id=str(item.id),
+                label=item.label or label,
+                picture_url=url,
+                quantity=item.quantity,
+                note=item.note,
+                price=item.price,
+                area=item.area,
+                state=states.get(item.id, "open"),
+            )
+        )
+    return views
+
+
+def group_by_area(views: list[ItemView]) -> list[tuple[Any, list[ItemView]]]:
+    """[(area, items)] in the shop's order, leaving out empty areas."""
+    groups = []
+    for area in catalogue().areas:
+        in_area = [v for v in views if v.area == area.id]
+        if in_area:
+            groups.append((area, in_area))
+    return groups
+
+
+def estimated_total(views: list[ItemView]) -> int | None:
+    priced = [v.price * v.quantity for v in views if v.price is not None]
+    return sum(priced) if priced else None
+
+
+async def bought_before(family_id: uuid.UUID, exclude: ShoppingList, limit: int = 24) -> list[Any]:
+    """Pictures this family put on earlier lists, newest first, each once."""
+    items = (
+        await ListItem.filter(family_id=family_id)
+        .exclude(list_id=exclude.id)
+        .order_by("-created_at")
+        .limit(400)
+        .prefetch_related("photo")
+    )
+    seen: set[str] = set()
+    result = []
+    for item in items:
+        key = f"photo:{item.photo_id}" if item.photo_id else f"picto:{item.pictogram}"
+        if key in seen or (item.photo_id and item.photo is None):
+            continue
+        seen.add(key)
+        if item.photo is not None:
+            result.append(item.photo)
+        elif picture := catalogue().get(item.pictogram):
+            result.append(picture)
+        if len(result) >= limit:
+            break
+    return result
+
+
+def area_options() -> list[tuple[str, str]]:
+    return [(area.id, area.label) for area in catalogue().areas]
+
+
+QUANTITY_OPTIONS = [(str(n), str(n)) for n in range(1, MAX_QUANTITY + 1)]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _same_family(a: uuid.UUID, b: uuid.UUID) -> None:
+    if a != b:
+        # An id made by another family's device: never reveal or touch that row.
+        raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
+
+
+async def _get_or_none(model: Any, raw_id: str, **filters: Any) -> Any:
+    try:
+        key: Any = uuid.UUID(raw_id) if model is not Organisation else int(raw_id)
+    except ValueError:
+        return None
+    return await model.get_or_none(id=key, **filters)

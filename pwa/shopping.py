@@ -1,0 +1,193 @@
+"""The shopping view: big picture cards to tick in the shop, for the parent and on the person's
+phone. The page is a shell plus the list's data as JSON; static/js/shopping.js draws the cards
+from that data and keeps ticks on the phone until the server has them (SYNC.md, "Where offline
+lives"), so the offline issue only has to swap where the data comes from.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from tortoise.expressions import Q
+
+from pwa import auth, i18n, lists, person_settings
+from pwa.auth import Action, Role
+from pwa.forms import FormErrors, read_form
+from pwa.i18n import _
+from pwa.list_pages import authorize_item, authorize_list, person_may_plan
+from pwa.models import ListItem, Person, ShoppingList
+from pwa.pictograms import catalogue
+from pwa.templating import notify, pictogram_url, render
+
+
+def shopping_data(
+    shopping_list: ShoppingList, views: list[lists.ItemView], settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Everything the shopping view draws, in the page's language."""
+    used = {v.area for v in views}
+    return {
+        "list": {"id": str(shopping_list.id), "name": shopping_list.name},
+        "areas": [
+            {"id": a.id, "label": a.label, "picture": pictogram_url(a.code)}
+            for a in catalogue().areas
+            if a.id in used
+        ],
+        "items": [v.as_data() for v in views],
+        "hide_prices": settings["hide_prices"],
+        "read_aloud": settings["read_aloud"],
+        "budget": shopping_list.budget,
+    }
+
+
+async def shop_view(request: Request) -> Response:
+    shopping_list, role = await authorize_list(
+        request, request.path_params["list_id"], Action.LIST_VIEW
+    )
+    person = (
+        await Person.get_or_none(id=shopping_list.person_id) if shopping_list.person_id else None
+    )
+    settings = person_settings.effective(person.settings if person else None)
+    views = await lists.item_views(shopping_list, with_states=True)
+    data = shopping_data(shopping_list, views, settings)
+    is_person = role == Role.PERSON
+    total = lists.estimated_total(views)
+    return render(
+        request,
+        "lists/shop.html",
+        {
+            "title": shopping_list.name,
+            "list": shopping_list,
+            "data": data,
+            "groups": lists.group_by_area(views),
+            "done": sum(1 for v in views if v.state == "ticked"),
+            "not_found": sum(1 for v in views if v.state == "not_found"),
+            "count": len(views),
+            "total": None if settings["hide_prices"] else total,
+            "budget": None if settings["hide_prices"] else shopping_list.budget,
+            "can_tick": auth.allowed(role, Action.LIST_SHOP),
+            "can_change": is_person and person_may_plan(request),
+            "read_aloud": settings["read_aloud"],
+            "new_id": lambda: str(uuid.uuid4()),
+            # The <template> shopping.js clones; it fills every part from the list's data.
+            "template_view": lists.ItemView(
+                id="", label="", picture_url="", quantity=1, note="", price=None, area=""
+            ),
+            "back_url": "/me" if is_person else f"/lists/{shopping_list.id}",
+        },
+    )
+
+
+async def mark_form(request: Request) -> Response:
+    """Without JavaScript: the card's buttons are plain forms."""
+    shopping_list, item, _role = await authorize_item(request, Action.LIST_SHOP)
+    form = await read_form(request)
+    try:
+        await record_mark(request, item, form.get("mark_id"), form.get("state", ""), None)
+    except FormErrors as exc:
+        notify(request, next(iter(exc.errors.values())), "warning")
+    return RedirectResponse(f"/lists/{shopping_list.id}/shop#item-{item.id}", status_code=303)
+
+
+async def mark_api(request: Request) -> Response:
+    """POST /api/lists/{id}/marks {id, item_id, state, client_time} from shopping.js."""
+    shopping_list, _role = await authorize_list(
+        request, request.path_params["list_id"], Action.LIST_SHOP
+    )
+    try:
+        body = json.loads(await request.body())
+        if not isinstance(body, dict):
+            raise ValueError
+        item = await ListItem.get_or_none(
+            id=uuid.UUID(str(body.get("item_id"))), list=shopping_list
+        )
+    except ValueError:
+        return JSONResponse(
+            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
+        )
+    if item is None:
+        return JSONResponse({"error": _("This is not on the list any more.")}, 404)
+    try:
+        await record_mark(
+            request, item, body.get("id"), str(body.get("state", "")), body.get("client_time")
+        )
+    except FormErrors as exc:
+        return JSONResponse({"error": next(iter(exc.errors.values()))}, 400)
+    state = (await lists.item_states([item]))[item.id]
+    return JSONResponse({"item_id": str(item.id), "state": state})
+
+
+async def record_mark(
+    request: Request, item: ListItem, mark_id: Any, state: str, client_time: Any
+) -> None:
+    who = auth.principal(request)
+    await lists.mark_item(
+        item,
+        mark_id=lists.parse_id(mark_id),
+        state=state,
+        client_time=parse_time(client_time),
+        device=who.device,
+        account=who.account if who.device is None else None,
+    )
+
+
+def parse_time(value: Any) -> datetime | None:
+    """The phone's clock, when it sent one that makes sense; otherwise the server's."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+# --- the person's own lists ------------------------------------------------------------------
+
+
+async def person_lists(person: Person) -> list[ShoppingList]:
+    """The lists the person's phone shows: made for them, or for nobody in particular."""
+    return (
+        await ShoppingList.filter(family_id=person.family_id, deleted_at=None, archived_at=None)
+        .filter(Q(person_id=person.id) | Q(person_id=None))
+        .order_by("-created_at")
+    )
+
+
+async def new_person_list(request: Request) -> Response:
+    """The person makes a list on their phone, when the guardian allows it."""
+    who = auth.principal(request)
+    if who.person is None:
+        raise auth.not_found()
+    await auth.authorize_object(request, who.person.family_id, Action.LIST_EDIT, who.person.id)
+    if who.device is not None and not person_may_plan(request):
+        return Response(status_code=403)
+    form = await read_form(request)
+    family = await who.person.family
+    name = _("My list, %(date)s", date=i18n.format_date(auth.now(), "medium"))
+    try:
+        shopping_list = await lists.create_list(
+            family,
+            list_id=lists.parse_id(form.get("id")),
+            name=name,
+            person_id=str(who.person.id),
+        )
+    except FormErrors as exc:
+        notify(request, next(iter(exc.errors.values())), "warning")
+        return RedirectResponse("/me", status_code=303)
+    return RedirectResponse(f"/lists/{shopping_list.id}/add", status_code=303)
+
+
+routes = [
+    Route("/lists/{list_id}/shop", shop_view),
+    Route("/lists/{list_id}/items/{item_id}/mark", mark_form, methods=["POST"]),
+    Route("/api/lists/{list_id}/marks", mark_api, methods=["POST"]),
+    Route("/me/lists", new_person_list, methods=["POST"]),
+]

@@ -1,0 +1,52 @@
+"""Reading pages the way a browser would: the forms on a page, with their hidden fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+
+@dataclass
+class Form:
+    action: str
+    fields: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+        self._current: Form | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._current = Form(action=attributes.get("action", ""))
+            self.forms.append(self._current)
+        elif self._current is not None and tag in ("input", "button", "select"):
+            name = attributes.get("name")
+            if name and (tag != "button" or "value" in attributes):
+                self._current.fields.setdefault(name, attributes.get("value", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._current = None
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._current.text += data
+
+
+def forms(html: str) -> list[Form]:
+    parser = _FormParser()
+    parser.feed(html)
+    return parser.forms
+
+
+def find_form(html: str, action: str, **having: str) -> Form:
+    """The form posting to action whose hidden fields include every name=value in having."""
+    for form in forms(html):
+        if form.action == action and all(form.fields.get(k) == v for k, v in having.items()):
+            return form
+    raise AssertionError(f"no form to {action} with {having}")
