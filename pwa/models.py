@@ -173,8 +173,8 @@ class LoginFailure(Model):
 
 
 class Photo(Model):
-    """A family's own photo of a product the person knows, kept as a reusable family item (no semicolons in model docstrings:
-    tortoise splits the SQL of a migration on them)."""
+    """A family's own photo of a product the person knows, kept as a reusable family item.
+    No semicolons in model docstrings: tortoise splits the SQL of a migration on them."""
 
     id = fields.UUIDField(primary_key=True)
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(

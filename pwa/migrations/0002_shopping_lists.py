@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('height', fields.IntField()),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'photo', 'app': 'models', 'pk_attr': 'id', 'table_description': "A family's own photo of a product the person knows, kept as a reusable family item (no semicolons in model docstrings:"},
+            options={'table': 'photo', 'app': 'models', 'pk_attr': 'id', 'table_description': "A family's own photo of a product the person knows, kept as a reusable family item."},
             bases=['Model'],
         ),
         ops.CreateModel(
