@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 from tortoise.transactions import in_transaction
 
+from pwa import lists
 from pwa.accounts import create_account, new_family
-from pwa.models import Account, Family, Membership, OrgKind, Person, Role
+from pwa.models import Account, Family, ListItem, Membership, OrgKind, Person, Role, ShoppingList
 from pwa.orgs import create_staff
 
 PASSWORD = "startrip-demo"
@@ -69,6 +72,7 @@ async def load_demo() -> list[str]:
             "刘店长 Manager Liu",
         ),
     ]
+    made += await demo_list(family)
     for kind, org, city, address, email, name in staff:
         existed = await Account.exists(email=email)
         await create_staff(
@@ -83,3 +87,39 @@ async def load_demo() -> list[str]:
         if not existed:
             made.append(email)
     return made
+
+
+# Fixed ids, so running the demo again finds the list it made (the services are idempotent).
+DEMO_LIST_ID = uuid.UUID("5a7e0000-0000-4000-8000-000000000001")
+DEMO_ITEMS = [
+    # (pictogram, quantity, price in yuan, note)
+    ("1F95B", 2, "6.50", ""),
+    ("1F34E", 3, "2.00", ""),
+    ("1F35E", 1, "8.00", "切片的 sliced"),
+    ("1F95A", 1, "12.00", ""),
+    ("1F9FB", 1, "15.00", ""),
+]
+
+
+async def demo_list(family: Family) -> list[str]:
+    """A shopping list for Ming with milk, apples, bread, eggs and toilet paper."""
+    person = await Person.filter(family=family).order_by("created_at").first()
+    existed = await ShoppingList.exists(id=DEMO_LIST_ID)
+    shopping_list = await lists.create_list(
+        family,
+        list_id=DEMO_LIST_ID,
+        name="周六购物 Saturday shop",
+        person_id=str(person.id) if person else "",
+        budget="60",
+    )
+    for n, (code, quantity, price, note) in enumerate(DEMO_ITEMS, start=1):
+        item_id = uuid.UUID(f"5a7e0000-0000-4000-8001-{n:012d}")
+        if await ListItem.exists(id=item_id):
+            continue
+        item = await lists.add_item(
+            shopping_list, item_id=item_id, pictogram=code, quantity=quantity
+        )
+        await lists.update_item(
+            item, label="", quantity=str(quantity), note=note, price=price, area=item.area
+        )
+    return [] if existed else ["shopping list"]

@@ -186,3 +186,17 @@ def log_in(page: Page, email: str, password: str = "startrip-demo") -> None:
     page.locator("input[name=password]").fill(password)
     page.locator("form.form button[type=submit]").click()
     page.wait_for_load_state()
+
+
+def link_phone(parent: Page, phone: Page) -> None:
+    """The parent (logged in) shows a one-time code; the phone types it and confirms."""
+    parent.goto("/home")
+    parent.locator("a.card").first.click()
+    parent.goto(f"{parent.url}/phone")
+    parent.locator("main form button.button-main").click()
+    code = parent.locator(".link-code .code-text").inner_text().strip()
+    phone.goto("/link")
+    phone.locator("input[name=code]").fill(code)
+    phone.locator("main form button[type=submit]").click()
+    phone.locator("main form button[type=submit]").click()
+    phone.wait_for_url("**/me")
