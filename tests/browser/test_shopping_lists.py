@@ -68,7 +68,11 @@ def test_parent_builds_a_list_with_pictures_search_and_a_photo(phone, tmp_path: 
     photo.write_bytes(jpeg_bytes(1600, 1200, exif=True))
     page.get_by_label("Photo", exact=True).set_input_files(photo)
     page.get_by_label("What is in the photo?").fill("Blue cup")
-    page.get_by_role("button", name="Put the photo on the list").click()
+    with page.expect_request(lambda r: r.method == "POST" and "/photos/new" in r.url) as sent:
+        page.get_by_role("button", name="Put the photo on the list").click()
+    # The phone made the photo smaller before sending it, and its GPS/maker data is gone.
+    body = sent.value.post_data_buffer or b""
+    assert len(body) < len(photo.read_bytes()) and b"PhoneMaker" not in body
     expect(page.locator("#status")).to_contain_text("The photo “Blue cup” is on the list.")
 
     # The list: grouped by shop area in the shop's order, every picture named.
@@ -141,6 +145,12 @@ def test_search_in_chinese_finds_bread_and_milk(phone):
     check_page(page)
 
 
+SPEECH_RECORDER = """
+window.spoken = [];
+window.speechSynthesis.speak = (utterance) => window.spoken.push([utterance.text, utterance.lang]);
+"""
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_person_ticks_items_on_the_linked_phone(new_context, lang):
     words = {
@@ -172,6 +182,8 @@ def test_person_ticks_items_on_the_linked_phone(new_context, lang):
     tap_picture(parent, "Banana" if lang == "en" else "香蕉")
 
     person = new_context(lang).new_page()
+    # Record what would be spoken instead of playing sound in the test.
+    person.add_init_script(SPEECH_RECORDER)
     link_phone(parent, person)
     person.get_by_role("link", name=name).click()
     progress = person.locator("#progress-text")
@@ -202,6 +214,12 @@ def test_person_ticks_items_on_the_linked_phone(new_context, lang):
     person.reload()
     expect(person.locator("#not-found-text")).to_have_text(words["missing"])
     expect(progress).to_have_text(words["progress"].format(0))
+
+    # Read aloud speaks the card's label in the page's language, only when tapped.
+    assert person.evaluate("window.spoken") == []
+    milk.get_by_role("button", name=re.compile("Read aloud|读出来")).click()
+    expected = [["Milk", "en-GB"]] if lang == "en" else [["牛奶", "zh-CN"]]
+    assert person.evaluate("window.spoken") == expected
 
     # The parent sees the same ticks.
     parent.goto(person.url)
