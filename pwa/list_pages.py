@@ -18,7 +18,7 @@ from pwa.forms import FormErrors, read_form, safe_next
 from pwa.i18n import _
 from pwa.models import Family, ListItem, Organisation, OrgKind, Person, Photo, ShoppingList
 from pwa.pictograms import catalogue
-from pwa.templating import notify, render
+from pwa.templating import form_page, notify, render
 
 
 async def authorize_list(
@@ -106,15 +106,12 @@ async def new_list(request: Request) -> Response:
         "title": _("New shopping list"),
         "action": f"/families/{family.id}/lists/new",
         "back_url": f"/families/{family.id}/lists",
-        "errors": {},
         **await list_form_context(family),
     }
-    if request.method == "GET":
-        people = ctx["people"]
-        form = {"id": str(uuid.uuid4()), "person_id": str(people[0].id) if people else ""}
-        return render(request, "lists/form.html", {**ctx, "form": form})
-    form = await read_form(request)
-    try:
+    people = ctx["people"]
+    initial = {"id": str(uuid.uuid4()), "person_id": str(people[0].id) if people else ""}
+
+    async def save(form: dict[str, str]) -> str:
         shopping_list = await lists.create_list(
             family,
             list_id=lists.parse_id(form.get("id")),
@@ -123,12 +120,13 @@ async def new_list(request: Request) -> Response:
             shop_id=form.get("shop_id", ""),
             budget=form.get("budget", ""),
         )
-    except FormErrors as exc:
-        return render(request, "lists/form.html", {**ctx, "form": form, "errors": exc.errors}, 400)
-    notify(
-        request, _("The list “%(name)s” is made. Now add things to it.", name=shopping_list.name)
-    )
-    return redirect(f"/lists/{shopping_list.id}/add")
+        notify(
+            request,
+            _("The list “%(name)s” is made. Now add things to it.", name=shopping_list.name),
+        )
+        return f"/lists/{shopping_list.id}/add"
+
+    return await form_page(request, "lists/form.html", ctx, initial, save)
 
 
 async def edit_list(request: Request) -> Response:
@@ -142,20 +140,17 @@ async def edit_list(request: Request) -> Response:
         "title": _("Change the list"),
         "action": f"/lists/{shopping_list.id}/edit",
         "back_url": list_url(shopping_list),
-        "errors": {},
         **await list_form_context(family),
     }
-    if request.method == "GET":
-        form = {
-            "id": str(shopping_list.id),
-            "name": shopping_list.name,
-            "person_id": str(shopping_list.person_id or ""),
-            "shop_id": str(shopping_list.shop_id or ""),
-            "budget": money_input(shopping_list.budget),
-        }
-        return render(request, "lists/form.html", {**ctx, "form": form})
-    form = await read_form(request)
-    try:
+    initial = {
+        "id": str(shopping_list.id),
+        "name": shopping_list.name,
+        "person_id": str(shopping_list.person_id or ""),
+        "shop_id": str(shopping_list.shop_id or ""),
+        "budget": money_input(shopping_list.budget),
+    }
+
+    async def save(form: dict[str, str]) -> str:
         await lists.update_list(
             shopping_list,
             name=form.get("name", ""),
@@ -163,10 +158,10 @@ async def edit_list(request: Request) -> Response:
             shop_id=form.get("shop_id", ""),
             budget=form.get("budget", ""),
         )
-    except FormErrors as exc:
-        return render(request, "lists/form.html", {**ctx, "form": form, "errors": exc.errors}, 400)
-    notify(request, _("The list is saved."))
-    return redirect(list_url(shopping_list))
+        notify(request, _("The list is saved."))
+        return list_url(shopping_list)
+
+    return await form_page(request, "lists/form.html", ctx, initial, save)
 
 
 def money_input(fen: int | None) -> str:
@@ -306,20 +301,17 @@ async def edit_item(request: Request) -> Response:
         "view": view,
         "area_options": lists.area_options(),
         "quantity_options": lists.QUANTITY_OPTIONS,
-        "errors": {},
         "back_url": list_url(shopping_list),
     }
-    if request.method == "GET":
-        form = {
-            "label": view.label,
-            "quantity": str(item.quantity),
-            "note": item.note,
-            "price": money_input(item.price),
-            "area": item.area,
-        }
-        return render(request, "lists/item.html", {**ctx, "form": form})
-    form = await read_form(request)
-    try:
+    initial = {
+        "label": view.label,
+        "quantity": str(item.quantity),
+        "note": item.note,
+        "price": money_input(item.price),
+        "area": item.area,
+    }
+
+    async def save(form: dict[str, str]) -> str:
         await lists.update_item(
             item,
             label=form.get("label", ""),
@@ -328,10 +320,10 @@ async def edit_item(request: Request) -> Response:
             price=form.get("price", ""),
             area=form.get("area", ""),
         )
-    except FormErrors as exc:
-        return render(request, "lists/item.html", {**ctx, "form": form, "errors": exc.errors}, 400)
-    notify(request, _("“%(label)s” is saved.", label=await item_label(item)))
-    return redirect(list_url(shopping_list))
+        notify(request, _("“%(label)s” is saved.", label=await item_label(item)))
+        return f"{list_url(shopping_list)}#item-{item.id}"
+
+    return await form_page(request, "lists/item.html", ctx, initial, save)
 
 
 async def item_action(request: Request) -> Response:

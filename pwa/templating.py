@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from pwa import ROOT, auth, i18n, person_settings
+from pwa.forms import FormErrors, read_form
 
 TEMPLATE_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
@@ -107,3 +109,23 @@ def render(
 def notify(request: Request, text: str, kind: str = "success") -> None:
     """A notice shown once on the next page, in its status area."""
     request.session.setdefault("notices", []).append({"text": text, "kind": kind})
+
+
+async def form_page(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    initial: dict[str, str],
+    save: Callable[[dict[str, str]], Awaitable[str]],
+) -> Response:
+    """The one shape of a form page: GET shows the form filled with `initial`; POST calls
+    `save(form)`, which returns where to go next, or raises FormErrors, shown beside the fields
+    with a 400 and nothing changed."""
+    if request.method == "GET":
+        return render(request, template, {**context, "form": initial, "errors": {}})
+    form = await read_form(request)
+    try:
+        next_url = await save(form)
+    except FormErrors as exc:
+        return render(request, template, {**context, "form": form, "errors": exc.errors}, 400)
+    return RedirectResponse(next_url, status_code=303)
