@@ -14,7 +14,20 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from pwa import accounts, errors, family, i18n, list_pages, me, orgs, pages, photos, shopping
+from pwa import (
+    accounts,
+    errors,
+    family,
+    i18n,
+    list_pages,
+    me,
+    orgs,
+    pages,
+    photos,
+    plan_pages,
+    shopping,
+    trip_pages,
+)
 from pwa.auth import CSRFMiddleware, LoginRequired, PrincipalMiddleware
 from pwa.db import tortoise_config
 from pwa.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -54,6 +67,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *shopping.routes,
         *list_pages.routes,
         *photos.routes,
+        *plan_pages.routes,
+        *trip_pages.routes,
         *orgs.routes,
         *pages.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),

@@ -75,6 +75,10 @@ class Action(StrEnum):
     # The person may change only their own lists, and only when the guardian allows it.
     LIST_EDIT = "list.edit"
     LIST_SHOP = "list.shop"  # tick items in the shopping view
+    PLAN_VIEW = "plan.view"
+    PLAN_EDIT = "plan.edit"
+    TRIP_RUN = "trip.run"  # go through a plan step by step (the guardian: as a preview)
+    TRIP_VIEW = "trip.view"
     PHOTO_ADD = "photo.add"
     PHOTO_VIEW = "photo.view"
     CENTRE_SCREENS = "centre.screens"
@@ -93,6 +97,10 @@ AUTHORIZATION: dict[Action, frozenset[Role]] = {
     Action.LIST_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER, Role.PERSON}),
     Action.LIST_EDIT: frozenset({Role.GUARDIAN, Role.PERSON}),
     Action.LIST_SHOP: frozenset({Role.GUARDIAN, Role.PERSON}),
+    Action.PLAN_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER, Role.PERSON}),
+    Action.PLAN_EDIT: frozenset({Role.GUARDIAN}),
+    Action.TRIP_RUN: frozenset({Role.GUARDIAN, Role.PERSON}),
+    Action.TRIP_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER}),
     Action.PHOTO_ADD: frozenset({Role.GUARDIAN}),
     Action.PHOTO_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER, Role.PERSON}),
     Action.CENTRE_SCREENS: frozenset({Role.CENTRE_STAFF}),

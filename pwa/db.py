@@ -36,13 +36,14 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 TORTOISE_ORM = tortoise_config(database_url_from_env())
 
 
-async def migrate(database_url: str) -> None:
+async def migrate(database_url: str, target: str | None = None) -> None:
     """Apply every migration in pwa/migrations; the app never calls generate_schemas."""
     if database_url.startswith("sqlite://"):
         path = database_url.removeprefix("sqlite://").split("?", 1)[0]
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
-        await tortoise_migrate(config=tortoise_config(database_url))
+        # target ("models.0001_initial"): stop there, as an older release would have.
+        await tortoise_migrate(config=tortoise_config(database_url), target=target)
     finally:
         await Tortoise.close_connections()

@@ -6,9 +6,20 @@ import uuid
 
 from tortoise.transactions import in_transaction
 
-from pwa import lists
+from pwa import i18n, lists, plans
 from pwa.accounts import create_account, new_family
-from pwa.models import Account, Family, ListItem, Membership, OrgKind, Person, Role, ShoppingList
+from pwa.models import (
+    Account,
+    Family,
+    ListItem,
+    Membership,
+    OrgKind,
+    Person,
+    Plan,
+    PlanStep,
+    Role,
+    ShoppingList,
+)
 from pwa.orgs import create_staff
 
 PASSWORD = "startrip-demo"
@@ -73,6 +84,7 @@ async def load_demo() -> list[str]:
         ),
     ]
     made += await demo_list(family)
+    made += await demo_plan(family)
     for kind, org, city, address, email, name in staff:
         existed = await Account.exists(email=email)
         await create_staff(
@@ -123,3 +135,23 @@ async def demo_list(family: Family) -> list[str]:
             item, label="", quantity=str(quantity), note=note, price=price, area=item.area
         )
     return [] if existed else ["shopping list"]
+
+
+DEMO_PLAN_ID = uuid.UUID("5a7e0000-0000-4000-8002-000000000001")
+
+
+async def demo_plan(family: Family) -> list[str]:
+    """The supermarket template for Ming, its "find the items" step opening the demo list."""
+    if await Plan.exists(id=DEMO_PLAN_ID):
+        return []
+    person = await Person.filter(family=family).order_by("created_at").first()
+    with i18n.use_locale("zh_Hans"):
+        plan = await plans.create_plan(
+            family,
+            plan_id=DEMO_PLAN_ID,
+            name="去超市 Supermarket trip",
+            person_id=str(person.id) if person else "",
+            template_id="supermarket",
+        )
+    await PlanStep.filter(plan=plan, link="list").update(shopping_list_id=DEMO_LIST_ID)
+    return ["trip plan"]

@@ -7,6 +7,8 @@ handlers and service functions all translate into the language of the page being
 from __future__ import annotations
 
 import gettext as gettext_module
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
@@ -42,6 +44,16 @@ def current_locale() -> str:
 
 def set_locale(locale: str) -> None:
     _current.set(locale)
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[None]:
+    """Work in one language for a while (demo data, commands), then go back."""
+    token = _current.set(locale)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def match_supported(tag: str) -> str | None:

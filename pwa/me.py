@@ -8,10 +8,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from tortoise.expressions import Q
 
 from pwa import auth, person_settings
 from pwa.auth import Action
-from pwa.models import Account, Role
+from pwa.models import Account, FirstThenBoard, Plan, Role
 from pwa.shopping import person_lists
 from pwa.templating import render
 
@@ -47,6 +48,12 @@ async def me(request: Request) -> Response:
             "person": person,
             "parent_phone": phone,
             "lists": await person_lists(person),
+            "plans": await Plan.filter(family_id=person.family_id, deleted_at=None)
+            .filter(Q(person_id=person.id) | Q(person_id=None))
+            .order_by("-created_at"),
+            "boards": await FirstThenBoard.filter(
+                family_id=person.family_id, deleted_at=None
+            ).order_by("-created_at"),
             "can_plan": person_settings.effective(person.settings)["can_plan"],
             "new_list_id": str(uuid.uuid4()),
         },

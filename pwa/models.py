@@ -54,6 +54,9 @@ class Person(Model):
     # An OpenMoji code, e.g. "1F9D2".
     avatar = fields.CharField(max_length=40, default="1F642")
     settings = fields.JSONField(default=dict)
+    # The help card shown to shop staff; empty: the default text in the page's language.
+    # db_default: SQLite can add a NOT NULL column to a table with rows only with a default.
+    help_text = fields.CharField(max_length=300, default="", db_default="")
     # Set when an autistic adult signed up for themselves: they are their own guardian.
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="own_person", null=True, on_delete=fields.SET_NULL
@@ -275,3 +278,123 @@ class ItemMark(Model):
 
     class Meta:
         table = "item_mark"
+
+
+# --- plans and trips (issue 4) -----------------------------------------------------------------
+
+
+class PromptLevel(StrEnum):
+    FULL = "full"  # picture, sentence, read-aloud offered
+    LESS = "less"  # picture and sentence
+    LEAST = "least"  # picture only
+
+
+class Plan(Model):
+    """A visual schedule: the steps of a trip, one picture and one sentence each."""
+
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="plans", on_delete=fields.CASCADE
+    )
+    person: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="plans", null=True, on_delete=fields.SET_NULL
+    )
+    name = fields.CharField(max_length=60)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "plan"
+
+
+class PlanStep(Model):
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="plan_steps", on_delete=fields.CASCADE
+    )
+    plan: fields.ForeignKeyRelation[Plan] = fields.ForeignKeyField(
+        "models.Plan", related_name="steps", on_delete=fields.CASCADE
+    )
+    position = fields.CharField(max_length=60)
+    pictogram = fields.CharField(max_length=40, default="")
+    photo: fields.ForeignKeyNullableRelation[Photo] = fields.ForeignKeyField(
+        "models.Photo", related_name="steps", null=True, on_delete=fields.SET_NULL
+    )
+    text = fields.CharField(max_length=120)
+    wait_minutes = fields.SmallIntField(null=True)
+    # "" (nothing), "list" (opens shopping_list) or "pay" (opens the voucher, issue 5).
+    link = fields.CharField(max_length=10, default="")
+    shopping_list: fields.ForeignKeyNullableRelation[ShoppingList] = fields.ForeignKeyField(
+        "models.ShoppingList", related_name="steps", null=True, on_delete=fields.SET_NULL
+    )
+    prompt_level = fields.CharEnumField(PromptLevel, max_length=10, default=PromptLevel.FULL)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "plan_step"
+
+
+class FirstThenBoard(Model):
+    """Two big pictures: "First … then …"."""
+
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="boards", on_delete=fields.CASCADE
+    )
+    first_code = fields.CharField(max_length=40)
+    first_text = fields.CharField(max_length=60)
+    then_code = fields.CharField(max_length=40)
+    then_text = fields.CharField(max_length=60)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "first_then_board"
+
+
+class Trip(Model):
+    """One trip the person made from a plan. The steps are copied when it starts, so a plan
+    changed later does not change the record of what the person saw."""
+
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="trips", on_delete=fields.CASCADE
+    )
+    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="trips", on_delete=fields.CASCADE
+    )
+    plan: fields.ForeignKeyNullableRelation[Plan] = fields.ForeignKeyField(
+        "models.Plan", related_name="trips", null=True, on_delete=fields.SET_NULL
+    )
+    plan_name = fields.CharField(max_length=60)
+    steps = fields.JSONField(default=list)
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "trip"
+
+
+class TripEvent(Model):
+    """Append-only: what happened during a trip, with the phone's time."""
+
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="trip_events", on_delete=fields.CASCADE
+    )
+    trip: fields.ForeignKeyRelation[Trip] = fields.ForeignKeyField(
+        "models.Trip", related_name="events", on_delete=fields.CASCADE
+    )
+    # start, step_done, step_back, help_shown, help_closed, timer_started, finish
+    kind = fields.CharField(max_length=20)
+    step = fields.SmallIntField(null=True)
+    prompt_level = fields.CharField(max_length=10, default="")
+    client_time = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "trip_event"

@@ -57,6 +57,10 @@ async def shop_view(request: Request) -> Response:
     data = shopping_data(shopping_list, views, settings)
     is_person = role == Role.PERSON
     total = lists.estimated_total(views)
+    # Opened from a trip's "find the items" step: the way back is to the trip.
+    from_plan = request.query_params.get("from_plan", "")
+    trip_url = f"/plans/{uuid.UUID(from_plan)}/go" if _is_uuid(from_plan) else ""
+    back_url = trip_url or ("/me" if is_person else f"/lists/{shopping_list.id}")
     return render(
         request,
         "lists/shop.html",
@@ -78,7 +82,8 @@ async def shop_view(request: Request) -> Response:
             "template_view": lists.ItemView(
                 id="", label="", picture_url="", quantity=1, note="", price=None, area=""
             ),
-            "back_url": "/me" if is_person else f"/lists/{shopping_list.id}",
+            "trip_url": trip_url,
+            "back_url": back_url,
         },
     )
 
@@ -134,6 +139,14 @@ async def record_mark(
         device=who.device,
         account=who.account if who.device is None else None,
     )
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_time(value: Any) -> datetime | None:

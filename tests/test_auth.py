@@ -17,6 +17,8 @@ PERSON_ACTIONS = {
     Action.LIST_SHOP,
     Action.LIST_EDIT,
     Action.PHOTO_VIEW,
+    Action.PLAN_VIEW,
+    Action.TRIP_RUN,
 }
 
 

@@ -1,0 +1,385 @@
+"""Trip plans (visual schedules) and first–then boards: the service functions that change them,
+and the views the editor, the story view and trip mode read.
+
+Like lists, every writer takes the id the client made, so a form sent twice or a change
+replayed by the offline sync finds what it already made.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from fractional_indexing import generate_key_between
+from tortoise.transactions import in_transaction
+
+from pwa import ROOT, auth, i18n
+from pwa.forms import FormErrors
+from pwa.i18n import _
+from pwa.lists import NAME_MAX
+from pwa.models import (
+    Family,
+    FirstThenBoard,
+    Person,
+    Photo,
+    Plan,
+    PlanStep,
+    PromptLevel,
+    ShoppingList,
+)
+from pwa.templating import pictogram_url
+
+TEMPLATES_FILE = ROOT / "pwa" / "plan_templates.json"
+TEXT_MAX = 120
+MAX_WAIT_MINUTES = 120
+LINKS = ("", "list", "pay")
+
+
+def _in_locale(entry: dict[str, Any]) -> str:
+    return entry["zh"] if i18n.current_locale().startswith("zh") else entry["en"]
+
+
+@cache
+def _templates_data() -> dict[str, Any]:
+    return json.loads(TEMPLATES_FILE.read_text(encoding="utf-8"))
+
+
+def step_pictures() -> list[tuple[str, str]]:
+    """(OpenMoji code, label) of the pictures a step can have, in the page's language."""
+    return [(p["code"], _in_locale(p)) for p in _templates_data()["step_pictures"]]
+
+
+def templates() -> list[tuple[str, str]]:
+    """(id, name) of the shipped plans, in the page's language."""
+    return [(t["id"], _in_locale(t)) for t in _templates_data()["templates"]]
+
+
+def _template(template_id: str) -> dict[str, Any] | None:
+    return next((t for t in _templates_data()["templates"] if t["id"] == template_id), None)
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise FormErrors({"name": _("Write a name for the plan.")})
+    if len(name) > NAME_MAX:
+        raise FormErrors({"name": _("The name can have at most 60 characters.")})
+    return name
+
+
+# --- plans -----------------------------------------------------------------------------------
+
+
+async def create_plan(
+    family: Family,
+    *,
+    plan_id: uuid.UUID,
+    name: str,
+    person_id: str = "",
+    template_id: str = "",
+) -> Plan:
+    """A new plan, empty or with the steps of a shipped template in the page's language."""
+    existing = await Plan.get_or_none(id=plan_id)
+    if existing is not None:
+        if existing.family_id != family.id:
+            raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
+        return existing
+    errors: dict[str, str] = {}
+    template = _template(template_id) if template_id else None
+    if template_id and template is None:
+        errors["template_id"] = _("Choose one of the choices.")
+    if not name.strip() and template is not None:
+        name = _in_locale(template)
+    try:
+        name = _check_name(name)
+    except FormErrors as exc:
+        errors.update(exc.errors)
+    person = None
+    if person_id:
+        person = await Person.get_or_none(id=_uuid(person_id), family=family)
+        if person is None:
+            errors["person_id"] = _("Choose one of the people.")
+    if errors:
+        raise FormErrors(errors)
+    async with in_transaction():
+        plan = await Plan.create(id=plan_id, family=family, person=person, name=name)
+        position = None
+        for step in (template or {}).get("steps", []):
+            position = generate_key_between(position, None)
+            await PlanStep.create(
+                id=uuid.uuid4(),
+                family=family,
+                plan=plan,
+                position=position,
+                pictogram=step["code"],
+                text=_in_locale(step),
+                wait_minutes=step.get("wait"),
+                link=step.get("link", ""),
+            )
+    return plan
+
+
+async def rename_plan(plan: Plan, *, name: str, person_id: str) -> None:
+    errors: dict[str, str] = {}
+    try:
+        plan.name = _check_name(name)
+    except FormErrors as exc:
+        errors.update(exc.errors)
+    plan.person_id = None  # type: ignore[assignment]
+    if person_id:
+        person = await Person.get_or_none(id=_uuid(person_id), family_id=plan.family_id)
+        if person is None:
+            errors["person_id"] = _("Choose one of the people.")
+        else:
+            plan.person_id = person.id
+    if errors:
+        raise FormErrors(errors)
+    await plan.save()
+
+
+async def delete_plan(plan: Plan) -> None:
+    if plan.deleted_at is None:
+        plan.deleted_at = auth.now()
+        await plan.save(update_fields=["deleted_at", "updated_at"])
+
+
+async def restore_plan(plan: Plan) -> None:
+    plan.deleted_at = None
+    await plan.save(update_fields=["deleted_at", "updated_at"])
+
+
+# --- steps -----------------------------------------------------------------------------------
+
+
+async def save_step(
+    plan: Plan,
+    *,
+    step_id: uuid.UUID,
+    picture: str,
+    text: str,
+    wait_minutes: str,
+    link: str,
+    list_id: str,
+    prompt_level: str,
+) -> PlanStep:
+    """Add a step (a new id) or change one (its id): the same form, the same checks."""
+    errors: dict[str, str] = {}
+    text = text.strip()
+    if not text:
+        errors["text"] = _("Write one short sentence, like “Take a basket.”")
+    elif len(text) > TEXT_MAX:
+        errors["text"] = _("The sentence can have at most 120 characters.")
+    pictogram, photo = "", None
+    if picture.startswith("photo:"):
+        photo = await Photo.get_or_none(id=_uuid(picture[6:]), family_id=plan.family_id)
+        if photo is None:
+            errors["picture"] = _("Choose one of the pictures.")
+    elif picture in dict(step_pictures()):
+        pictogram = picture
+    else:
+        errors["picture"] = _("Choose one of the pictures.")
+    wait: int | None = None
+    if wait_minutes.strip():
+        try:
+            wait = int(wait_minutes)
+        except ValueError:
+            wait = -1
+        if not 1 <= wait <= MAX_WAIT_MINUTES:
+            errors["wait_minutes"] = _(
+                "Write a number of minutes from 1 to 120, or leave it empty."
+            )
+    if link not in LINKS:
+        errors["link"] = _("Choose one of the choices.")
+    shopping_list = None
+    if link == "list":
+        shopping_list = await ShoppingList.get_or_none(
+            id=_uuid(list_id), family_id=plan.family_id, deleted_at=None
+        )
+        if shopping_list is None:
+            errors["list_id"] = _("Choose the list this step opens.")
+    try:
+        level = PromptLevel(prompt_level)
+    except ValueError:
+        errors["prompt_level"] = _("Choose one of the choices.")
+    if errors:
+        raise FormErrors(errors)
+    fields = {
+        "pictogram": pictogram,
+        "photo": photo,
+        "text": text,
+        "wait_minutes": wait,
+        "link": link,
+        "shopping_list": shopping_list,
+        "prompt_level": level,
+    }
+    step = await PlanStep.get_or_none(id=step_id)
+    if step is not None:
+        if step.plan_id != plan.id:
+            raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
+        step.update_from_dict({**fields, "deleted_at": None})
+        await step.save()
+        return step
+    last = await PlanStep.filter(plan=plan).order_by("-position").first()
+    return await PlanStep.create(
+        id=step_id,
+        family_id=plan.family_id,
+        plan=plan,
+        position=generate_key_between(last.position if last else None, None),
+        **fields,
+    )
+
+
+async def move_step(step: PlanStep, direction: str) -> None:
+    steps = sorted_steps(await PlanStep.filter(plan_id=step.plan_id, deleted_at=None))
+    index = next(i for i, s in enumerate(steps) if s.id == step.id)
+    if direction == "up" and index > 0:
+        before = steps[index - 2].position if index > 1 else None
+        step.position = generate_key_between(before, steps[index - 1].position)
+    elif direction == "down" and index < len(steps) - 1:
+        after = steps[index + 2].position if index + 2 < len(steps) else None
+        step.position = generate_key_between(steps[index + 1].position, after)
+    else:
+        return
+    await step.save(update_fields=["position", "updated_at"])
+
+
+async def remove_step(step: PlanStep) -> None:
+    if step.deleted_at is None:
+        step.deleted_at = auth.now()
+        await step.save(update_fields=["deleted_at", "updated_at"])
+
+
+async def restore_step(step: PlanStep) -> None:
+    step.deleted_at = None
+    await step.save(update_fields=["deleted_at", "updated_at"])
+
+
+def sorted_steps(steps: list[PlanStep]) -> list[PlanStep]:
+    return sorted(steps, key=lambda s: (s.position, str(s.id)))
+
+
+# --- first–then boards -----------------------------------------------------------------------
+
+
+async def save_board(
+    family: Family,
+    *,
+    board_id: uuid.UUID,
+    first_code: str,
+    first_text: str,
+    then_code: str,
+    then_text: str,
+) -> FirstThenBoard:
+    errors: dict[str, str] = {}
+    codes = dict(step_pictures())
+    for field, code in (("first_code", first_code), ("then_code", then_code)):
+        if code not in codes:
+            errors[field] = _("Choose one of the pictures.")
+    texts = {
+        "first_text": first_text.strip() or codes.get(first_code, ""),
+        "then_text": then_text.strip() or codes.get(then_code, ""),
+    }
+    for field, text in texts.items():
+        if len(text) > NAME_MAX:
+            errors[field] = _("The words can have at most 60 characters.")
+    if errors:
+        raise FormErrors(errors)
+    board = await FirstThenBoard.get_or_none(id=board_id)
+    if board is not None:
+        if board.family_id != family.id:
+            raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
+        board.update_from_dict({"first_code": first_code, "then_code": then_code, **texts})
+        await board.save()
+        return board
+    return await FirstThenBoard.create(
+        id=board_id, family=family, first_code=first_code, then_code=then_code, **texts
+    )
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class StepView:
+    """A step as the editor, the story view and trip mode show it."""
+
+    id: str
+    number: int
+    text: str
+    picture_url: str
+    picture_label: str
+    wait_minutes: int | None
+    link: str
+    link_url: str
+    list_id: str
+    prompt_level: str
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "text": self.text,
+            "picture": self.picture_url,
+            "wait": self.wait_minutes,
+            "link": self.link,
+            "link_url": self.link_url,
+            "list_id": self.list_id,
+            "level": self.prompt_level,
+        }
+
+
+async def step_views(plan: Plan) -> list[StepView]:
+    steps = sorted_steps(
+        await PlanStep.filter(plan=plan, deleted_at=None).prefetch_related("photo")
+    )
+    labels = dict(step_pictures())
+    views = []
+    for number, step in enumerate(steps, start=1):
+        if step.photo is not None:
+            url, label = f"/photos/{step.photo.id}", step.photo.label
+        else:
+            url, label = pictogram_url(step.pictogram), labels.get(step.pictogram, "")
+        link_url = ""
+        if step.link == "list" and step.shopping_list_id:
+            link_url = f"/lists/{step.shopping_list_id}/shop"
+        views.append(
+            StepView(
+                id=str(step.id),
+                number=number,
+                text=step.text,
+                picture_url=url,
+                picture_label=label,
+                wait_minutes=step.wait_minutes,
+                link=step.link,
+                link_url=link_url,
+                list_id=str(step.shopping_list_id or ""),
+                prompt_level=step.prompt_level.value,
+            )
+        )
+    return views
+
+
+def prompt_level_options() -> list[tuple[str, str]]:
+    return [
+        ("full", _("Full help: picture, sentence and read-aloud")),
+        ("less", _("Less help: picture and sentence")),
+        ("least", _("Least help: picture only")),
+    ]
+
+
+def link_options() -> list[tuple[str, str]]:
+    return [
+        ("", _("Nothing to open")),
+        ("list", _("Open a shopping list")),
+        ("pay", _("Open the voucher to pay")),
+    ]
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,0 +1,219 @@
+// Trip mode (templates/trips/go.html), local-first as SYNC.md "Where offline lives" describes:
+// the plan comes with the page (#trip-data), stepping through it happens on the phone, and
+// what happened is queued on the phone as events until the server has them. Today the queue
+// is localStorage; the offline issue moves it to IndexedDB.
+// Nothing here moves on by itself: the timer only shows time passing; the person taps Done.
+
+const PENDING_KEY = "startrip.pending-trip-events";
+
+function pageData(id) {
+  const element = document.getElementById(id);
+  return element ? JSON.parse(element.textContent) : null;
+}
+
+const data = pageData("trip-data");
+const strings = pageData("trip-strings") || {};
+const csrfToken = document.querySelector('input[name="csrf_token"]')?.value || "";
+const stateKey = data ? `startrip.trip.${data.plan.id}` : "";
+const $ = (id) => document.getElementById(id);
+
+// --- where the person is: kept on the phone (a preview keeps nothing) -------------------------
+
+let state = null;
+
+function loadState() {
+  if (!data.record) return null;
+  try {
+    return JSON.parse(localStorage.getItem(stateKey));
+  } catch {
+    return null;
+  }
+}
+
+function saveState() {
+  if (data.record) localStorage.setItem(stateKey, JSON.stringify(state));
+}
+
+// --- the queue of events the server has not confirmed yet -------------------------------------
+
+function loadPending() {
+  try {
+    return JSON.parse(localStorage.getItem(PENDING_KEY)) || [];
+  } catch {
+    return [];
+  }
+}
+
+function savePending(events) {
+  localStorage.setItem(PENDING_KEY, JSON.stringify(events));
+}
+
+function record(kind, step) {
+  if (!data.record) return;
+  const event = {
+    id: crypto.randomUUID(),
+    trip_id: state.trip_id,
+    plan_id: data.plan.id,
+    kind,
+    step,
+    client_time: new Date().toISOString(),
+  };
+  savePending([...loadPending(), event]);
+  send();
+}
+
+let sending = false;
+
+async function send() {
+  if (sending) return;
+  sending = true;
+  try {
+    for (;;) {
+      const [next] = loadPending();
+      if (!next) break;
+      let response;
+      try {
+        response = await fetch("/api/trips/events", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
+          body: JSON.stringify(next),
+          credentials: "same-origin",
+        });
+      } catch {
+        return; // No internet: the events wait on the phone.
+      }
+      if (response.status >= 500 || response.status === 403 || response.status === 409) return;
+      // Taken, or refused for good: either way it leaves the queue.
+      savePending(loadPending().filter((event) => event.id !== next.id));
+    }
+  } finally {
+    sending = false;
+  }
+}
+
+// --- screens -------------------------------------------------------------------------------------
+
+let timer = null;
+
+function showScreen(id) {
+  for (const screen of document.querySelectorAll(".trip-screen")) screen.hidden = screen.id !== id;
+}
+
+function say(text) {
+  if (!("speechSynthesis" in window)) return;
+  window.speechSynthesis.cancel();
+  const utterance = new SpeechSynthesisUtterance(text);
+  utterance.lang = document.documentElement.lang.startsWith("zh") ? "zh-CN" : "en-GB";
+  window.speechSynthesis.speak(utterance);
+}
+
+function minutesWords(secondsLeft) {
+  if (secondsLeft <= 0) return strings.time_up;
+  if (secondsLeft < 60) return strings.under_a_minute;
+  const minutes = Math.ceil(secondsLeft / 60);
+  return (minutes === 1 ? strings.minutes_one : strings.minutes_other).replace("{n}", minutes);
+}
+
+function drawTimer(step) {
+  const total = step.wait * 60;
+  const started = state.timers[step.number] || Date.now();
+  const left = Math.max(total - Math.floor((Date.now() - started) / 1000), 0);
+  // The ring shrinks by whole steps: drawn again each second, never animated.
+  $("timer-left").setAttribute("stroke-dasharray", `${(left / total) * 100} 100`);
+  const words = minutesWords(left);
+  if ($("timer-words").textContent !== words) $("timer-words").textContent = words;
+}
+
+function startTimer(step) {
+  clearInterval(timer);
+  timer = null;
+  $("step-timer").hidden = !step.wait;
+  if (!step.wait) return;
+  if (!state.timers[step.number]) {
+    state.timers[step.number] = Date.now();
+    saveState();
+    record("timer_started", step.number - 1);
+  }
+  drawTimer(step);
+  timer = setInterval(() => drawTimer(step), 1000);
+}
+
+function showStep() {
+  const steps = data.steps;
+  const step = steps[state.step];
+  $("step-count").textContent = strings.count.replace("{n}", step.number).replace("{total}", steps.length);
+  const picture = $("step-picture");
+  picture.src = step.picture;
+  // "Least help" shows the picture only; the sentence stays for screen readers.
+  $("step-text").textContent = step.text;
+  $("step-text").classList.toggle("visually-hidden", step.level === "least");
+  $("step-say").hidden = !(step.level === "full" && data.read_aloud && "speechSynthesis" in window);
+  const link = $("step-link");
+  link.hidden = !(step.link === "list" && step.link_url);
+  if (!link.hidden) link.href = `${step.link_url}?from_plan=${data.plan.id}`;
+  const next = steps[state.step + 1];
+  $("step-next").hidden = !next || data.one_step;
+  $("step-next").textContent = next ? strings.next.replace("{text}", next.text) : "";
+  $("step-back").hidden = state.step === 0;
+  showScreen("trip-step");
+  startTimer(step);
+  $("step-count").focus?.();
+}
+
+function finish() {
+  clearInterval(timer);
+  state.finished = true;
+  saveState();
+  record("finish", state.step);
+  showScreen("trip-finish");
+  $("finish-title").focus?.();
+}
+
+function start() {
+  state = { trip_id: crypto.randomUUID(), step: 0, timers: {}, finished: false };
+  saveState();
+  record("start", 0);
+  showStep();
+}
+
+function init() {
+  if (!data || !data.steps.length) return;
+  state = loadState();
+  const going = state && !state.finished;
+  $("start-trip").hidden = going;
+  $("resume-trip").hidden = !going;
+  $("start-trip").addEventListener("click", start);
+  $("resume-trip").addEventListener("click", showStep);
+  $("step-done").addEventListener("click", () => {
+    record("step_done", state.step);
+    if (state.step >= data.steps.length - 1) {
+      finish();
+      return;
+    }
+    state.step += 1;
+    saveState();
+    showStep();
+  });
+  $("step-back").addEventListener("click", () => {
+    if (state.step === 0) return;
+    record("step_back", state.step);
+    state.step -= 1;
+    saveState();
+    showStep();
+  });
+  $("step-say").addEventListener("click", () => say(data.steps[state.step].text));
+  const card = $("help-card");
+  $("help-open").addEventListener("click", () => {
+    card.showModal();
+    if (state && !state.finished) record("help_shown", state.step);
+  });
+  $("help-close").addEventListener("click", () => card.close());
+  card.addEventListener("close", () => {
+    if (state && !state.finished) record("help_closed", state.step);
+  });
+  for (const id of ["step-count", "finish-title"]) $(id).tabIndex = -1;
+  window.addEventListener("online", send);
+  if (loadPending().length) send();
+}
+
+init();
