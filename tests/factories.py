@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from pwa import accounts, lists
-from pwa.models import Account, Family, Person, ShoppingList
+from pwa import accounts, i18n, lists, plans
+from pwa.models import Account, Family, Person, Plan, ShoppingList
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -84,3 +84,17 @@ def jpeg_bytes(width: int = 40, height: int = 30, exif: bool = False) -> bytes:
     else:
         image.save(out, "JPEG")
     return out.getvalue()
+
+
+async def make_plan(
+    family: FamilyFixture, template_id: str = "supermarket", name: str = ""
+) -> Plan:
+    """A plan for the family's person, from a shipped template (in English)."""
+    with i18n.use_locale("en"):
+        return await plans.create_plan(
+            family.family,
+            plan_id=uuid.uuid4(),
+            name=name,
+            person_id=str(family.person.id),
+            template_id=template_id,
+        )

@@ -18,20 +18,32 @@ class _FormParser(HTMLParser):
         super().__init__()
         self.forms: list[Form] = []
         self._current: Form | None = None
+        self._select: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {k: v or "" for k, v in attrs}
         if tag == "form":
             self._current = Form(action=attributes.get("action", ""))
             self.forms.append(self._current)
-        elif self._current is not None and tag in ("input", "button", "select"):
+        elif self._current is not None and tag == "select":
+            self._select = attributes.get("name")
+        elif self._current is not None and tag == "option" and self._select:
+            # The selected option, or the first one, as a browser sends it.
+            if "selected" in attributes or self._select not in self._current.fields:
+                self._current.fields[self._select] = attributes.get("value", "")
+        elif self._current is not None and tag in ("input", "button", "textarea"):
             name = attributes.get("name")
+            kind = attributes.get("type", "")
+            if kind in ("radio", "checkbox") and "checked" not in attributes:
+                return
             if name and (tag != "button" or "value" in attributes):
                 self._current.fields.setdefault(name, attributes.get("value", ""))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self._current = None
+        elif tag == "select":
+            self._select = None
 
     def handle_data(self, data: str) -> None:
         if self._current is not None:
