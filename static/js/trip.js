@@ -179,11 +179,8 @@ function start() {
 function init() {
   if (!data || !data.steps.length) return;
   state = loadState();
-  const going = state && !state.finished;
-  $("start-trip").hidden = going;
-  $("resume-trip").hidden = !going;
+  $("start-trip").hidden = false;
   $("start-trip").addEventListener("click", start);
-  $("resume-trip").addEventListener("click", showStep);
   $("step-done").addEventListener("click", () => {
     record("step_done", state.step);
     if (state.step >= data.steps.length - 1) {
@@ -214,6 +211,8 @@ function init() {
   for (const id of ["step-count", "finish-title"]) $(id).tabIndex = -1;
   window.addEventListener("online", send);
   if (loadPending().length) send();
+  // Back from the shopping list (or the page reloaded): the trip goes on where it was.
+  if (state && !state.finished) showStep();
 }
 
 init();
