@@ -41,6 +41,8 @@ WORDS = {
         "finished": "You did it. The trip is finished.",
         "trips": "Trips",
         "help_used": "Help card shown 1 time.",
+        "how_much": "How much help",
+        "least": "Least help: picture only",
     },
     "zh": {
         "plans": "行程计划",
@@ -70,6 +72,8 @@ WORDS = {
         "finished": "你做到了。行程结束了。",
         "trips": "行程记录",
         "help_used": "出示求助卡 1 次。",
+        "how_much": "给多少帮助",
+        "least": "最少帮助：只有图片",
     },
 }
 
@@ -116,6 +120,11 @@ def test_parent_plans_and_the_person_goes_step_by_step(new_context, lang):
     basket.get_by_role("button", name=w["move_up"]).click()
     expect(parent.locator(".item-row").nth(1)).to_contain_text(w["basket"])
 
+    # The person knows how to take a basket now: the least help, the picture only.
+    basket.get_by_role("link", name=w["change"]).click()
+    parent.get_by_label(w["how_much"]).select_option("least")
+    parent.get_by_role("button", name=w["save_step"]).click()
+
     # Link the "find the items" step to the Saturday shop list.
     parent.locator(".item-row", has_text=w["find"]).get_by_role("link", name=w["change"]).click()
     check_screen(parent)
@@ -153,6 +162,14 @@ def test_parent_plans_and_the_person_goes_step_by_step(new_context, lang):
         text = person.locator("#step-text").inner_text()
         if number == 1:
             check_screen(person)
+            # One-step mode (the default): nothing but the step; no preview of the next one.
+            expect(person.locator("#step-next")).to_be_hidden()
+            expect(person.locator("footer")).to_be_hidden()
+        if text == w["basket"]:
+            expect(person.locator("#step-text")).to_have_class(re.compile("visually-hidden"))
+            expect(
+                person.get_by_role("button", name=re.compile("Read aloud|读出来"))
+            ).to_be_hidden()
         if text == w["find"]:
             person.get_by_role("link", name=w["my_list"]).click()
             expect(person.locator(".shop-card")).to_have_count(5)
@@ -190,4 +207,5 @@ def test_parent_plans_and_the_person_goes_step_by_step(new_context, lang):
     expect(rows).to_have_count(8)
     assert "Not done" not in parent.locator("table.timeline").inner_text()
     assert "没有完成" not in parent.locator("table.timeline").inner_text()
+    expect(rows.filter(has_text=w["basket"])).to_contain_text(w["least"])
     check_screen(parent)
