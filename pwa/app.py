@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -12,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
 from pwa import (
@@ -42,11 +44,21 @@ MAX_BODY_BYTES = 3 * 1024 * 1024
 
 
 class CachedStaticFiles(StaticFiles):
-    """Static files whose URLs change with their content, so they may be kept for a year."""
+    """Static files. Asked for with their content hash (?v=…, see static_url), they never
+    change and may be kept for a year; asked for without it (an ES module's own import), the
+    browser checks each time whether it changed. OpenMoji files are fixed by the installed
+    version, so their path is their version."""
 
-    def file_response(self, *args: object, **kwargs: object) -> Response:
-        response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]
-        response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    def __init__(self, *args: Any, always_immutable: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.always_immutable = always_immutable
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        versioned = self.always_immutable or b"v=" in scope.get("query_string", b"")
+        response.headers["Cache-Control"] = (
+            f"public, max-age={YEAR}, immutable" if versioned else "no-cache"
+        )
         return response
 
 
@@ -73,7 +85,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *pages.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),
         Mount(
-            "/openmoji", CachedStaticFiles(directory=OPENMOJI_DIR, check_dir=False), name="openmoji"
+            "/openmoji",
+            CachedStaticFiles(directory=OPENMOJI_DIR, check_dir=False, always_immutable=True),
+            name="openmoji",
         ),
     ]
     middleware = [

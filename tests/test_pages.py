@@ -82,6 +82,10 @@ async def test_static_files_are_cached_for_a_year(client):
     assert "max-age=31536000" in response.headers["cache-control"]
     pictogram = await client.get("/openmoji/1F3E0.svg")
     assert pictogram.status_code == 200 and "immutable" in pictogram.headers["cache-control"]
+    # A module imported by another module has no version in its URL: it is checked each time,
+    # so a new release never runs beside an old copy.
+    imported = await client.get("/static/js/phone.js")
+    assert imported.status_code == 200 and imported.headers["cache-control"] == "no-cache"
 
 
 async def test_not_found_is_translated_in_the_same_layout(app):

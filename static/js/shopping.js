@@ -4,32 +4,12 @@
 // Today the data comes from the page (#shopping-data) and the queue is localStorage; the
 // offline issue swaps both for IndexedDB filled by /api/sync/pull, and nothing else changes.
 
-const PENDING_KEY = "startrip.pending-marks";
-
-/** Read the JSON a template put in <script type="application/json" id="…">. */
-function pageData(id) {
-  const element = document.getElementById(id);
-  return element ? JSON.parse(element.textContent) : null;
-}
+import { createQueue, pageData, say } from "./phone.js";
 
 const data = pageData("shopping-data");
 const strings = pageData("shopping-strings") || {};
-const csrfToken = document.querySelector('input[name="csrf_token"]')?.value || "";
 
-// --- the queue of marks the server has not confirmed yet ------------------------------------
-
-function loadPending() {
-  try {
-    return JSON.parse(localStorage.getItem(PENDING_KEY)) || [];
-  } catch {
-    return [];
-  }
-}
-
-function savePending(marks) {
-  localStorage.setItem(PENDING_KEY, JSON.stringify(marks));
-}
-
+/** The state an item is in after a mark: "cleared" (undo) opens it again. */
 function stateAfter(markState) {
   return markState === "cleared" ? "open" : markState;
 }
@@ -38,17 +18,17 @@ function stateAfter(markState) {
 
 const items = new Map((data?.items || []).map((item) => [item.id, { ...item }]));
 // Marks made on this phone and not yet sent are newer than the page: they win.
-for (const mark of loadPending()) {
+const queue = createQueue({
+  key: "startrip.pending-marks",
+  url: (mark) => `/api/lists/${mark.list_id}/marks`,
+  onKept: () => showStatus(strings.saved_here, "warning"),
+  onSent: () => showStatus(strings.sent, "success"),
+  onRefused: (error) => showStatus(error, "warning"),
+});
+
+for (const mark of queue.pending()) {
   const item = items.get(mark.item_id);
   if (item && mark.list_id === data.list.id) item.state = stateAfter(mark.state);
-}
-
-function say(text) {
-  if (!("speechSynthesis" in window)) return;
-  window.speechSynthesis.cancel();
-  const utterance = new SpeechSynthesisUtterance(text);
-  utterance.lang = document.documentElement.lang.startsWith("zh") ? "zh-CN" : "en-GB";
-  window.speechSynthesis.speak(utterance);
 }
 
 function showStatus(text, kind) {
@@ -152,48 +132,6 @@ function draw() {
 
 // --- changes ---------------------------------------------------------------------------------
 
-let sending = false;
-
-/** Send the queue in order, one mark at a time; stop at the first network failure. */
-async function send() {
-  if (sending) return;
-  sending = true;
-  let sent = 0;
-  try {
-    for (;;) {
-      const [next] = loadPending();
-      if (!next) break;
-      let response;
-      try {
-        response = await fetch(`/api/lists/${next.list_id}/marks`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
-          body: JSON.stringify(next),
-          credentials: "same-origin",
-        });
-      } catch {
-        showStatus(strings.saved_here, "warning");
-        return;
-      }
-      if (response.status >= 500 || response.status === 403) {
-        // The server could not take it now (or the page is old): keep it and try later.
-        showStatus(strings.saved_here, "warning");
-        return;
-      }
-      // Taken, or refused for good (the item is gone): either way it leaves the queue.
-      savePending(loadPending().filter((mark) => mark.id !== next.id));
-      sent += 1;
-      if (!response.ok) {
-        const body = await response.json().catch(() => ({}));
-        if (body.error) showStatus(body.error, "warning");
-      }
-    }
-    if (sent) showStatus(strings.sent, "success");
-  } finally {
-    sending = false;
-  }
-}
-
 function mark(card, state) {
   const item = items.get(card.dataset.itemId);
   if (!item) return;
@@ -204,7 +142,7 @@ function mark(card, state) {
     state,
     client_time: new Date().toISOString(),
   };
-  savePending([...loadPending(), entry]);
+  queue.add(entry);
   item.state = stateAfter(state);
   applyState(card, item.state);
   drawProgress();
@@ -212,7 +150,6 @@ function mark(card, state) {
   // The button pressed may now be hidden or disabled: keep the focus on this card.
   const next = item.state === "open" ? card.querySelector(".tick") : card.querySelector('form[data-part="done"] button');
   next?.focus();
-  send();
 }
 
 function start() {
@@ -230,11 +167,7 @@ function start() {
     const button = event.target.closest(".read-aloud");
     if (button) say(button.dataset.say);
   });
-  window.addEventListener("online", send);
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") send();
-  });
-  if (loadPending().length) send();
+  if (queue.pending().length) queue.send();
 }
 
 start();

@@ -4,16 +4,10 @@
 // is localStorage; the offline issue moves it to IndexedDB.
 // Nothing here moves on by itself: the timer only shows time passing; the person taps Done.
 
-const PENDING_KEY = "startrip.pending-trip-events";
-
-function pageData(id) {
-  const element = document.getElementById(id);
-  return element ? JSON.parse(element.textContent) : null;
-}
+import { createQueue, pageData, say } from "./phone.js";
 
 const data = pageData("trip-data");
 const strings = pageData("trip-strings") || {};
-const csrfToken = document.querySelector('input[name="csrf_token"]')?.value || "";
 const stateKey = data ? `startrip.trip.${data.plan.id}` : "";
 const $ = (id) => document.getElementById(id);
 
@@ -34,61 +28,20 @@ function saveState() {
   if (data.record) localStorage.setItem(stateKey, JSON.stringify(state));
 }
 
-// --- the queue of events the server has not confirmed yet -------------------------------------
+// --- the events of the trip, queued on the phone until the server has them -------------------
 
-function loadPending() {
-  try {
-    return JSON.parse(localStorage.getItem(PENDING_KEY)) || [];
-  } catch {
-    return [];
-  }
-}
-
-function savePending(events) {
-  localStorage.setItem(PENDING_KEY, JSON.stringify(events));
-}
+const queue = createQueue({ key: "startrip.pending-trip-events", url: () => "/api/trips/events" });
 
 function record(kind, step) {
   if (!data.record) return;
-  const event = {
+  queue.add({
     id: crypto.randomUUID(),
     trip_id: state.trip_id,
     plan_id: data.plan.id,
     kind,
     step,
     client_time: new Date().toISOString(),
-  };
-  savePending([...loadPending(), event]);
-  send();
-}
-
-let sending = false;
-
-async function send() {
-  if (sending) return;
-  sending = true;
-  try {
-    for (;;) {
-      const [next] = loadPending();
-      if (!next) break;
-      let response;
-      try {
-        response = await fetch("/api/trips/events", {
-          method: "POST",
-          headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
-          body: JSON.stringify(next),
-          credentials: "same-origin",
-        });
-      } catch {
-        return; // No internet: the events wait on the phone.
-      }
-      if (response.status >= 500 || response.status === 403 || response.status === 409) return;
-      // Taken, or refused for good: either way it leaves the queue.
-      savePending(loadPending().filter((event) => event.id !== next.id));
-    }
-  } finally {
-    sending = false;
-  }
+  });
 }
 
 // --- screens -------------------------------------------------------------------------------------
@@ -97,14 +50,6 @@ let timer = null;
 
 function showScreen(id) {
   for (const screen of document.querySelectorAll(".trip-screen")) screen.hidden = screen.id !== id;
-}
-
-function say(text) {
-  if (!("speechSynthesis" in window)) return;
-  window.speechSynthesis.cancel();
-  const utterance = new SpeechSynthesisUtterance(text);
-  utterance.lang = document.documentElement.lang.startsWith("zh") ? "zh-CN" : "en-GB";
-  window.speechSynthesis.speak(utterance);
 }
 
 function minutesWords(secondsLeft) {
@@ -209,8 +154,7 @@ function init() {
     if (state && !state.finished) record("help_closed", state.step);
   });
   for (const id of ["step-count", "finish-title"]) $(id).tabIndex = -1;
-  window.addEventListener("online", send);
-  if (loadPending().length) send();
+  if (queue.pending().length) queue.send();
   // Back from the shopping list (or the page reloaded): the trip goes on where it was.
   if (state && !state.finished) showStep();
 }
