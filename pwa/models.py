@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
 
@@ -115,6 +116,13 @@ class Organisation(Model):
     name = fields.CharField(max_length=120)
     city = fields.CharField(max_length=60)
     address = fields.CharField(max_length=200, default="")
+    # The friendly shop directory (issue 5); empty for centres.
+    opening_hours = fields.CharField(max_length=120, default="", db_default="")
+    quiet_hours = fields.CharField(max_length=120, default="", db_default="")
+    staff_know = fields.CharField(max_length=500, default="", db_default="")
+    accepts_vouchers = fields.BooleanField(default=True, db_default=True)
+    entrance_photo = fields.CharField(max_length=80, default="", db_default="")
+    till_photo = fields.CharField(max_length=80, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -129,6 +137,8 @@ class OrgMembership(Model):
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="members", on_delete=fields.CASCADE
     )
+    # A shop's admin may reverse the same day's payments.
+    admin = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -398,3 +408,128 @@ class TripEvent(Model):
 
     class Meta:
         table = "trip_event"
+
+
+# --- friendly vouchers (issue 5) ---------------------------------------------------------------
+# Money is integer fen. Balances change only inside pwa/vouchers.py, each change with its
+# ledger entry in the same transaction, and the database itself refuses a negative balance.
+
+
+class CentreFamily(Model):
+    """A family registered with a rehabilitation centre, which issues it vouchers."""
+
+    id = fields.IntField(primary_key=True)
+    centre: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="centre_families", on_delete=fields.CASCADE
+    )
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="centres", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "centre_family"
+        unique_together = (("centre", "family"),)
+
+
+class Voucher(Model):
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="vouchers", on_delete=fields.CASCADE
+    )
+    centre: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="vouchers_issued", on_delete=fields.RESTRICT
+    )
+    face_value = fields.IntField()
+    balance = fields.IntField()
+    valid_from = fields.DatetimeField()
+    valid_until = fields.DatetimeField()
+    # active or cancelled
+    status = fields.CharField(max_length=20, default="active")
+    # False: only at the shops in VoucherShop.
+    everywhere = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "voucher"
+        constraints = (CheckConstraint(check="balance >= 0", name="voucher_balance_not_negative"),)
+
+
+class VoucherShop(Model):
+    id = fields.IntField(primary_key=True)
+    voucher: fields.ForeignKeyRelation[Voucher] = fields.ForeignKeyField(
+        "models.Voucher", related_name="shops", on_delete=fields.CASCADE
+    )
+    shop: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="voucher_links", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "voucher_shop"
+        unique_together = (("voucher", "shop"),)
+
+
+class PayToken(Model):
+    """A single-use code the person's phone shows at the till, fetched while online."""
+
+    id = fields.IntField(primary_key=True)
+    voucher: fields.ForeignKeyRelation[Voucher] = fields.ForeignKeyField(
+        "models.Voucher", related_name="tokens", on_delete=fields.CASCADE
+    )
+    code = fields.CharField(max_length=12, unique=True)
+    nonce = fields.CharField(max_length=32, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "pay_token"
+
+
+class Redemption(Model):
+    """One request from a till, answered once: the same Idempotency-Key gets the same answer."""
+
+    id = fields.IntField(primary_key=True)
+    idempotency_key = fields.CharField(max_length=100, unique=True)
+    request_hash = fields.CharField(max_length=64)
+    voucher: fields.ForeignKeyNullableRelation[Voucher] = fields.ForeignKeyField(
+        "models.Voucher", related_name="redemptions", null=True, on_delete=fields.RESTRICT
+    )
+    shop: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="redemptions", on_delete=fields.RESTRICT
+    )
+    amount = fields.IntField()
+    # Claimed only by a payment that went through, so a refused try leaves the code usable.
+    token_nonce = fields.CharField(max_length=32, unique=True, null=True)
+    # paid, or the reason it was refused
+    outcome = fields.CharField(max_length=20)
+    balance_after = fields.IntField(null=True)
+    staff: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="redemptions", null=True, on_delete=fields.SET_NULL
+    )
+    reversed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "redemption"
+
+
+class LedgerEntry(Model):
+    """Immutable: issue (+), redeem (-), reverse (+). A voucher's balance is their sum."""
+
+    id = fields.IntField(primary_key=True)
+    voucher: fields.ForeignKeyRelation[Voucher] = fields.ForeignKeyField(
+        "models.Voucher", related_name="ledger", on_delete=fields.RESTRICT
+    )
+    kind = fields.CharField(max_length=10)
+    amount = fields.IntField()
+    shop: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="ledger_entries", null=True, on_delete=fields.RESTRICT
+    )
+    redemption: fields.ForeignKeyNullableRelation[Redemption] = fields.ForeignKeyField(
+        "models.Redemption", related_name="ledger_entries", null=True, on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "ledger_entry"
