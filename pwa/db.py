@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import TransactionContext
+from tortoise.backends.sqlite.client import (
+    SqliteClient,
+    SqliteTransactionContext,
+    SqliteTransactionWrapper,
+)
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+from tortoise.transactions import in_transaction
 
 from pwa.settings import database_url_from_env
 
@@ -47,3 +54,19 @@ async def migrate(database_url: str, target: str | None = None) -> None:
         await tortoise_migrate(config=tortoise_config(database_url), target=target)
     finally:
         await Tortoise.close_connections()
+
+
+class _ImmediateSqliteTransaction(SqliteTransactionWrapper):
+    async def begin(self) -> None:
+        await self._connection.commit()
+        # Take the write lock at the start, so two payments never read the same balance.
+        await self._connection.execute("BEGIN IMMEDIATE")
+
+
+def immediate_transaction() -> TransactionContext:
+    """A transaction for money: BEGIN IMMEDIATE on SQLite (SYNC.md, vouchers at the till);
+    on PostgreSQL the conditional UPDATE itself serialises concurrent payments."""
+    client = connections.get("default")
+    if isinstance(client, SqliteClient) and not isinstance(client, SqliteTransactionWrapper):
+        return SqliteTransactionContext(_ImmediateSqliteTransaction(client), client._lock)
+    return in_transaction()

@@ -6,11 +6,22 @@ import io
 import itertools
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from PIL import Image
 
-from pwa import accounts, i18n, lists, plans
-from pwa.models import Account, Family, Person, Plan, ShoppingList
+from pwa import accounts, i18n, lists, plans, vouchers
+from pwa.models import (
+    Account,
+    CentreFamily,
+    Family,
+    Organisation,
+    OrgKind,
+    Person,
+    Plan,
+    ShoppingList,
+    Voucher,
+)
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -98,3 +109,47 @@ async def make_plan(
             person_id=str(family.person.id),
             template_id=template_id,
         )
+
+
+async def make_centre_and_shop() -> tuple[Organisation, Organisation, Account]:
+    """A centre and a friendly shop, with a staff account for the shop."""
+    from pwa.orgs import create_staff
+
+    n = next(_counter)
+    await create_staff(
+        kind=OrgKind.CENTRE,
+        org_name=f"Centre {n}",
+        city="Hangzhou",
+        address="",
+        email=f"centre{n}@example.test",
+        password=PASSWORD,
+        name="Dr Zhou",
+    )
+    staff = await create_staff(
+        kind=OrgKind.MERCHANT,
+        org_name=f"Shop {n}",
+        city="Hangzhou",
+        address="",
+        email=f"shop{n}@example.test",
+        password=PASSWORD,
+        name="Manager Liu",
+    )
+    centre = await Organisation.get(name=f"Centre {n}")
+    shop = await Organisation.get(name=f"Shop {n}")
+    return centre, shop, staff
+
+
+async def make_voucher(
+    family: FamilyFixture, centre: Organisation, yuan: int = 50, days: int = 30
+) -> Voucher:
+    await CentreFamily.get_or_create(centre=centre, family=family.family)
+    last = vouchers.today() + timedelta(days=days)
+    return await vouchers.issue_voucher(
+        centre,
+        voucher_id=uuid.uuid4(),
+        family_id=str(family.family.id),
+        amount=str(yuan),
+        valid_from="",
+        valid_until=last.isoformat(),
+        shop_ids=[],
+    )

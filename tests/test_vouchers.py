@@ -1,0 +1,145 @@
+"""The voucher ledger and paying at the till: never twice, never below zero."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import pytest
+from tortoise.exceptions import IntegrityError, OperationalError
+
+from pwa import vouchers
+from pwa.models import LedgerEntry, PayToken, Redemption, Voucher
+from tests.factories import make_centre_and_shop, make_family, make_voucher
+
+SECRET = "test-secret-key"
+
+# The app is started for its database (tortoise), not for HTTP.
+pytestmark = pytest.mark.usefixtures("app")
+
+
+async def pay(shop, code: str, yuan: int, key: str | None = None) -> vouchers.Answer:
+    return await vouchers.redeem(
+        shop,
+        key=key or str(uuid.uuid4()),
+        presented=code,
+        amount=yuan * 100,
+        staff=None,
+        secret=SECRET,
+    )
+
+
+async def test_a_payment_takes_money_once_and_the_ledger_agrees() -> None:
+    family = await make_family()
+    centre, shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=50)
+    first, second = (await vouchers.pay_tokens(voucher))[:2]
+    answer = await pay(shop, vouchers.format_code(first.code).lower(), 30)
+    assert (answer.outcome, answer.balance) == ("paid", 2000)
+    again = await pay(shop, second.code, 30)
+    assert again.outcome == "not_enough"
+    assert (await Voucher.get(id=voucher.id)).balance == 2000
+    used = await pay(shop, first.code, 10)
+    assert used.outcome == "used"
+    assert await vouchers.ledger_problems() == []
+    assert await LedgerEntry.filter(voucher=voucher).count() == 2
+
+
+async def test_the_same_key_gives_the_same_answer_and_one_entry() -> None:
+    family = await make_family()
+    centre, shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=50)
+    token = (await vouchers.pay_tokens(voucher))[0]
+    key = str(uuid.uuid4())
+    answers = [await pay(shop, token.code, 30, key) for _ in range(3)]
+    assert {(a.outcome, a.balance) for a in answers} == {("paid", 2000)}
+    assert await LedgerEntry.filter(voucher=voucher, kind="redeem").count() == 1
+    with pytest.raises(vouchers.KeyReused):
+        await pay(shop, token.code, 31, key)
+
+
+async def test_fifty_payments_at_once_never_take_more_than_the_balance() -> None:
+    family = await make_family()
+    centre, shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=100)
+    # 50 codes, each asking for ¥7: ¥350 asked of a ¥100 voucher.
+    tokens = []
+    for _ in range(17):
+        tokens += await vouchers.pay_tokens(voucher)
+        await PayToken.filter(voucher=voucher).update(
+            expires_at=vouchers.auth.now() + timedelta(minutes=30)
+        )
+    codes = [t.code for t in await PayToken.filter(voucher=voucher)][:50]
+    assert len(codes) == 50
+    answers = await asyncio.gather(*(pay(shop, code, 7) for code in codes))
+    paid = [a for a in answers if a.outcome == "paid"]
+    assert len(paid) == 14 and sum(a.amount for a in paid) == 9800
+    voucher = await Voucher.get(id=voucher.id)
+    assert voucher.balance == 200 and voucher.balance >= 0
+    assert await vouchers.ledger_problems() == []
+
+
+async def test_the_database_refuses_a_negative_balance() -> None:
+    family = await make_family()
+    centre, _shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=5)
+    with pytest.raises((IntegrityError, OperationalError)):
+        await Voucher.filter(id=voucher.id).update(balance=-1)
+    assert (await Voucher.get(id=voucher.id)).balance == 500
+
+
+async def test_edited_expired_and_foreign_codes_are_refused_without_an_entry() -> None:
+    family = await make_family()
+    centre, shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=50)
+    token = (await vouchers.pay_tokens(voucher))[0]
+    qr = vouchers.signed(token, SECRET)
+    assert (await pay(shop, qr[:-2] + ("AA" if not qr.endswith("AA") else "BB"), 5)).outcome == (
+        "invalid"
+    )
+    assert (await pay(shop, "ZZZZ-ZZZZ", 5)).outcome == "invalid"
+    await PayToken.filter(id=token.id).update(expires_at=vouchers.auth.now() - timedelta(minutes=1))
+    assert (await pay(shop, token.code, 5)).outcome == "invalid"
+    other = (await vouchers.pay_tokens(voucher))[0]
+    assert (await pay(shop, vouchers.signed(other, SECRET), 5)).outcome == "paid"
+    assert await LedgerEntry.filter(voucher=voucher, kind="redeem").count() == 1
+    assert await Redemption.filter(outcome="paid").count() == 1
+
+
+async def test_an_expired_voucher_and_a_shop_not_on_its_list_are_refused() -> None:
+    family = await make_family()
+    centre, shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=50)
+    await Voucher.filter(id=voucher.id).update(valid_until=vouchers.auth.now() - timedelta(days=1))
+    token = (await vouchers.pay_tokens(voucher))[0]
+    assert (await pay(shop, token.code, 5)).outcome == "expired"
+    _c, other_shop, _s = await make_centre_and_shop()
+    limited = await vouchers.issue_voucher(
+        centre,
+        voucher_id=uuid.uuid4(),
+        family_id=str(family.family.id),
+        amount="20",
+        valid_from="",
+        valid_until=(vouchers.today() + timedelta(days=5)).isoformat(),
+        shop_ids=[str(other_shop.id)],
+    )
+    code = (await vouchers.pay_tokens(limited))[0].code
+    assert (await pay(shop, code, 5)).outcome == "not_accepted"
+    assert (await pay(other_shop, code, 5)).outcome == "paid"
+
+
+async def test_a_reversal_gives_the_money_back_once_as_a_new_entry() -> None:
+    family = await make_family()
+    centre, shop, staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=50)
+    token = (await vouchers.pay_tokens(voucher))[0]
+    await pay(shop, token.code, 30)
+    redemption = await Redemption.get(outcome="paid")
+    await vouchers.reverse(redemption, staff)
+    with pytest.raises(vouchers.FormErrors):
+        await vouchers.reverse(await Redemption.get(id=redemption.id), staff)
+    assert (await Voucher.get(id=voucher.id)).balance == 5000
+    kinds = await LedgerEntry.filter(voucher=voucher).order_by("id").values_list("kind", flat=True)
+    assert kinds == ["issue", "redeem", "reverse"]
+    assert await vouchers.ledger_problems() == []
