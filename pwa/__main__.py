@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("demo", help="load the demo data (idempotent)")
+    commands.add_parser(
+        "check-ledger", help="check that every voucher's balance is the sum of its ledger"
+    )
     commands.add_parser("i18n-compile", help="compile locales/*/LC_MESSAGES/messages.po")
     staff = commands.add_parser("create-staff", help="create a centre or friendly shop account")
     staff.add_argument("kind", choices=["centre", "merchant"])
@@ -68,6 +71,14 @@ def main(argv: list[str] | None = None) -> int:
 
         made = _with_db(load_demo)
         print("demo data: " + (", ".join(made) if made else "already there"))
+    elif args.command == "check-ledger":
+        from pwa.vouchers import ledger_problems
+
+        problems = _with_db(ledger_problems)
+        for problem in problems:
+            print(problem)
+        print("the ledger agrees with every balance" if not problems else "the ledger disagrees")
+        return 1 if problems else 0
     elif args.command == "i18n-compile":
         from pwa.i18n import compile_catalogues
 

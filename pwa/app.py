@@ -18,6 +18,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from pwa import (
     accounts,
+    centre,
     errors,
     family,
     i18n,
@@ -28,7 +29,9 @@ from pwa import (
     photos,
     plan_pages,
     shopping,
+    shops,
     trip_pages,
+    voucher_pages,
 )
 from pwa.auth import CSRFMiddleware, LoginRequired, PrincipalMiddleware
 from pwa.db import tortoise_config
@@ -81,6 +84,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *photos.routes,
         *plan_pages.routes,
         *trip_pages.routes,
+        *voucher_pages.routes,
+        *shops.routes,
+        *centre.routes,
         *orgs.routes,
         *pages.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),

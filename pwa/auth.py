@@ -79,6 +79,7 @@ class Action(StrEnum):
     PLAN_EDIT = "plan.edit"
     TRIP_RUN = "trip.run"  # go through a plan step by step (the guardian: as a preview)
     TRIP_VIEW = "trip.view"
+    WALLET_VIEW = "wallet.view"
     PHOTO_ADD = "photo.add"
     PHOTO_VIEW = "photo.view"
     CENTRE_SCREENS = "centre.screens"
@@ -101,6 +102,8 @@ AUTHORIZATION: dict[Action, frozenset[Role]] = {
     Action.PLAN_EDIT: frozenset({Role.GUARDIAN}),
     Action.TRIP_RUN: frozenset({Role.GUARDIAN, Role.PERSON}),
     Action.TRIP_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER}),
+    # Caregivers never see or use the family's money (issue 7).
+    Action.WALLET_VIEW: frozenset({Role.GUARDIAN}),
     Action.PHOTO_ADD: frozenset({Role.GUARDIAN}),
     Action.PHOTO_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER, Role.PERSON}),
     Action.CENTRE_SCREENS: frozenset({Role.CENTRE_STAFF}),

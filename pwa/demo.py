@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
-from pwa import i18n, lists, plans
+from pwa import i18n, lists, plans, vouchers
 from pwa.accounts import create_account, new_family
 from pwa.models import (
     Account,
+    CentreFamily,
     Family,
     ListItem,
     Membership,
+    Organisation,
     OrgKind,
+    OrgMembership,
     Person,
     Plan,
     PlanStep,
     Role,
     ShoppingList,
+    Voucher,
 )
 from pwa.orgs import create_staff
 
@@ -98,6 +103,7 @@ async def load_demo() -> list[str]:
         )
         if not existed:
             made.append(email)
+    made += await demo_vouchers(family)
     return made
 
 
@@ -155,3 +161,40 @@ async def demo_plan(family: Family) -> list[str]:
         )
     await PlanStep.filter(plan=plan, link="list").update(shopping_list_id=DEMO_LIST_ID)
     return ["trip plan"]
+
+
+DEMO_VOUCHER_ID = uuid.UUID("5a7e0000-0000-4000-8003-000000000001")
+# Two more families registered with the centre, so a CSV import has three to give vouchers to.
+OTHER_FAMILIES = (("DEMO3456", "李家 The Li family"), ("DEMO4567", "张家 The Zhang family"))
+
+
+async def demo_vouchers(family: Family) -> list[str]:
+    """The centre knows three families; the Wang family has a ¥50 voucher; shop staff are the
+    shops' admins; the shops have their directory details."""
+    centre = await Organisation.get(kind=OrgKind.CENTRE, members__account__email="centre@demo.test")
+    await CentreFamily.get_or_create(centre=centre, family=family)
+    for code, name in OTHER_FAMILIES:
+        other = await Family.get_or_none(code=code)
+        if other is None:
+            other = await new_family(name)
+            other.code = code
+            await other.save(update_fields=["code"])
+        await CentreFamily.get_or_create(centre=centre, family=other)
+    await OrgMembership.filter(account__email="shop@demo.test").update(admin=True)
+    await Organisation.filter(kind=OrgKind.MERCHANT, opening_hours="").update(
+        opening_hours="每天 8:00–21:00 every day",
+        quiet_hours="工作日 14:00–16:00 weekdays",
+        staff_know="我们说话慢一点，带您去货架。We speak slowly and show the way.",
+    )
+    if await Voucher.exists(id=DEMO_VOUCHER_ID):
+        return []
+    await vouchers.issue_voucher(
+        centre,
+        voucher_id=DEMO_VOUCHER_ID,
+        family_id=str(family.id),
+        amount="50",
+        valid_from="",
+        valid_until=(vouchers.today() + timedelta(days=180)).isoformat(),
+        shop_ids=[],
+    )
+    return ["voucher"]

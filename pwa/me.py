@@ -12,7 +12,7 @@ from tortoise.expressions import Q
 
 from pwa import auth, person_settings
 from pwa.auth import Action
-from pwa.models import Account, FirstThenBoard, Plan, Role
+from pwa.models import Account, FirstThenBoard, Plan, Role, Voucher
 from pwa.shopping import person_lists
 from pwa.templating import render
 
@@ -56,6 +56,9 @@ async def me(request: Request) -> Response:
             ).order_by("-created_at"),
             "can_plan": person_settings.effective(person.settings)["can_plan"],
             "new_list_id": str(uuid.uuid4()),
+            "can_pay": await Voucher.filter(
+                family_id=person.family_id, status="active", balance__gt=0
+            ).exists(),
         },
     )
 

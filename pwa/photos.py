@@ -103,7 +103,7 @@ async def save_photo(
         raise FormErrors(errors)
     file_name = f"{uuid.uuid4().hex}.jpg"
     path = folder / file_name
-    await asyncio.to_thread(_write, path, encoded)
+    await asyncio.to_thread(write_file, path, encoded)
     try:
         return await Photo.create(
             id=photo_id,
@@ -119,7 +119,7 @@ async def save_photo(
         raise
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_file(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
 

@@ -143,3 +143,12 @@ async def test_a_reversal_gives_the_money_back_once_as_a_new_entry() -> None:
     kinds = await LedgerEntry.filter(voucher=voucher).order_by("id").values_list("kind", flat=True)
     assert kinds == ["issue", "redeem", "reverse"]
     assert await vouchers.ledger_problems() == []
+
+
+async def test_the_ledger_check_finds_a_balance_changed_behind_its_back() -> None:
+    family = await make_family()
+    centre, _shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=50)
+    assert await vouchers.ledger_problems() == []
+    await Voucher.filter(id=voucher.id).update(balance=4000)
+    assert await vouchers.ledger_problems() == [f"voucher {voucher.id}: balance 4000, ledger 5000"]

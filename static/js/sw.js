@@ -4,6 +4,11 @@
 const CONFIG = /*CONFIG*/{};
 const SHELL_CACHE = `shell-${CONFIG.version}`;
 const PREFS_CACHE = "prefs";
+// Copies of the person's own screens and the files they use, kept when last seen online, so
+// the pay screen and the help card work at a till with no signal.
+const PAGES_CACHE = "person-pages";
+const FILES_CACHE = "files";
+const KEEP_PAGES = ["/me", "/me/pay", "/me/help"];
 const LANG_KEY = "/__startrip/lang";
 
 self.addEventListener("install", (event) => {
@@ -19,7 +24,7 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
-      const keep = new Set([SHELL_CACHE, PREFS_CACHE]);
+      const keep = new Set([SHELL_CACHE, PREFS_CACHE, PAGES_CACHE, FILES_CACHE]);
       for (const name of await caches.keys()) {
         if (!keep.has(name)) await caches.delete(name);
       }
@@ -54,14 +59,40 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
 
   if (request.mode === "navigate") {
-    // Network first: pages are always fresh online; offline, a page in words says why.
-    event.respondWith(fetch(request).catch(() => offlinePage(request)));
+    const keep = KEEP_PAGES.some((path) => url.pathname === path || url.pathname.startsWith(`${path}/`));
+    // Network first: pages are always fresh online; offline, the person's own screens come
+    // from their last copy, and any other page says in words why it cannot show.
+    event.respondWith(
+      fetch(request)
+        .then((response) => {
+          if (keep && response.ok) {
+            const copy = response.clone();
+            caches.open(PAGES_CACHE).then((cache) => cache.put(request, copy));
+          }
+          return response;
+        })
+        .catch(async () => (keep && (await caches.match(request))) || offlinePage(request)),
+    );
     return;
   }
   if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/openmoji/")) {
-    // Versioned or fixed files: the cached copy is the same as the network's.
+    // Versioned or fixed files: the cached copy is the same as the network's. Unversioned
+    // module imports are fetched fresh online and kept for offline.
+    const versioned = url.pathname.startsWith("/openmoji/") || url.searchParams.has("v");
     event.respondWith(
-      caches.match(request).then((hit) => hit || fetch(request)),
+      caches.match(request).then(
+        (hit) =>
+          (versioned && hit) ||
+          fetch(request)
+            .then((response) => {
+              if (response.ok) {
+                const copy = response.clone();
+                caches.open(FILES_CACHE).then((cache) => cache.put(request, copy));
+              }
+              return response;
+            })
+            .catch(() => hit || Response.error()),
+      ),
     );
   }
 });

@@ -1,0 +1,87 @@
+// The pay screen (templates/vouchers/pay.html): the voucher's QR code and typed code, from the
+// codes kept on the phone. While online it fetches fresh codes and the balance; offline it shows
+// the last ones, with the time the balance was read. The screen stays on while it shows.
+
+import { pageData } from "./phone.js";
+
+const data = pageData("pay-data");
+const strings = pageData("pay-strings") || {};
+const key = data ? `startrip.pay.${data.voucher}` : "";
+const $ = (id) => document.getElementById(id);
+
+function load() {
+  try {
+    return JSON.parse(localStorage.getItem(key)) || null;
+  } catch {
+    return null;
+  }
+}
+
+function usableCodes(stored) {
+  const now = Date.now();
+  return (stored?.codes || []).filter((code) => new Date(code.expires_at).getTime() > now);
+}
+
+function draw() {
+  const stored = load();
+  if (stored) {
+    $("pay-balance").textContent = stored.balance;
+    $("pay-as-of").textContent = strings.as_of.replace("{time}", stored.as_of);
+  }
+  const [code] = usableCodes(stored);
+  $("pay-qr").hidden = !code;
+  $("pay-none").hidden = Boolean(code);
+  $("pay-code").textContent = code ? code.code : "----";
+  if (code) $("pay-qr").src = code.qr;
+}
+
+async function refresh() {
+  const csrf = document.querySelector('input[name="csrf_token"]')?.value || "";
+  try {
+    const response = await fetch(`/api/vouchers/${data.voucher}/codes`, {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrf },
+      credentials: "same-origin",
+    });
+    if (!response.ok) return;
+    const fresh = await response.json();
+    // The server sends unused codes oldest first, so the one on screen stays the same.
+    const stored = load();
+    const kept = fresh.codes.filter((c) => !(stored?.skipped || []).includes(c.code));
+    localStorage.setItem(
+      key,
+      JSON.stringify({ ...fresh, codes: kept, skipped: stored?.skipped || [] }),
+    );
+  } catch {
+    // No internet: the codes kept on the phone still work.
+  }
+  draw();
+}
+
+async function keepScreenOn() {
+  try {
+    await navigator.wakeLock?.request("screen");
+  } catch {
+    // Not allowed now (the page is hidden): asked again when it shows.
+  }
+}
+
+if (data) {
+  draw();
+  refresh();
+  keepScreenOn();
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") keepScreenOn();
+  });
+  $("pay-next").addEventListener("click", () => {
+    // After a payment: the used code is put aside and the next one shows.
+    const stored = load();
+    const [current] = usableCodes(stored);
+    if (!stored || !current) return;
+    stored.skipped = [...(stored.skipped || []), current.code];
+    stored.codes = stored.codes.filter((c) => c.code !== current.code);
+    localStorage.setItem(key, JSON.stringify(stored));
+    draw();
+    refresh();
+  });
+}
