@@ -6,11 +6,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pwa import auth, person_settings
+from pwa import auth, person_settings, vouchers
 from pwa.auth import Action
 from pwa.forms import FormErrors, read_form
 from pwa.i18n import _
-from pwa.models import Account, Family, Membership, Person, Role
+from pwa.models import Account, Family, Membership, Person, Role, Voucher
 from pwa.person_settings import SettingsError
 from pwa.templating import notify, render
 
@@ -72,7 +72,21 @@ async def root(request: Request) -> Response:
 async def home(request: Request) -> Response:
     account = auth.require_account(request)
     families = await families_of(account)
-    return render(request, "family/home.html", {"title": _("Family home"), "families": families})
+    guardian_of = [family.id for family, role, _people in families if role == Role.GUARDIAN]
+    ending = [
+        v
+        for v in await Voucher.filter(family_id__in=guardian_of, status="active", balance__gt=0)
+        if vouchers.expiring_soon(v)
+    ]
+    return render(
+        request,
+        "family/home.html",
+        {
+            "title": _("Family home"),
+            "families": families,
+            "ending": {v.family_id: vouchers.last_day(v) for v in ending},
+        },
+    )
 
 
 async def add_person_page(request: Request) -> Response:

@@ -21,7 +21,7 @@ from pwa.auth import Action, Role
 from pwa.forms import FormErrors, read_form
 from pwa.i18n import _
 from pwa.list_pages import authorize_item, authorize_list, person_may_plan
-from pwa.models import ListItem, Person, ShoppingList
+from pwa.models import ListItem, Person, ShoppingList, Voucher
 from pwa.pictograms import catalogue
 from pwa.templating import notify, pictogram_url, render
 
@@ -57,6 +57,13 @@ async def shop_view(request: Request) -> Response:
     data = shopping_data(shopping_list, views, settings)
     is_person = role == Role.PERSON
     total = lists.estimated_total(views)
+    # Before the trip: the estimated total beside what the family's vouchers still hold.
+    voucher_money = await Voucher.filter(
+        family_id=shopping_list.family_id,
+        status="active",
+        balance__gt=0,
+        valid_until__gt=auth.now(),
+    ).values_list("balance", flat=True)
     # Opened from a trip's "find the items" step: the way back is to the trip.
     from_plan = request.query_params.get("from_plan", "")
     trip_url = f"/plans/{uuid.UUID(from_plan)}/go" if _is_uuid(from_plan) else ""
@@ -74,6 +81,9 @@ async def shop_view(request: Request) -> Response:
             "count": len(views),
             "total": None if settings["hide_prices"] else total,
             "budget": None if settings["hide_prices"] else shopping_list.budget,
+            "voucher_money": None
+            if settings["hide_prices"] or not voucher_money or role == Role.CAREGIVER
+            else sum(voucher_money),
             "can_tick": auth.allowed(role, Action.LIST_SHOP),
             "can_change": is_person and person_may_plan(request),
             "read_aloud": settings["read_aloud"],

@@ -223,3 +223,32 @@ async def test_money_pages_are_closed_to_caregivers_phones_and_other_families(
     stranger = await make_family()
     await client.log_in(stranger.email, stranger.password)
     assert (await client.get(f"/families/{family.family.id}/wallet")).status_code == 404
+
+
+async def test_the_family_is_told_a_week_before_a_voucher_ends(client: Client) -> None:
+    family = await make_family()
+    centre, _shop, _staff = await make_centre_and_shop()
+    await make_voucher(family, centre, yuan=50, days=30)
+    await client.log_in(family.email, family.password)
+    assert "A voucher ends soon." not in (await client.get("/home")).text
+    await make_voucher(family, centre, yuan=20, days=5)
+    assert "A voucher ends soon." in (await client.get("/home")).text
+    assert "A voucher ends soon." in (await client.get(f"/families/{family.family.id}/wallet")).text
+
+
+async def test_the_shopping_view_shows_the_total_against_the_vouchers(client: Client) -> None:
+    from tests.factories import make_list
+
+    family = await make_family()
+    centre, _shop, _staff = await make_centre_and_shop()
+    await make_voucher(family, centre, yuan=5)
+    shopping_list = await make_list(family, pictures={"1F95B": 2})
+    from pwa.models import ListItem
+
+    await ListItem.filter(list=shopping_list).update(price=350)
+    await client.log_in(family.email, family.password)
+    page = await client.get(f"/lists/{shopping_list.id}/shop")
+    assert "Estimated total: CN¥7.00." in page.text
+    assert (
+        "Your friendly vouchers have CN¥5.00. The estimated total is more than that." in page.text
+    )
