@@ -346,6 +346,7 @@ async def item_action(request: Request) -> Response:
         notify(request, _("“%(label)s” is taken off the list.", label=label))
     elif action == "restore":
         await lists.restore_item(item)
+        label = await item_label(item)  # read again: a taken-off item has no label on the list
         notify(request, _("“%(label)s” is back on the list.", label=label))
     else:
         raise auth.not_found()
@@ -375,6 +376,10 @@ async def list_action(request: Request) -> Response:
             return redirect(list_url(shopping_list))
         notify(request, _("This is a copy of “%(name)s”.", name=shopping_list.name))
         return redirect(list_url(copy))
+    if action == "start-again":
+        await lists.start_again(shopping_list, reset_id=lists.parse_id(form.get("reset_id")))
+        notify(request, _("Every item is unticked. The list is ready for the next trip."))
+        return redirect(list_url(shopping_list))
     if action in ("archive", "unarchive"):
         await lists.archive_list(shopping_list, archived=action == "archive")
         text = (

@@ -338,6 +338,12 @@ async def mark_item(
     )
 
 
+async def start_again(shopping_list: ShoppingList, *, reset_id: uuid.UUID) -> None:
+    """Untick every item for the next trip: one "cleared" mark per item, made once per reset."""
+    for item in await ListItem.filter(list=shopping_list, deleted_at=None):
+        await mark_item(item, mark_id=uuid.uuid5(reset_id, str(item.id)), state="cleared")
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 

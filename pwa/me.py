@@ -10,11 +10,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from tortoise.expressions import Q
 
-from pwa import auth, person_settings
+from pwa import auth, lists, person_settings, plans
 from pwa.auth import Action
 from pwa.models import Account, FirstThenBoard, Plan, Role, Voucher
+from pwa.plans import board_words
 from pwa.shopping import person_lists
-from pwa.templating import render
+from pwa.templating import pictogram_url, render
 
 
 async def guardian_phone(person_family_id: object, exclude_account_id: int | None) -> str:
@@ -40,6 +41,21 @@ async def me(request: Request) -> Response:
         raise HTTPException(404)
     person, _role = await auth.authorize_person(request, str(who.person.id), Action.PERSON_SCREENS)
     phone = await guardian_phone(person.family_id, person.account_id)
+    my_lists = await person_lists(person)
+    my_plans = (
+        await Plan.filter(family_id=person.family_id, deleted_at=None)
+        .filter(Q(person_id=person.id) | Q(person_id=None))
+        .order_by("-created_at")
+    )
+    # Each tile shows its own first picture, so lists and trips look different even with
+    # pictures only (a cart for an empty list, a calendar for an empty plan).
+    covers = {}
+    for each in my_lists:
+        views = await lists.item_views(each)
+        covers[each.id] = views[0].picture_url if views else pictogram_url("1F6D2")
+    for plan in my_plans:
+        steps = await plans.step_views(plan)
+        covers[plan.id] = steps[0].picture_url if steps else pictogram_url("1F5D3")
     return render(
         request,
         "person/me.html",
@@ -47,15 +63,15 @@ async def me(request: Request) -> Response:
             "title": person.display_name,
             "person": person,
             "parent_phone": phone,
-            "lists": await person_lists(person),
-            "plans": await Plan.filter(family_id=person.family_id, deleted_at=None)
-            .filter(Q(person_id=person.id) | Q(person_id=None))
-            .order_by("-created_at"),
+            "lists": my_lists,
+            "plans": my_plans,
+            "covers": covers,
             "boards": await FirstThenBoard.filter(
                 family_id=person.family_id, deleted_at=None
             ).order_by("-created_at"),
             "can_plan": person_settings.effective(person.settings)["can_plan"],
             "new_list_id": str(uuid.uuid4()),
+            "board_words": board_words,
             "can_pay": await Voucher.filter(
                 family_id=person.family_id, status="active", balance__gt=0
             ).exists(),

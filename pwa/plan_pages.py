@@ -14,7 +14,7 @@ from pwa import auth, lists, plans
 from pwa.auth import Action, Role
 from pwa.forms import FormErrors, read_form
 from pwa.i18n import _
-from pwa.models import FirstThenBoard, Person, Photo, Plan, PlanStep, ShoppingList
+from pwa.models import Family, FirstThenBoard, Person, Photo, Plan, PlanStep, ShoppingList
 from pwa.templating import form_page, notify, render
 
 
@@ -50,6 +50,11 @@ async def family_plans(request: Request) -> Response:
     undo = None
     if undo_id := request.session.pop("undo_plan", None):
         undo = await Plan.get_or_none(id=undo_id, family=family, deleted_at__isnull=False)
+    undo_board = None
+    if board_id := request.session.pop("undo_board", None):
+        undo_board = await FirstThenBoard.get_or_none(
+            id=board_id, family=family, deleted_at__isnull=False
+        )
     return render(
         request,
         "plans/index.html",
@@ -63,6 +68,8 @@ async def family_plans(request: Request) -> Response:
                 "-created_at"
             ),
             "undo": undo,
+            "undo_board": undo_board,
+            "board_words": plans.board_words,
             "can_edit": auth.allowed(role, Action.PLAN_EDIT),
             "back_url": "/home",
         },
@@ -118,6 +125,11 @@ async def plan_page(request: Request) -> Response:
             "levels": dict(plans.prompt_level_options()),
             "undo": undo,
             "can_edit": auth.allowed(role, Action.PLAN_EDIT),
+            "can_run": auth.allowed(role, Action.TRIP_RUN),
+            "list_names": {
+                str(x.id): x.name
+                for x in await ShoppingList.filter(family_id=plan.family_id, deleted_at=None)
+            },
             "new_step_id": str(uuid.uuid4()),
             "back_url": f"/families/{plan.family_id}/plans",
         },
@@ -265,16 +277,32 @@ async def story(request: Request) -> Response:
 
 
 async def new_board(request: Request) -> Response:
-    family, _role = await auth.authorize_family(
-        request, request.path_params["family_id"], Action.PLAN_EDIT
-    )
+    """Make a board (/families/{id}/boards/new) or change one (/boards/{id}/edit)."""
+    board = None
+    if "board_id" in request.path_params:
+        board = await _board(request)
+        await auth.authorize_object(request, board.family_id, Action.PLAN_EDIT)
+        family = await Family.get(id=board.family_id)
+    else:
+        family, _role = await auth.authorize_family(
+            request, request.path_params["family_id"], Action.PLAN_EDIT
+        )
     ctx = {
-        "title": _("New first–then board"),
-        "action": f"/families/{family.id}/boards/new",
+        "title": _("Change the first–then board") if board else _("New first–then board"),
+        "action": f"/boards/{board.id}/edit" if board else f"/families/{family.id}/boards/new",
         "pictures": plans.step_pictures(),
-        "back_url": f"/families/{family.id}/plans",
+        "back_url": f"/boards/{board.id}" if board else f"/families/{family.id}/plans",
     }
-    initial = {"id": str(uuid.uuid4()), "first_code": "1F6D2", "then_code": "1F3E0"}
+    if board is not None:
+        initial = {
+            "id": str(board.id),
+            "first_code": board.first_code,
+            "first_text": board.first_text,
+            "then_code": board.then_code,
+            "then_text": board.then_text,
+        }
+    else:
+        initial = {"id": str(uuid.uuid4()), "first_code": "1F6D2", "then_code": "1F3E0"}
 
     async def save(form: dict[str, str]) -> str:
         board = await plans.save_board(
@@ -290,24 +318,45 @@ async def new_board(request: Request) -> Response:
     return await form_page(request, "plans/new_board.html", ctx, initial, save)
 
 
-async def board_page(request: Request) -> Response:
-    board = await FirstThenBoard.get_or_none(
-        id=auth.uuid_or_404(request.path_params["board_id"]), deleted_at=None
-    )
-    if board is None:
+async def _board(request: Request, deleted: bool = False) -> FirstThenBoard:
+    board = await FirstThenBoard.get_or_none(id=auth.uuid_or_404(request.path_params["board_id"]))
+    if board is None or (board.deleted_at is not None and not deleted):
         raise auth.not_found()
+    return board
+
+
+async def board_page(request: Request) -> Response:
+    board = await _board(request)
     role = await auth.authorize_object(request, board.family_id, Action.PLAN_VIEW)
+    first, then = plans.board_words(board)
     return render(
         request,
         "plans/board.html",
         {
-            "title": _(
-                "First %(first)s, then %(then)s", first=board.first_text, then=board.then_text
-            ),
+            "title": _("First %(first)s, then %(then)s", first=first, then=then),
             "board": board,
+            "words": (first, then),
+            "can_edit": auth.allowed(role, Action.PLAN_EDIT),
             "back_url": "/me" if role == Role.PERSON else f"/families/{board.family_id}/plans",
         },
     )
+
+
+async def board_action(request: Request) -> Response:
+    """Delete a board, or bring it back (undo)."""
+    action = request.path_params["action"]
+    board = await _board(request, deleted=action == "restore")
+    await auth.authorize_object(request, board.family_id, Action.PLAN_EDIT)
+    if action == "delete":
+        await plans.delete_board(board)
+        request.session["undo_board"] = str(board.id)
+        notify(request, _("The first–then board is deleted."))
+    elif action == "restore":
+        await plans.restore_board(board)
+        notify(request, _("The first–then board is back."))
+    else:
+        raise auth.not_found()
+    return redirect(f"/families/{board.family_id}/plans")
 
 
 # --- the help card ---------------------------------------------------------------------------
@@ -342,6 +391,8 @@ routes = [
     Route("/families/{family_id}/plans/new", new_plan, methods=["GET", "POST"]),
     Route("/families/{family_id}/boards/new", new_board, methods=["GET", "POST"]),
     Route("/boards/{board_id}", board_page),
+    Route("/boards/{board_id}/edit", new_board, methods=["GET", "POST"]),
+    Route("/boards/{board_id}/{action:str}", board_action, methods=["POST"]),
     Route("/plans/{plan_id}", plan_page),
     Route("/plans/{plan_id}/rename", rename_plan, methods=["POST"]),
     Route("/plans/{plan_id}/delete", delete_plan, methods=["GET", "POST"]),

@@ -104,6 +104,11 @@ async def create_plan(
             errors["person_id"] = _("Choose one of the people.")
     if errors:
         raise FormErrors(errors)
+    # The "find the things" step opens the person's newest list, if there is one.
+    family_lists = ShoppingList.filter(family=family, deleted_at=None, archived_at=None)
+    newest_list = (
+        await family_lists.filter(person=person).order_by("-created_at").first() if person else None
+    ) or await family_lists.order_by("-created_at").first()
     async with in_transaction():
         plan = await Plan.create(id=plan_id, family=family, person=person, name=name)
         position = None
@@ -118,6 +123,7 @@ async def create_plan(
                 text=_in_locale(step),
                 wait_minutes=step.get("wait"),
                 link=step.get("link", ""),
+                shopping_list=newest_list if step.get("link") == "list" else None,
             )
     return plan
 
@@ -278,10 +284,8 @@ async def save_board(
     for field, code in (("first_code", first_code), ("then_code", then_code)):
         if code not in codes:
             errors[field] = _("Choose one of the pictures.")
-    texts = {
-        "first_text": first_text.strip() or codes.get(first_code, ""),
-        "then_text": then_text.strip() or codes.get(then_code, ""),
-    }
+    # Empty words: the picture's name, shown in the reader's language (board_words).
+    texts = {"first_text": first_text.strip(), "then_text": then_text.strip()}
     for field, text in texts.items():
         if len(text) > NAME_MAX:
             errors[field] = _("The words can have at most 60 characters.")
@@ -297,6 +301,26 @@ async def save_board(
     return await FirstThenBoard.create(
         id=board_id, family=family, first_code=first_code, then_code=then_code, **texts
     )
+
+
+def board_words(board: FirstThenBoard) -> tuple[str, str]:
+    """The words under a board's two pictures, in the reader's language when none were given."""
+    names = dict(step_pictures())
+    return (
+        board.first_text or names.get(board.first_code, ""),
+        board.then_text or names.get(board.then_code, ""),
+    )
+
+
+async def delete_board(board: FirstThenBoard) -> None:
+    if board.deleted_at is None:
+        board.deleted_at = auth.now()
+        await board.save(update_fields=["deleted_at"])
+
+
+async def restore_board(board: FirstThenBoard) -> None:
+    board.deleted_at = None
+    await board.save(update_fields=["deleted_at"])
 
 
 # --- reading ---------------------------------------------------------------------------------

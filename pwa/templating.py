@@ -87,6 +87,8 @@ def page_context(request: Request) -> dict[str, Any]:
         "person_settings": settings,
         "html_classes": person_settings.html_classes(settings) if settings else "",
         "home_url": home_url(who),
+        # On the person's phone, Help is the help card to show shop staff.
+        "help_url": "/me/help" if who.device is not None else "/help",
     }
 
 

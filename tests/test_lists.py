@@ -182,8 +182,26 @@ async def test_take_off_and_put_back_an_item(client: Client) -> None:
     page = await client.get(f"/lists/{shopping_list.id}")
     assert "Apple × 2" not in page.text
     undo = find_form(page.text, f"/lists/{shopping_list.id}/items/{item.id}/restore")
-    await client.post(undo.action, data=undo.fields)
-    assert "Apple × 2" in (await client.get(f"/lists/{shopping_list.id}")).text
+    restored = await client.post(undo.action, data=undo.fields, follow_redirects=True)
+    assert "“Apple” is back on the list." in restored.text
+    assert "Apple × 2" in restored.text
+
+
+async def test_untick_everything_for_the_next_trip(client: Client) -> None:
+    family = await make_family()
+    shopping_list = await make_list(family, pictures={"1F34E": 1, "1F95B": 1})
+    apple = await ListItem.get(list=shopping_list, pictogram="1F34E")
+    from pwa import lists
+
+    await lists.mark_item(apple, mark_id=uuid.uuid4(), state="ticked")
+    await client.log_in(family.email, family.password)
+    assert "1 of 2 in the basket." in (await client.get(f"/lists/{shopping_list.id}/shop")).text
+    page = await client.get(f"/lists/{shopping_list.id}")
+    form = find_form(page.text, f"/lists/{shopping_list.id}/start-again")
+    for _ in range(2):
+        await client.post(form.action, data=form.fields)
+    assert "0 of 2 in the basket." in (await client.get(f"/lists/{shopping_list.id}/shop")).text
+    assert await ItemMark.filter(state="cleared").count() == 2
 
 
 async def test_quantities_over_five_show_one_picture_and_the_number(client: Client) -> None:

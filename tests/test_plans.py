@@ -119,6 +119,23 @@ async def test_first_then_board(client: Client) -> None:
     assert await FirstThenBoard.filter(family=family.family).count() == 1
     shown = await client.get(response.headers["location"])
     assert "First Shopping trolley, then Home" in shown.text
+    board = await FirstThenBoard.get(family=family.family)
+    # Empty words are the pictures' names in the reader's language.
+    async with Client(client._transport.app, locale="zh-CN") as chinese:  # type: ignore[attr-defined]
+        await chinese.log_in(family.email, family.password)
+        await chinese.submit("/account", {"name": "P", "phone": "", "locale": "zh_Hans"})
+        assert "先购物车，再家" in (await chinese.get(f"/boards/{board.id}")).text
+        await chinese.submit("/account", {"name": "P", "phone": "", "locale": "en"})
+    edit = await client.get(f"/boards/{board.id}/edit")
+    form = find_form(edit.text, f"/boards/{board.id}/edit")
+    await client.post(form.action, data={**form.fields, "then_text": "Watch TV"})
+    assert "First Shopping trolley, then Watch TV" in (await client.get(f"/boards/{board.id}")).text
+    await client.submit(f"/boards/{board.id}/delete")
+    assert (await client.get(f"/boards/{board.id}")).status_code == 404
+    index = await client.get(f"/families/{family.family.id}/plans")
+    undo = find_form(index.text, f"/boards/{board.id}/restore")
+    await client.post(undo.action, data=undo.fields)
+    assert (await client.get(f"/boards/{board.id}")).status_code == 200
 
 
 async def test_help_card_text_is_the_parents_to_change(

@@ -18,11 +18,19 @@ function stateAfter(markState) {
 
 const items = new Map((data?.items || []).map((item) => [item.id, { ...item }]));
 // Marks made on this phone and not yet sent are newer than the page: they win.
+let keptOnPhone = false;
 const queue = createQueue({
   key: "startrip.pending-marks",
   url: (mark) => `/api/lists/${mark.list_id}/marks`,
-  onKept: () => showStatus(strings.saved_here, "warning"),
-  onSent: () => showStatus(strings.sent, "success"),
+  onKept: () => {
+    keptOnPhone = true;
+    showStatus(strings.saved_here, "warning");
+  },
+  // Only worth saying when something had to wait; otherwise the tap's own words stay.
+  onSent: () => {
+    if (keptOnPhone) showStatus(strings.sent, "success");
+    keptOnPhone = false;
+  },
   onRefused: (error) => showStatus(error, "warning"),
 });
 
@@ -146,7 +154,10 @@ function mark(card, state) {
   item.state = stateAfter(state);
   applyState(card, item.state);
   drawProgress();
-  showStatus(strings[state].replace("{label}", item.label), "success");
+  const all = [...items.values()];
+  const finished = all.length && all.every((each) => each.state !== "open");
+  const words = strings[state].replace("{label}", item.label);
+  showStatus(finished ? `${words} ${strings.all_done}` : words, "success");
   // The button pressed may now be hidden or disabled: keep the focus on this card.
   const next = item.state === "open" ? card.querySelector(".tick") : card.querySelector('form[data-part="done"] button');
   next?.focus();

@@ -4,11 +4,11 @@
 const CONFIG = /*CONFIG*/{};
 const SHELL_CACHE = `shell-${CONFIG.version}`;
 const PREFS_CACHE = "prefs";
-// Copies of the person's own screens and the files they use, kept when last seen online, so
-// the pay screen and the help card work at a till with no signal.
+// Copies of the person's own screens (start, pay, help card, trip mode, shopping view) and the
+// files they use, kept when last seen online, so they open at a till with no signal.
 const PAGES_CACHE = "person-pages";
 const FILES_CACHE = "files";
-const KEEP_PAGES = ["/me", "/me/pay", "/me/help"];
+const KEEP_PAGES = [/^\/me(\/.*)?$/, /^\/plans\/[^/]+\/go$/, /^\/lists\/[^/]+\/shop$/];
 const LANG_KEY = "/__startrip/lang";
 
 self.addEventListener("install", (event) => {
@@ -59,7 +59,7 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
 
   if (request.mode === "navigate") {
-    const keep = KEEP_PAGES.some((path) => url.pathname === path || url.pathname.startsWith(`${path}/`));
+    const keep = KEEP_PAGES.some((pattern) => pattern.test(url.pathname));
     // Network first: pages are always fresh online; offline, the person's own screens come
     // from their last copy, and any other page says in words why it cannot show.
     event.respondWith(
@@ -71,7 +71,11 @@ self.addEventListener("fetch", (event) => {
           }
           return response;
         })
-        .catch(async () => (keep && (await caches.match(request))) || offlinePage(request)),
+        .catch(
+          async () =>
+            (keep && (await caches.match(request, { ignoreSearch: true }))) ||
+            offlinePage(request),
+        ),
     );
     return;
   }

@@ -83,9 +83,14 @@ function startTimer(step) {
   timer = setInterval(() => drawTimer(step), 1000);
 }
 
+/** The steps this trip started with: a plan changed meanwhile does not move the person. */
+function tripSteps() {
+  return state.steps || data.steps;
+}
+
 function showStep() {
-  const steps = data.steps;
-  const step = steps[state.step];
+  const steps = tripSteps();
+  const step = steps[Math.min(state.step, steps.length - 1)];
   $("step-count").textContent = strings.count.replace("{n}", step.number).replace("{total}", steps.length);
   const picture = $("step-picture");
   picture.src = step.picture;
@@ -96,13 +101,16 @@ function showStep() {
   const link = $("step-link");
   link.hidden = !(step.link === "list" && step.link_url);
   if (!link.hidden) link.href = `${step.link_url}?from_plan=${data.plan.id}`;
+  // A parent's preview cannot open the person's voucher.
+  $("step-pay").hidden = step.link !== "pay" || !data.record;
   const next = steps[state.step + 1];
-  $("step-next").hidden = !next || data.one_step;
+  // One-step mode, and a picture-only step, show nothing of the next step.
+  $("step-next").hidden = !next || data.one_step || step.level === "least";
   $("step-next").textContent = next ? strings.next.replace("{text}", next.text) : "";
   $("step-back").hidden = state.step === 0;
   showScreen("trip-step");
   startTimer(step);
-  $("step-count").focus?.();
+  $("step-count").focus({ preventScroll: true });
 }
 
 function finish() {
@@ -111,11 +119,17 @@ function finish() {
   saveState();
   record("finish", state.step);
   showScreen("trip-finish");
-  $("finish-title").focus?.();
+  $("finish-title").focus({ preventScroll: true });
 }
 
 function start() {
-  state = { trip_id: crypto.randomUUID(), step: 0, timers: {}, finished: false };
+  state = {
+    trip_id: crypto.randomUUID(),
+    step: 0,
+    timers: {},
+    finished: false,
+    steps: data.steps,
+  };
   saveState();
   record("start", 0);
   showStep();
@@ -128,7 +142,7 @@ function init() {
   $("start-trip").addEventListener("click", start);
   $("step-done").addEventListener("click", () => {
     record("step_done", state.step);
-    if (state.step >= data.steps.length - 1) {
+    if (state.step >= tripSteps().length - 1) {
       finish();
       return;
     }
@@ -143,7 +157,7 @@ function init() {
     saveState();
     showStep();
   });
-  $("step-say").addEventListener("click", () => say(data.steps[state.step].text));
+  $("step-say").addEventListener("click", () => say(tripSteps()[state.step].text));
   const card = $("help-card");
   $("help-open").addEventListener("click", () => {
     card.showModal();
