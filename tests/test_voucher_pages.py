@@ -252,3 +252,37 @@ async def test_the_shopping_view_shows_the_total_against_the_vouchers(client: Cl
     assert (
         "Your friendly vouchers have CN¥5.00. The estimated total is more than that." in page.text
     )
+
+
+async def test_fifty_concurrent_requests_to_the_till_never_overspend(client: Client) -> None:
+    import asyncio
+
+    from pwa import vouchers
+    from pwa.models import PayToken
+
+    family = await make_family()
+    centre, shop, staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=100)
+    # The phone keeps 3 codes at a time; using them up makes it fetch new ones.
+    while await PayToken.filter(voucher=voucher).count() < 50:
+        await PayToken.filter(voucher=voucher).update(used_at=vouchers.auth.now())
+        await vouchers.pay_tokens(voucher)
+    await PayToken.filter(voucher=voucher).update(used_at=None)
+    codes = await PayToken.filter(voucher=voucher).limit(50).values_list("code", flat=True)
+    await client.log_in(staff.email, PASSWORD)
+    csrf = await client.csrf()
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/api/redeem",
+                json={"code": code, "amount": 700, "shop_id": shop.id},
+                headers={"X-CSRF-Token": csrf, "Idempotency-Key": str(uuid.uuid4())},
+            )
+            for code in codes
+        )
+    )
+    paid = [a.json()["amount"] for a in answers if a.json()["outcome"] == "paid"]
+    assert sum(paid) <= 10000 and len(paid) == 14
+    balance = (await Voucher.get(id=voucher.id)).balance
+    assert balance == 10000 - sum(paid) >= 0
+    assert await vouchers.ledger_problems() == []
