@@ -30,6 +30,7 @@ from pwa import (
     plan_pages,
     shopping,
     shops,
+    sync,
     trip_pages,
     voucher_pages,
 )
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *voucher_pages.routes,
         *shops.routes,
         *centre.routes,
+        *sync.routes,
         *orgs.routes,
         *pages.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),

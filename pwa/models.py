@@ -533,3 +533,49 @@ class LedgerEntry(Model):
 
     class Meta:
         table = "ledger_entry"
+
+
+# --- offline sync (issue 6) --------------------------------------------------------------------
+
+
+class SyncClient(Model):
+    """One browser install, bound on its first push to who sent it and their family."""
+
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="sync_clients", on_delete=fields.CASCADE
+    )
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="sync_clients", null=True, on_delete=fields.CASCADE
+    )
+    device: fields.ForeignKeyNullableRelation[DeviceLink] = fields.ForeignKeyField(
+        "models.DeviceLink", related_name="sync_clients", null=True, on_delete=fields.CASCADE
+    )
+    last_mutation_id = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "sync_client"
+
+
+class OpLog(Model):
+    """Append-only: every mutation a client pushed, once, applied or refused with its reason.
+    The id is the server's sequence."""
+
+    id = fields.BigIntField(primary_key=True)
+    client: fields.ForeignKeyRelation[SyncClient] = fields.ForeignKeyField(
+        "models.SyncClient", related_name="ops", on_delete=fields.CASCADE
+    )
+    mutation_id = fields.BigIntField()
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="ops", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=40)
+    args = fields.JSONField(default=dict)
+    error = fields.CharField(max_length=300, default="")
+    client_time = fields.DatetimeField(null=True)
+    applied_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "op_log"
+        unique_together = (("client", "mutation_id"),)

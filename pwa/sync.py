@@ -1,0 +1,269 @@
+"""Offline sync, server side: POST /api/sync/push (SYNC.md, "Push").
+
+Each browser install has a client_id and numbers its mutations 1, 2, 3 … Each mutation is
+applied once, in order, in its own transaction, by the same service functions the forms use:
+already applied → skipped; a gap → 409 and nothing applied; a business error (invalid, not
+allowed, not found) → recorded with its reason and the queue goes on. Every mutation is written
+to the append-only op log. Vouchers never come through here.
+
+Not done yet (issue 6): GET /api/sync/pull, the IndexedDB outbox on the phone, conflicts.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from pwa import auth, lists, person_settings, trips
+from pwa.auth import Action, Principal, Role
+from pwa.forms import FormErrors
+from pwa.i18n import _
+from pwa.models import (
+    Family,
+    ListItem,
+    Membership,
+    OpLog,
+    Plan,
+    ShoppingList,
+    SyncClient,
+    Trip,
+)
+from pwa.shopping import parse_time
+
+MAX_BATCH = 1000
+
+
+class Refused(Exception):
+    """A mutation that will never apply: its reason is told to the client, in words."""
+
+
+class Gap(Exception):
+    pass
+
+
+@dataclass
+class Context:
+    who: Principal
+    family: Family
+    role: Role
+
+    def check(self, action: Action, person_id: Any = None) -> None:
+        if self.role == Role.PERSON and person_id not in (None, self.who.person.id):
+            raise Refused(_("This is not on this phone's lists."))
+        if not auth.allowed(self.role, action):
+            raise Refused(_("You cannot open this page with this account or phone."))
+        if (
+            action == Action.LIST_EDIT
+            and self.role == Role.PERSON
+            and not person_settings.effective(self.who.person.settings)["can_plan"]
+        ):
+            raise Refused(_("You cannot open this page with this account or phone."))
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise FormErrors(
+            {"id": _("Something in the request was wrong. Nothing was changed.")}
+        ) from None
+
+
+async def _list(ctx: Context, list_id: Any, action: Action) -> ShoppingList:
+    shopping_list = await ShoppingList.get_or_none(
+        id=_uuid(list_id), family=ctx.family, deleted_at=None
+    )
+    if shopping_list is None:
+        raise Refused(_("This list is not there any more."))
+    ctx.check(action, shopping_list.person_id)
+    return shopping_list
+
+
+async def list_create(ctx: Context, args: dict[str, Any]) -> None:
+    ctx.check(Action.LIST_EDIT)
+    person_id = (
+        str(ctx.who.person.id) if ctx.role == Role.PERSON else str(args.get("person_id", ""))
+    )
+    await lists.create_list(
+        ctx.family,
+        list_id=_uuid(args.get("id")),
+        name=str(args.get("name", "")),
+        person_id=person_id,
+    )
+
+
+async def item_add(ctx: Context, args: dict[str, Any]) -> None:
+    shopping_list = await _list(ctx, args.get("list_id"), Action.LIST_EDIT)
+    await lists.add_item(
+        shopping_list,
+        item_id=_uuid(args.get("id")),
+        pictogram=str(args.get("pictogram", "")),
+        photo_id=str(args.get("photo_id", "")),
+        quantity=args.get("quantity", 1),
+    )
+
+
+async def item_mark(ctx: Context, args: dict[str, Any]) -> None:
+    item = await ListItem.get_or_none(id=_uuid(args.get("item_id")), family=ctx.family)
+    if item is None:
+        raise Refused(_("This is not on the list any more."))
+    await _list(ctx, item.list_id, Action.LIST_SHOP)
+    await lists.mark_item(
+        item,
+        mark_id=_uuid(args.get("id")),
+        state=str(args.get("state", "")),
+        client_time=parse_time(args.get("client_time")),
+        device=ctx.who.device,
+        account=ctx.who.account if ctx.who.device is None else None,
+    )
+
+
+async def trip_event(ctx: Context, args: dict[str, Any]) -> None:
+    ctx.check(Action.TRIP_RUN)
+    person = ctx.who.person
+    if person is None:
+        raise Refused(_("A preview is not recorded."))
+    plan = await Plan.get_or_none(id=_uuid(args.get("plan_id")), family=ctx.family)
+    if plan is None or plan.person_id not in (None, person.id):
+        raise Refused(_("This trip is not known yet."))
+    trip_id = _uuid(args.get("trip_id"))
+    client_time = parse_time(args.get("client_time"))
+    if args.get("kind") == "start":
+        from pwa import plans
+
+        steps = [s.as_data() for s in await plans.step_views(plan)]
+        await trips.start_trip(person, plan, trip_id=trip_id, steps=steps, client_time=client_time)
+        return
+    trip = await Trip.get_or_none(id=trip_id, person=person)
+    if trip is None:
+        raise Refused(_("This trip is not known yet."))
+    step = args.get("step")
+    await trips.record_event(
+        trip,
+        event_id=_uuid(args.get("id")),
+        kind=str(args.get("kind")),
+        step=step if isinstance(step, int) else None,
+        client_time=client_time,
+    )
+
+
+MUTATIONS: dict[str, Callable[[Context, dict[str, Any]], Awaitable[None]]] = {
+    "list.create": list_create,
+    "item.add": item_add,
+    "item.mark": item_mark,
+    "trip.event": trip_event,
+}
+
+
+async def bind_client(who: Principal, client_id: uuid.UUID, family_id: Any) -> SyncClient:
+    """The install's record; a client_id already bound to someone else is refused (403)."""
+    client = await SyncClient.get_or_none(id=client_id)
+    account_id = who.account.id if who.account and who.device is None else None
+    device_id = who.device.id if who.device else None
+    if client is not None:
+        if client.account_id != account_id or client.device_id != device_id:
+            raise HTTPException(403)
+        return client
+    if who.device is not None:
+        family_uuid = who.device.person.family_id
+    else:
+        family_uuid = _uuid(family_id)
+        if not await Membership.exists(account=who.account, family_id=family_uuid):
+            raise auth.not_found()
+    try:
+        return await SyncClient.create(
+            id=client_id, family_id=family_uuid, account_id=account_id, device_id=device_id
+        )
+    except IntegrityError:  # two first pushes at once: the other one made it
+        return await SyncClient.get(id=client_id)
+
+
+async def apply(client: SyncClient, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
+    mutation_id = int(mutation["mutation_id"])
+    async with in_transaction():
+        last = (await SyncClient.get(id=client.id)).last_mutation_id
+        if mutation_id <= last:
+            return {"mutation_id": mutation_id, "status": "skipped"}
+        if mutation_id != last + 1:
+            raise Gap
+        error = ""
+        handler = MUTATIONS.get(str(mutation.get("name")))
+        try:
+            if handler is None:
+                raise Refused(_("This change is not known."))
+            args = mutation.get("args") if isinstance(mutation.get("args"), dict) else {}
+            # A savepoint: a refused mutation leaves nothing behind but its op log entry.
+            async with in_transaction():
+                await handler(ctx, args)
+        except Refused as exc:
+            error = str(exc)
+        except FormErrors as exc:
+            error = next(iter(exc.errors.values()))
+        await OpLog.create(
+            client=client,
+            mutation_id=mutation_id,
+            family=ctx.family,
+            name=str(mutation.get("name", ""))[:40],
+            args=mutation.get("args") if isinstance(mutation.get("args"), dict) else {},
+            error=error[:300],
+            client_time=parse_time(mutation.get("client_time")),
+        )
+        moved = await SyncClient.filter(id=client.id, last_mutation_id=last).update(
+            last_mutation_id=mutation_id
+        )
+        if not moved:
+            raise Gap
+    if error:
+        return {"mutation_id": mutation_id, "status": "refused", "error": error}
+    return {"mutation_id": mutation_id, "status": "applied"}
+
+
+async def push(request: Request) -> Response:
+    who = auth.principal(request)
+    if who.is_anonymous:
+        return JSONResponse({"error": _("Log in first.")}, 401)
+    try:
+        body = json.loads(await request.body())
+        client_id = uuid.UUID(str(body["client_id"]))
+        mutations = sorted(body["mutations"], key=lambda m: int(m["mutation_id"]))
+        if not isinstance(mutations, list) or len(mutations) > MAX_BATCH:
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        return JSONResponse(
+            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
+        )
+    client = await bind_client(who, client_id, body.get("family_id"))
+    family = await Family.get(id=client.family_id)
+    role = Role.PERSON if who.device else await auth.family_role(who, family.id)
+    if role is None:
+        return JSONResponse({"error": _("Not allowed")}, 403)
+    ctx = Context(who=who, family=family, role=role)
+    # The batch must go on from where this client is, with no number missing.
+    ids = [int(m["mutation_id"]) for m in mutations]
+    new = [i for i in ids if i > client.last_mutation_id]
+    if new and new != list(
+        range(client.last_mutation_id + 1, client.last_mutation_id + 1 + len(new))
+    ):
+        return JSONResponse({"last_mutation_id": client.last_mutation_id, "error": "gap"}, 409)
+    results = []
+    for mutation in mutations:
+        try:
+            results.append(await apply(client, ctx, mutation))
+        except Gap:
+            last = (await SyncClient.get(id=client.id)).last_mutation_id
+            return JSONResponse({"last_mutation_id": last, "results": results, "error": "gap"}, 409)
+    last = (await SyncClient.get(id=client.id)).last_mutation_id
+    return JSONResponse({"last_mutation_id": last, "results": results})
+
+
+routes = [Route("/api/sync/push", push, methods=["POST"])]

@@ -1,0 +1,157 @@
+"""POST /api/sync/push: each mutation once, in order, through the same service functions."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from pwa.models import ItemMark, ListItem, OpLog, ShoppingList
+from tests.conftest import Client
+from tests.factories import link_phone, make_family, make_list
+
+
+async def push(client: Client, token: str, body: dict):
+    return await client.post("/api/sync/push", json=body, headers={"X-CSRF-Token": token})
+
+
+def marks(items: list[ListItem], first: int = 1) -> list[dict]:
+    return [
+        {
+            "mutation_id": first + n,
+            "name": "item.mark",
+            "args": {
+                "id": str(uuid.uuid5(uuid.NAMESPACE_OID, str(item.id))),
+                "item_id": str(item.id),
+                "state": "ticked",
+            },
+        }
+        for n, item in enumerate(items)
+    ]
+
+
+async def phone_with_list(other_client: Client):
+    family = await make_family()
+    shopping_list = await make_list(family, pictures={"1F34E": 1, "1F95B": 1, "1F35E": 1})
+    await other_client.link_phone(await link_phone(family))
+    items = list(await ListItem.filter(list=shopping_list).order_by("position"))
+    return family, shopping_list, items, await other_client.csrf()
+
+
+async def test_the_same_batch_five_times_gives_the_state_of_one(other_client: Client) -> None:
+    _family, shopping_list, items, token = await phone_with_list(other_client)
+    body = {"client_id": str(uuid.uuid4()), "mutations": marks(items)}
+    for _ in range(2):
+        response = await push(other_client, token, body)
+        assert response.status_code == 200 and response.json()["last_mutation_id"] == 3
+    answers = await asyncio.gather(*(push(other_client, token, body) for _ in range(3)))
+    assert {a.status_code for a in answers} == {200}
+    assert await ItemMark.all().count() == 3
+    assert await OpLog.all().count() == 3
+    page = await other_client.get(f"/lists/{shopping_list.id}/shop")
+    assert "3 of 3 in the basket." in page.text
+
+
+async def test_concurrent_first_pushes_apply_once(other_client: Client) -> None:
+    _family, _list, items, token = await phone_with_list(other_client)
+    body = {"client_id": str(uuid.uuid4()), "mutations": marks(items)}
+    answers = await asyncio.gather(*(push(other_client, token, body) for _ in range(5)))
+    assert {a.status_code for a in answers} == {200}
+    assert await ItemMark.all().count() == 3 and await OpLog.all().count() == 3
+
+
+async def test_a_batch_with_a_gap_gets_409_and_changes_nothing(other_client: Client) -> None:
+    _family, _list, items, token = await phone_with_list(other_client)
+    client_id = str(uuid.uuid4())
+    body = {"client_id": client_id, "mutations": marks(items, first=2)}
+    response = await push(other_client, token, body)
+    assert response.status_code == 409 and response.json()["last_mutation_id"] == 0
+    assert await ItemMark.all().count() == 0 and await OpLog.all().count() == 0
+    gap_inside = marks(items)
+    gap_inside[2]["mutation_id"] = 5
+    response = await push(other_client, token, {"client_id": client_id, "mutations": gap_inside})
+    assert response.status_code == 409
+    assert await ItemMark.all().count() == 0
+
+
+async def test_a_mutation_that_always_fails_does_not_block_the_next(
+    other_client: Client,
+) -> None:
+    _family, _list, items, token = await phone_with_list(other_client)
+    batch = marks(items)
+    batch[0]["args"]["state"] = "eaten"
+    batch[1]["name"] = "no.such.change"
+    response = await push(other_client, token, {"client_id": str(uuid.uuid4()), "mutations": batch})
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["refused", "refused", "applied"]
+    assert results[0]["error"] == "Choose one of the choices."
+    assert response.json()["last_mutation_id"] == 3
+    assert await ItemMark.all().count() == 1
+    assert await OpLog.filter(error="").count() == 1 and await OpLog.all().count() == 3
+
+
+async def test_a_client_id_belongs_to_whoever_pushed_first(
+    client: Client, other_client: Client
+) -> None:
+    family, _list, items, token = await phone_with_list(other_client)
+    client_id = str(uuid.uuid4())
+    await push(other_client, token, {"client_id": client_id, "mutations": marks(items)[:1]})
+    await client.log_in(family.email, family.password)
+    body = {
+        "client_id": client_id,
+        "family_id": str(family.family.id),
+        "mutations": marks(items, first=2)[:1],
+    }
+    response = await push(client, await client.csrf(), body)
+    assert response.status_code == 403
+    assert await ItemMark.all().count() == 1
+
+
+async def test_another_familys_rows_are_refused(client: Client, other_client: Client) -> None:
+    family, shopping_list, items, _token = await phone_with_list(other_client)
+    stranger = await make_family()
+    await client.log_in(stranger.email, stranger.password)
+    add = {
+        "mutation_id": 4,
+        "name": "item.add",
+        "args": {"list_id": str(shopping_list.id), "id": str(uuid.uuid4()), "pictogram": "1F34C"},
+    }
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "family_id": str(stranger.family.id),
+        "mutations": [*marks(items), add],
+    }
+    response = await push(client, await client.csrf(), body)
+    assert [r["status"] for r in response.json()["results"]] == ["refused"] * 4
+    assert await ItemMark.all().count() == 0
+    assert await ListItem.filter(list=shopping_list).count() == 3
+    # A family the account does not belong to cannot be named at all.
+    body = {"client_id": str(uuid.uuid4()), "family_id": str(family.family.id), "mutations": []}
+    response = await push(client, await client.csrf(), body)
+    assert response.status_code == 404
+
+
+async def test_a_parent_pushes_a_new_list_and_items(client: Client) -> None:
+    family = await make_family()
+    await client.log_in(family.email, family.password)
+    list_id, item_id = str(uuid.uuid4()), str(uuid.uuid4())
+    mutations = [
+        {
+            "mutation_id": 1,
+            "name": "list.create",
+            "args": {"id": list_id, "name": "Offline list", "person_id": str(family.person.id)},
+        },
+        {
+            "mutation_id": 2,
+            "name": "item.add",
+            "args": {"list_id": list_id, "id": item_id, "pictogram": "1F34C", "quantity": 2},
+        },
+    ]
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "family_id": str(family.family.id),
+        "mutations": mutations,
+    }
+    response = await push(client, await client.csrf(), body)
+    assert [r["status"] for r in response.json()["results"]] == ["applied", "applied"]
+    assert (await ShoppingList.get(id=list_id)).name == "Offline list"
+    assert (await ListItem.get(id=item_id)).quantity == 2
