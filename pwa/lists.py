@@ -161,25 +161,21 @@ async def duplicate_list(shopping_list: ShoppingList, *, new_id: uuid.UUID) -> S
             budget=shopping_list.budget,
             name=name,
         )
-        items = await ListItem.filter(list=shopping_list, deleted_at=None)
-        await ListItem.bulk_create(
-            [
-                ListItem(
-                    id=uuid.uuid4(),
-                    family_id=item.family_id,
-                    list=copy,
-                    pictogram=item.pictogram,
-                    photo_id=item.photo_id,
-                    label=item.label,
-                    quantity=item.quantity,
-                    note=item.note,
-                    price=item.price,
-                    area=item.area,
-                    position=item.position,
-                )
-                for item in items
-            ]
-        )
+        # One by one, not bulk_create: each copy takes its place in the sync sequence.
+        for item in await ListItem.filter(list=shopping_list, deleted_at=None):
+            await ListItem.create(
+                id=uuid.uuid4(),
+                family_id=item.family_id,
+                list=copy,
+                pictogram=item.pictogram,
+                photo_id=item.photo_id,
+                label=item.label,
+                quantity=item.quantity,
+                note=item.note,
+                price=item.price,
+                area=item.area,
+                position=item.position,
+            )
     return copy
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
+from tortoise.expressions import F
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
+from tortoise.signals import pre_save
 
 
 class Role(StrEnum):
@@ -225,6 +228,9 @@ class ShoppingList(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
+    # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
+    change_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
+
     class Meta:
         table = "shopping_list"
 
@@ -254,6 +260,9 @@ class ListItem(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)
+
+    # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
+    change_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
 
     class Meta:
         table = "list_item"
@@ -286,6 +295,9 @@ class ItemMark(Model):
     )
     created_at = fields.DatetimeField(auto_now_add=True)
 
+    # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
+    change_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
+
     class Meta:
         table = "item_mark"
 
@@ -313,6 +325,9 @@ class Plan(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)
+
+    # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
+    change_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
 
     class Meta:
         table = "plan"
@@ -342,6 +357,9 @@ class PlanStep(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)
+
+    # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
+    change_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
 
     class Meta:
         table = "plan_step"
@@ -385,6 +403,9 @@ class Trip(Model):
     finished_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
+    # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
+    change_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
+
     class Meta:
         table = "trip"
 
@@ -405,6 +426,9 @@ class TripEvent(Model):
     prompt_level = fields.CharField(max_length=10, default="")
     client_time = fields.DatetimeField()
     created_at = fields.DatetimeField(auto_now_add=True)
+
+    # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
+    change_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
 
     class Meta:
         table = "trip_event"
@@ -579,3 +603,30 @@ class OpLog(Model):
     class Meta:
         table = "op_log"
         unique_together = (("client", "mutation_id"),)
+
+
+class ChangeCounter(Model):
+    """One row: the server sequence that orders every change to a synced row (SYNC.md, pull)."""
+
+    id = fields.IntField(primary_key=True)
+    value = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "change_counter"
+
+
+SYNCED_MODELS = (ShoppingList, ListItem, ItemMark, Plan, PlanStep, Trip, TripEvent)
+
+
+@pre_save(*SYNCED_MODELS)
+async def _stamp_change(
+    sender: type[Model], instance: Model, using_db: Any, update_fields: Any
+) -> None:
+    """Every save of a synced row takes the next number of the server sequence."""
+    counter, _created = await ChangeCounter.get_or_create(id=1, using_db=using_db)
+    await ChangeCounter.filter(id=1).using_db(using_db).update(value=F("value") + 1)
+    await counter.refresh_from_db(using_db=using_db)
+    instance.change_seq = counter.value  # type: ignore[attr-defined]
+    if update_fields and instance.pk is not None:
+        # A save of some fields only: the sequence is written beside them.
+        await sender.filter(pk=instance.pk).using_db(using_db).update(change_seq=counter.value)

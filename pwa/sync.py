@@ -6,7 +6,8 @@ already applied → skipped; a gap → 409 and nothing applied; a business error
 allowed, not found) → recorded with its reason and the queue goes on. Every mutation is written
 to the append-only op log. Vouchers never come through here.
 
-Not done yet (issue 6): GET /api/sync/pull, the IndexedDB outbox on the phone, conflicts.
+GET /api/sync/pull sends what changed since a cursor (the server sequence, see ChangeCounter).
+Not done yet (issue 6): the IndexedDB outbox on the phone, per-field conflicts and history.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from pwa import auth, lists, person_settings, trips
@@ -30,10 +32,12 @@ from pwa.forms import FormErrors
 from pwa.i18n import _
 from pwa.models import (
     Family,
+    ItemMark,
     ListItem,
     Membership,
     OpLog,
     Plan,
+    PlanStep,
     ShoppingList,
     SyncClient,
     Trip,
@@ -267,3 +271,98 @@ async def push(request: Request) -> Response:
 
 
 routes = [Route("/api/sync/push", push, methods=["POST"])]
+
+
+# --- pull -------------------------------------------------------------------------------------
+
+PULLED = {
+    "lists": (ShoppingList, ["id", "person_id", "name", "budget", "archived_at", "deleted_at"]),
+    "items": (
+        ListItem,
+        [
+            "id",
+            "list_id",
+            "pictogram",
+            "photo_id",
+            "label",
+            "quantity",
+            "note",
+            "price",
+            "area",
+            "position",
+            "deleted_at",
+        ],
+    ),
+    "marks": (ItemMark, ["id", "item_id", "state", "client_time"]),
+    "plans": (Plan, ["id", "person_id", "name", "deleted_at"]),
+    "steps": (
+        PlanStep,
+        [
+            "id",
+            "plan_id",
+            "position",
+            "pictogram",
+            "photo_id",
+            "text",
+            "wait_minutes",
+            "link",
+            "shopping_list_id",
+            "prompt_level",
+            "deleted_at",
+        ],
+    ),
+}
+
+
+# Where each kind of row says whose it is.
+PERSON_OF = {
+    "lists": "person_id",
+    "items": "list__person_id",
+    "marks": "item__list__person_id",
+    "plans": "person_id",
+    "steps": "plan__person_id",
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+async def pull(request: Request) -> Response:
+    """GET /api/sync/pull?client_id=…&cursor=N: rows changed since N that the caller may see,
+    deleted rows included (their deleted_at says so), the client's last applied mutation and
+    the new cursor. The cost follows the changes since N, not the history."""
+    who = auth.principal(request)
+    if who.is_anonymous:
+        return JSONResponse({"error": _("Log in first.")}, 401)
+    try:
+        client_id = uuid.UUID(request.query_params.get("client_id", ""))
+        cursor = int(request.query_params.get("cursor", "0"))
+    except ValueError:
+        return JSONResponse(
+            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
+        )
+    client = await bind_client(who, client_id, request.query_params.get("family_id"))
+    family_id = client.family_id
+    person = who.person if who.device is not None else None
+    rows: dict[str, list[dict[str, Any]]] = {}
+    newest = cursor
+    for name, (model, columns) in PULLED.items():
+        query = model.filter(family_id=family_id, change_seq__gt=cursor)
+        if person is not None:
+            # The phone sees what is for its person, or for nobody in particular.
+            owner = PERSON_OF[name]
+            query = query.filter(Q(**{owner: person.id}) | Q(**{owner: None}))
+        found = await query.order_by("change_seq").limit(5000).values(*columns, "change_seq")
+        rows[name] = [{k: _plain(v) for k, v in row.items()} for row in found]
+        newest = max([newest, *(row["change_seq"] for row in found)])
+    return JSONResponse(
+        {"cursor": newest, "last_mutation_id": client.last_mutation_id, "rows": rows}
+    )
+
+
+routes.append(Route("/api/sync/pull", pull))

@@ -155,3 +155,61 @@ async def test_a_parent_pushes_a_new_list_and_items(client: Client) -> None:
     assert [r["status"] for r in response.json()["results"]] == ["applied", "applied"]
     assert (await ShoppingList.get(id=list_id)).name == "Offline list"
     assert (await ListItem.get(id=item_id)).quantity == 2
+
+
+async def pull(client: Client, client_id: str, cursor: int = 0, family_id: str = ""):
+    params = {"client_id": client_id, "cursor": str(cursor)}
+    if family_id:
+        params["family_id"] = family_id
+    return await client.get("/api/sync/pull", params=params)
+
+
+async def test_pull_sends_what_changed_since_the_cursor(other_client: Client) -> None:
+    _family, shopping_list, items, token = await phone_with_list(other_client)
+    client_id = str(uuid.uuid4())
+    first = (await pull(other_client, client_id)).json()
+    assert [row["id"] for row in first["rows"]["lists"]] == [str(shopping_list.id)]
+    assert len(first["rows"]["items"]) == 3 and first["rows"]["marks"] == []
+    await push(other_client, token, {"client_id": client_id, "mutations": marks(items)[:1]})
+    second = (await pull(other_client, client_id, first["cursor"])).json()
+    assert second["last_mutation_id"] == 1
+    assert [row["item_id"] for row in second["rows"]["marks"]] == [str(items[0].id)]
+    assert second["rows"]["lists"] == [] and second["rows"]["items"] == []
+    # A deleted item comes as a row with its deleted_at: the marker the phone needs.
+    from pwa import lists
+
+    await lists.remove_item(items[1])
+    third = (await pull(other_client, client_id, second["cursor"])).json()
+    assert [(r["id"], r["deleted_at"] is not None) for r in third["rows"]["items"]] == [
+        (str(items[1].id), True)
+    ]
+
+
+async def test_pull_never_returns_another_familys_rows(
+    client: Client, other_client: Client
+) -> None:
+    family, _list, items, token = await phone_with_list(other_client)
+    await push(other_client, token, {"client_id": str(uuid.uuid4()), "mutations": marks(items)})
+    stranger = await make_family()
+    await make_list(stranger, "Their own", {"1F34C": 1})
+    await client.log_in(stranger.email, stranger.password)
+    mine = (await pull(client, str(uuid.uuid4()), family_id=str(stranger.family.id))).json()
+    assert [row["name"] for row in mine["rows"]["lists"]] == ["Their own"]
+    assert len(mine["rows"]["items"]) == 1 and mine["rows"]["marks"] == []
+    other = await pull(client, str(uuid.uuid4()), family_id=str(family.family.id))
+    assert other.status_code == 404
+
+
+async def test_the_phone_pulls_only_its_persons_lists(client: Client, other_client: Client) -> None:
+    family, shopping_list, _items, _token = await phone_with_list(other_client)
+    from pwa import family as family_module
+    from pwa import lists
+
+    sister = await family_module.add_person(family.family, display_name="Hua", avatar="1F467")
+    theirs = await lists.create_list(
+        family.family, list_id=uuid.uuid4(), name="Hua's list", person_id=str(sister.id)
+    )
+    await lists.add_item(theirs, item_id=uuid.uuid4(), pictogram="1F34C")
+    rows = (await pull(other_client, str(uuid.uuid4()))).json()["rows"]
+    assert [row["id"] for row in rows["lists"]] == [str(shopping_list.id)]
+    assert {row["list_id"] for row in rows["items"]} == {str(shopping_list.id)}
