@@ -1,0 +1,207 @@
+"""Three devices of one family edit the same list offline, sync in any order, lose answers and
+send batches twice (SYNC.md, test 6). At the end every device equals the server and every
+acknowledged mutation is in the op log, once."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from pwa.app import create_app
+from pwa.models import OpLog
+from pwa.settings import Settings
+from tests.conftest import BASE_URL, CSRF_RE
+from tests.factories import PASSWORD, make_family, make_list
+
+PICTURES = ["1F34E", "1F34C", "1F95B", "1F35E", "1F95A"]
+STATES = ["ticked", "not_found", "cleared"]
+
+
+class Device:
+    """One browser install: an outbox, a cursor, and the rows it has pulled."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str, family_id: str) -> None:
+        self.http = http
+        self.token = token
+        self.family_id = family_id
+        self.client_id = str(uuid.uuid4())
+        self.next_id = 1
+        self.outbox: list[dict[str, Any]] = []
+        self.acknowledged: list[int] = []
+        self.cursor = 0
+        self.rows: dict[str, dict[str, dict[str, Any]]] = {"items": {}, "marks": {}}
+
+    def change(self, name: str, args: dict[str, Any]) -> None:
+        self.outbox.append({"mutation_id": self.next_id, "name": name, "args": args})
+        self.next_id += 1
+
+    async def push(self, drop: bool, twice: bool) -> None:
+        body = {"client_id": self.client_id, "family_id": self.family_id, "mutations": self.outbox}
+        headers = {"X-CSRF-Token": self.token}
+        response = await self.http.post("/api/sync/push", json=body, headers=headers)
+        if twice:
+            response = await self.http.post("/api/sync/push", json=body, headers=headers)
+        assert response.status_code == 200, response.text
+        if drop:  # the answer was lost on the way: the device still thinks it has all of it
+            return
+        last = response.json()["last_mutation_id"]
+        self.acknowledged += [m["mutation_id"] for m in self.outbox if m["mutation_id"] <= last]
+        self.outbox = [m for m in self.outbox if m["mutation_id"] > last]
+
+    async def pull(self) -> None:
+        response = await self.http.get(
+            "/api/sync/pull",
+            params={
+                "client_id": self.client_id,
+                "cursor": self.cursor,
+                "family_id": self.family_id,
+            },
+        )
+        data = response.json()
+        for kind in ("items", "marks"):
+            for row in data["rows"][kind]:
+                self.rows[kind][row["id"]] = {k: v for k, v in row.items() if k != "change_seq"}
+        self.cursor = data["cursor"]
+
+
+class SyncMachine(RuleBasedStateMachine):
+    loop: asyncio.AbstractEventLoop
+    app: Any
+
+    def run(self, coroutine: Any) -> Any:
+        return self.loop.run_until_complete(coroutine)
+
+    @initialize()
+    def family_with_three_devices(self) -> None:
+        async def setup() -> None:
+            family = await make_family()
+            self.shopping_list = await make_list(family, pictures={"1F34E": 1, "1F95B": 2})
+            self.devices = []
+            for _ in range(3):
+                http = httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=self.app), base_url=BASE_URL
+                )
+                page = await http.get("/login")
+                token = CSRF_RE.search(page.text).group(1)
+                await http.post(
+                    "/login",
+                    data={"csrf_token": token, "email": family.email, "password": PASSWORD},
+                )
+                token = CSRF_RE.search((await http.get("/help")).text).group(1)
+                self.devices.append(Device(http, token, str(family.family.id)))
+            for device in self.devices:
+                await device.pull()
+
+        self.run(setup())
+
+    @rule(who=st.integers(0, 2), picture=st.sampled_from(PICTURES), quantity=st.integers(1, 10))
+    def add_item(self, who: int, picture: str, quantity: int) -> None:
+        self.devices[who].change(
+            "item.add",
+            {
+                "list_id": str(self.shopping_list.id),
+                "id": str(uuid.uuid4()),
+                "pictogram": picture,
+                "quantity": quantity,
+            },
+        )
+
+    @precondition(lambda self: any(d.rows["items"] for d in self.devices))
+    @rule(who=st.integers(0, 2), pick=st.integers(0, 100), state=st.sampled_from(STATES))
+    def mark_item(self, who: int, pick: int, state: str) -> None:
+        known = sorted(self.devices[who].rows["items"]) or sorted(self.devices[0].rows["items"])
+        if not known:
+            return
+        self.devices[who].change(
+            "item.mark",
+            {"id": str(uuid.uuid4()), "item_id": known[pick % len(known)], "state": state},
+        )
+
+    @rule(who=st.integers(0, 2), drop=st.booleans(), twice=st.booleans())
+    def sync(self, who: int, drop: bool, twice: bool) -> None:
+        device = self.devices[who]
+        self.run(device.push(drop, twice))
+        self.run(device.pull())
+
+    @invariant()
+    def nothing_acknowledged_is_lost(self) -> None:
+        async def check() -> None:
+            for device in self.devices:
+                logged = set(
+                    await OpLog.filter(client_id=device.client_id).values_list(
+                        "mutation_id", flat=True
+                    )
+                )
+                assert set(device.acknowledged) <= logged
+
+        if hasattr(self, "devices"):
+            self.run(check())
+
+    def teardown(self) -> None:
+        if not hasattr(self, "devices"):
+            return
+
+        async def finish() -> None:
+            for device in self.devices:
+                await device.push(drop=False, twice=False)
+            for device in self.devices:
+                await device.pull()
+            server = Device(self.devices[0].http, self.devices[0].token, self.devices[0].family_id)
+            await server.pull()
+            for device in self.devices:
+                assert device.outbox == []
+                assert device.rows == server.rows
+                count = await OpLog.filter(client_id=device.client_id).count()
+                assert count == device.next_id - 1  # every mutation once in the op log
+            for device in self.devices:
+                await device.http.aclose()
+
+        self.run(finish())
+
+
+def test_devices_converge_with_the_server(tmp_path: Path, migrated_db: Path) -> None:
+    db = tmp_path / "sync.sqlite3"
+    shutil.copy(migrated_db, db)
+    app = create_app(
+        Settings(
+            port=0,
+            database_url=f"sqlite://{db}",
+            secret_key="k",
+            debug=False,
+            default_locale="en",
+            data_dir=tmp_path,
+        )
+    )
+    loop = asyncio.new_event_loop()
+    lifespan = app.router.lifespan_context(app)
+    loop.run_until_complete(lifespan.__aenter__())
+    try:
+        SyncMachine.loop = loop
+        SyncMachine.app = app
+        run_state_machine_as_test(
+            SyncMachine,
+            settings=settings(
+                max_examples=200,
+                stateful_step_count=15,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+    finally:
+        loop.run_until_complete(lifespan.__aexit__(None, None, None))
+        loop.close()
