@@ -26,7 +26,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from pwa import auth, lists, person_settings, trips
+from pwa import auth, lists, person_settings, plans, trips
 from pwa.auth import Action, Principal, Role
 from pwa.forms import FormErrors
 from pwa.i18n import _
@@ -52,7 +52,8 @@ class Refused(Exception):
 
 
 class Gap(Exception):
-    pass
+    """A mutation number is missing before this one: the client sends again from the server's
+    last_mutation_id (HTTP 409)."""
 
 
 @dataclass
@@ -143,8 +144,6 @@ async def trip_event(ctx: Context, args: dict[str, Any]) -> None:
     trip_id = _uuid(args.get("trip_id"))
     client_time = parse_time(args.get("client_time"))
     if args.get("kind") == "start":
-        from pwa import plans
-
         steps = [s.as_data() for s in await plans.step_views(plan)]
         await trips.start_trip(person, plan, trip_id=trip_id, steps=steps, client_time=client_time)
         return
