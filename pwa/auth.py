@@ -141,6 +141,14 @@ class Principal:
         return None
 
 
+def sync_key(who: Principal) -> str:
+    """Names the phone's copy and outbox of this account or linked phone (static/js/outbox.js),
+    so one never sends changes in the name of another on a shared browser."""
+    if who.device is not None:
+        return f"device-{who.device.id}"
+    return f"account-{who.account.id}" if who.account else ""
+
+
 def principal(request: Request) -> Principal:
     return request.scope.get("startrip.principal") or Principal()
 

@@ -350,22 +350,25 @@ def sorted_items(items: list[ListItem]) -> list[ListItem]:
     return sorted(items, key=lambda i: (order.get(i.area, len(order)), i.position, str(i.id)))
 
 
-async def item_states(items: list[ListItem]) -> dict[uuid.UUID, str]:
-    """The newest mark of each item by (client_time, id); no mark → "open"."""
+async def newest_marks(items: list[ListItem]) -> dict[uuid.UUID, ItemMark]:
+    """The newest mark of each item by (client_time, id), the order every device uses."""
     marks = await ItemMark.filter(item_id__in=[i.id for i in items])
     newest: dict[uuid.UUID, ItemMark] = {}
     for mark in marks:
         best = newest.get(mark.item_id)
         if best is None or (mark.client_time, str(mark.id)) > (best.client_time, str(best.id)):
             newest[mark.item_id] = mark
-    return {
-        item.id: (
-            "open"
-            if item.id not in newest or newest[item.id].state == MarkState.CLEARED
-            else newest[item.id].state.value
-        )
-        for item in items
-    }
+    return newest
+
+
+async def item_states(items: list[ListItem]) -> dict[uuid.UUID, str]:
+    """The state of each item from its newest mark; no mark → "open"."""
+    newest = await newest_marks(items)
+    return {item.id: _state_of(newest.get(item.id)) for item in items}
+
+
+def _state_of(mark: ItemMark | None) -> str:
+    return "open" if mark is None or mark.state == MarkState.CLEARED else mark.state.value
 
 
 @dataclass
@@ -380,6 +383,8 @@ class ItemView:
     price: int | None
     area: str
     state: str = "open"
+    # The newest mark as (client_time, id): the phone draws later marks on top of it.
+    marked: tuple[str, str] | None = None
 
     @property
     def picture_count(self) -> int:
@@ -401,6 +406,7 @@ class ItemView:
             "price": self.price,
             "area": self.area,
             "state": self.state,
+            "marked": list(self.marked) if self.marked else None,
         }
 
 
@@ -416,11 +422,31 @@ def photo_url(photo_id: uuid.UUID | str) -> str:
     return f"/photos/{photo_id}"
 
 
+async def view_of(row: dict[str, Any]) -> ItemView:
+    """An item's view from its pulled columns (sync pull), without its state."""
+    photo = await Photo.get_or_none(id=row["photo_id"]) if row.get("photo_id") else None
+    if photo is not None:
+        label, url = photo.label, photo_url(photo.id)
+    else:
+        picture = catalogue().get(row.get("pictogram") or "")
+        label = picture.label if picture else ""
+        url = pictogram_url(row.get("pictogram") or "2753")
+    return ItemView(
+        id=str(row["id"]),
+        label=row.get("label") or label,
+        picture_url=url,
+        quantity=row["quantity"],
+        note=row["note"],
+        price=row["price"],
+        area=row["area"],
+    )
+
+
 async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) -> list[ItemView]:
     items = sorted_items(
         await ListItem.filter(list=shopping_list, deleted_at=None).prefetch_related("photo")
     )
-    states = await item_states(items) if with_states else {}
+    marks = await newest_marks(items) if with_states else {}
     views = []
     for item in items:
         if item.photo is not None:
@@ -438,7 +464,10 @@ async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) 
                 note=item.note,
                 price=item.price,
                 area=item.area,
-                state=states.get(item.id, "open"),
+                state=_state_of(marks.get(item.id)),
+                marked=(marks[item.id].client_time.isoformat(), str(marks[item.id].id))
+                if item.id in marks
+                else None,
             )
         )
     return views

@@ -615,6 +615,12 @@ class ChangeCounter(Model):
         table = "change_counter"
 
 
+async def current_change_seq() -> int:
+    """The newest number of the server sequence: a page made now has seen every change up to it."""
+    counter = await ChangeCounter.get_or_none(id=1)
+    return counter.value if counter else 0
+
+
 SYNCED_MODELS = (ShoppingList, ListItem, ItemMark, Plan, PlanStep, Trip, TripEvent)
 
 

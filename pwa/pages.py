@@ -49,7 +49,8 @@ def shell_version() -> str:
         digest.update(file_hash(TEMPLATE_DIR / name).encode())
     for locale in SUPPORTED_LOCALES:
         digest.update(file_hash(i18n.LOCALE_DIR / locale / "LC_MESSAGES" / "messages.mo").encode())
-    digest.update(file_hash(STATIC_DIR / "js" / "sw.js").encode())
+    for name in ("sw.js", "outbox.js"):
+        digest.update(file_hash(STATIC_DIR / "js" / name).encode())
     return digest.hexdigest()[:16]
 
 

@@ -6,13 +6,12 @@ lives"), so the offline issue only has to swap where the data comes from.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.expressions import Q
 
@@ -21,22 +20,26 @@ from pwa.auth import Action, Role
 from pwa.forms import FormErrors, read_form
 from pwa.i18n import _
 from pwa.list_pages import authorize_item, authorize_list, person_may_plan
-from pwa.models import ListItem, Person, ShoppingList, Voucher
+from pwa.models import ListItem, Person, ShoppingList, Voucher, current_change_seq
 from pwa.pictograms import catalogue
 from pwa.templating import notify, pictogram_url, render
 
 
 def shopping_data(
-    shopping_list: ShoppingList, views: list[lists.ItemView], settings: dict[str, Any]
+    shopping_list: ShoppingList,
+    views: list[lists.ItemView],
+    settings: dict[str, Any],
+    cursor: int,
 ) -> dict[str, Any]:
-    """Everything the shopping view draws, in the page's language."""
-    used = {v.area for v in views}
+    """Everything the shopping view draws, in the page's language. `cursor` is the server
+    sequence the page has seen: the phone draws only later pulled rows on top of it. Every
+    shop area is there, for items another device adds."""
     return {
         "list": {"id": str(shopping_list.id), "name": shopping_list.name},
+        "cursor": cursor,
         "areas": [
             {"id": a.id, "label": a.label, "picture": pictogram_url(a.code)}
             for a in catalogue().areas
-            if a.id in used
         ],
         "items": [v.as_data() for v in views],
         "hide_prices": settings["hide_prices"],
@@ -53,8 +56,10 @@ async def shop_view(request: Request) -> Response:
         await Person.get_or_none(id=shopping_list.person_id) if shopping_list.person_id else None
     )
     settings = person_settings.effective(person.settings if person else None)
+    # Read before the items: a change made meanwhile is pulled again rather than missed.
+    cursor = await current_change_seq()
     views = await lists.item_views(shopping_list, with_states=True)
-    data = shopping_data(shopping_list, views, settings)
+    data = shopping_data(shopping_list, views, settings, cursor)
     is_person = role == Role.PERSON
     total = lists.estimated_total(views)
     # Before the trip: the estimated total beside what the family's vouchers still hold.
@@ -94,6 +99,8 @@ async def shop_view(request: Request) -> Response:
             ),
             "trip_url": trip_url,
             "back_url": back_url,
+            "sync_who": auth.sync_key(auth.principal(request)),
+            "family_id": shopping_list.family_id,
         },
     )
 
@@ -107,34 +114,6 @@ async def mark_form(request: Request) -> Response:
     except FormErrors as exc:
         notify(request, next(iter(exc.errors.values())), "warning")
     return RedirectResponse(f"/lists/{shopping_list.id}/shop#item-{item.id}", status_code=303)
-
-
-async def mark_api(request: Request) -> Response:
-    """POST /api/lists/{id}/marks {id, item_id, state, client_time} from shopping.js."""
-    shopping_list, _role = await authorize_list(
-        request, request.path_params["list_id"], Action.LIST_SHOP
-    )
-    try:
-        body = json.loads(await request.body())
-        if not isinstance(body, dict):
-            raise ValueError
-        item = await ListItem.get_or_none(
-            id=uuid.UUID(str(body.get("item_id"))), list=shopping_list
-        )
-    except ValueError:
-        return JSONResponse(
-            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
-        )
-    if item is None:
-        return JSONResponse({"error": _("This is not on the list any more.")}, 404)
-    try:
-        await record_mark(
-            request, item, body.get("id"), str(body.get("state", "")), body.get("client_time")
-        )
-    except FormErrors as exc:
-        return JSONResponse({"error": next(iter(exc.errors.values()))}, 400)
-    state = (await lists.item_states([item]))[item.id]
-    return JSONResponse({"item_id": str(item.id), "state": state})
 
 
 async def record_mark(
@@ -211,6 +190,5 @@ async def new_person_list(request: Request) -> Response:
 routes = [
     Route("/lists/{list_id}/shop", shop_view),
     Route("/lists/{list_id}/items/{item_id}/mark", mark_form, methods=["POST"]),
-    Route("/api/lists/{list_id}/marks", mark_api, methods=["POST"]),
     Route("/me/lists", new_person_list, methods=["POST"]),
 ]

@@ -45,6 +45,7 @@ from pwa.models import (
 from pwa.shopping import parse_time
 
 MAX_BATCH = 1000
+PULL_PAGE = 2000
 
 
 class Refused(Exception):
@@ -151,11 +152,13 @@ async def trip_event(ctx: Context, args: dict[str, Any]) -> None:
     if trip is None:
         raise Refused(_("This trip is not known yet."))
     step = args.get("step")
+    if step is not None and (not isinstance(step, int) or isinstance(step, bool)):
+        raise Refused(_("Something in the request was wrong. Nothing was changed."))
     await trips.record_event(
         trip,
         event_id=_uuid(args.get("id")),
         kind=str(args.get("kind")),
-        step=step if isinstance(step, int) else None,
+        step=step,
         client_time=client_time,
     )
 
@@ -245,7 +248,10 @@ async def push(request: Request) -> Response:
         return JSONResponse(
             {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
         )
-    client = await bind_client(who, client_id, body.get("family_id"))
+    try:
+        client = await bind_client(who, client_id, body.get("family_id"))
+    except FormErrors as exc:
+        return JSONResponse({"error": next(iter(exc.errors.values()))}, 400)
     family = await Family.get(id=client.family_id)
     role = Role.PERSON if who.device else await auth.family_role(who, family.id)
     if role is None:
@@ -345,23 +351,45 @@ async def pull(request: Request) -> Response:
         return JSONResponse(
             {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
         )
-    client = await bind_client(who, client_id, request.query_params.get("family_id"))
+    try:
+        client = await bind_client(who, client_id, request.query_params.get("family_id"))
+    except FormErrors as exc:
+        return JSONResponse({"error": next(iter(exc.errors.values()))}, 400)
     family_id = client.family_id
     person = who.person if who.device is not None else None
     rows: dict[str, list[dict[str, Any]]] = {}
-    newest = cursor
     for name, (model, columns) in PULLED.items():
         query = model.filter(family_id=family_id, change_seq__gt=cursor)
         if person is not None:
             # The phone sees what is for its person, or for nobody in particular.
             owner = PERSON_OF[name]
             query = query.filter(Q(**{owner: person.id}) | Q(**{owner: None}))
-        found = await query.order_by("change_seq").limit(5000).values(*columns, "change_seq")
+        found = await query.order_by("change_seq").limit(PULL_PAGE).values(*columns, "change_seq")
         rows[name] = [{k: _plain(v) for k, v in row.items()} for row in found]
-        newest = max([newest, *(row["change_seq"] for row in found)])
+    # A kind that filled its page may have more: this answer stops where the first full page
+    # stops, and the client asks again from there, so nothing in between is skipped.
+    full = [r[-1]["change_seq"] for r in rows.values() if len(r) == PULL_PAGE]
+    more = bool(full)
+    if more:
+        stop = min(full)
+        rows = {k: [row for row in r if row["change_seq"] <= stop] for k, r in rows.items()}
+    newest = max([cursor, *(row["change_seq"] for r in rows.values() for row in r)])
+    await _add_item_views(rows["items"])
     return JSONResponse(
-        {"cursor": newest, "last_mutation_id": client.last_mutation_id, "rows": rows}
+        {
+            "cursor": newest,
+            "more": more,
+            "last_mutation_id": client.last_mutation_id,
+            "rows": rows,
+        }
     )
+
+
+async def _add_item_views(items: list[dict[str, Any]]) -> None:
+    """What the phone draws for each item, in the caller's language, as the page would."""
+    for row in items:
+        if not row["deleted_at"]:
+            row["view"] = (await lists.view_of(row)).as_data()
 
 
 routes.append(Route("/api/sync/pull", pull))

@@ -1,27 +1,22 @@
-"""Trip mode on the person's phone, the trip record's API, and the parent's Trips pages.
+"""Trip mode on the person's phone, and the parent's Trips pages.
 
 Trip mode is local-first (SYNC.md, "Where offline lives"): the page is a shell with the plan as
 JSON; static/js/trip.js steps through it on the phone and sends what happened as events, kept
-on the phone until the server has them. No step needs a server round trip.
+in the phone's outbox until POST /api/sync/push has them. No step needs a server round trip.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
-
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from pwa import auth, person_settings, plans, trips
 from pwa.auth import Action, Role
-from pwa.forms import FormErrors
 from pwa.i18n import _
 from pwa.me import guardian_phone
 from pwa.models import Person, Plan, Trip
 from pwa.plan_pages import authorize_plan, default_help_text
-from pwa.shopping import parse_time
 from pwa.templating import render
 
 
@@ -63,6 +58,7 @@ async def trip_mode(request: Request) -> Response:
             "help_text": (owner.help_text if owner else "") or default_help_text(),
             "parent_phone": phone,
             "back_url": "/me" if role == Role.PERSON else f"/plans/{plan.id}",
+            "sync_who": auth.sync_key(auth.principal(request)),
         },
     )
 
@@ -83,51 +79,6 @@ async def help_card(request: Request) -> Response:
             "back_url": "/me",
         },
     )
-
-
-async def events_api(request: Request) -> Response:
-    """POST /api/trips/events {id, trip_id, plan_id, kind, step, client_time}."""
-    try:
-        body = json.loads(await request.body())
-        if not isinstance(body, dict):
-            raise ValueError
-        trip_id = uuid.UUID(str(body.get("trip_id")))
-        event_id = uuid.UUID(str(body.get("id")))
-        step = body.get("step")
-        if step is not None and not isinstance(step, int):
-            raise ValueError
-    except ValueError:
-        return bad_request(_("Something in the request was wrong. Nothing was changed."))
-    plan, _role = await authorize_plan(request, str(body.get("plan_id")), Action.TRIP_RUN)
-    person = trip_person(request, plan)
-    if person is None:
-        return bad_request(_("A preview is not recorded."), 403)
-    client_time = parse_time(body.get("client_time"))
-    try:
-        if body.get("kind") == "start":
-            steps = [s.as_data() for s in await plans.step_views(plan)]
-            trip = await trips.start_trip(
-                person, plan, trip_id=trip_id, steps=steps, client_time=client_time
-            )
-        else:
-            trip = await Trip.get_or_none(id=trip_id, person=person)
-            if trip is None:
-                # The start has not arrived yet: the phone sends events in order, so try later.
-                return bad_request(_("This trip is not known yet."), 409)
-            await trips.record_event(
-                trip,
-                event_id=event_id,
-                kind=str(body.get("kind")),
-                step=step,
-                client_time=client_time,
-            )
-    except FormErrors as exc:
-        return bad_request(next(iter(exc.errors.values())))
-    return JSONResponse({"trip_id": str(trip.id), "ok": True})
-
-
-def bad_request(text: str, status: int = 400) -> Response:
-    return JSONResponse({"error": text}, status_code=status)
 
 
 # --- the parent's trip pages -----------------------------------------------------------------
@@ -174,7 +125,6 @@ async def trip_page(request: Request) -> Response:
 routes = [
     Route("/plans/{plan_id}/go", trip_mode),
     Route("/me/help", help_card),
-    Route("/api/trips/events", events_api, methods=["POST"]),
     Route("/people/{person_id}/trips", person_trips),
     Route("/trips/{trip_id}", trip_page),
 ]

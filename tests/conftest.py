@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -90,6 +92,25 @@ class Client(httpx.AsyncClient):
     async def submit(self, url: str, data: dict[str, str] | None = None) -> httpx.Response:
         fields = {"csrf_token": await self.csrf(), **(data or {})}
         return await self.post(url, data=fields)
+
+    async def push(self, name: str, args: dict[str, Any], family_id: Any = None) -> dict[str, Any]:
+        """Send one change through the sync outbox's endpoint, as the next mutation of this
+        client; returns its result ({"status": "applied" | "refused" | "skipped", …})."""
+        if not hasattr(self, "sync_client_id"):
+            self.sync_client_id, self.next_mutation = str(uuid.uuid4()), 1
+        mutation = {"mutation_id": self.next_mutation, "name": name, "args": args}
+        response = await self.post(
+            "/api/sync/push",
+            json={
+                "client_id": self.sync_client_id,
+                "family_id": str(family_id or ""),
+                "mutations": [mutation],
+            },
+            headers={"X-CSRF-Token": await self.csrf()},
+        )
+        assert response.status_code == 200, response.text
+        self.next_mutation += 1
+        return response.json()["results"][0]
 
     async def link_phone(self, code: str) -> None:
         """Be the person's phone, linked with a one-time code."""

@@ -225,29 +225,25 @@ async def test_ticks_are_recorded_once_and_undo_is_a_new_event(
     await other_client.link_phone(code)
     page = await other_client.get(f"/lists/{shopping_list.id}/shop")
     assert page.status_code == 200 and "0 of 2 in the basket." in page.text
-    token = await other_client.csrf()
     mark = {"id": str(uuid.uuid4()), "item_id": str(apple.id), "state": "ticked"}
     for _ in range(3):
-        response = await other_client.post(
-            f"/api/lists/{shopping_list.id}/marks", json=mark, headers={"X-CSRF-Token": token}
-        )
-        assert response.json() == {"item_id": str(apple.id), "state": "ticked"}
+        assert (await other_client.push("item.mark", mark))["status"] == "applied"
     assert await ItemMark.filter(item=apple).count() == 1
     assert (
         "1 of 2 in the basket." in (await other_client.get(f"/lists/{shopping_list.id}/shop")).text
     )
     undo = {"id": str(uuid.uuid4()), "item_id": str(apple.id), "state": "cleared"}
-    response = await other_client.post(
-        f"/api/lists/{shopping_list.id}/marks", json=undo, headers={"X-CSRF-Token": token}
-    )
-    assert response.json()["state"] == "open"
+    assert (await other_client.push("item.mark", undo))["status"] == "applied"
     assert await ItemMark.filter(item=apple).count() == 2
-    bad = await other_client.post(
-        f"/api/lists/{shopping_list.id}/marks",
-        json={**undo, "id": str(uuid.uuid4()), "state": "eaten"},
-        headers={"X-CSRF-Token": token},
+    assert (
+        "0 of 2 in the basket." in (await other_client.get(f"/lists/{shopping_list.id}/shop")).text
     )
-    assert bad.status_code == 400 and bad.json()["error"] == "Choose one of the choices."
+    bad = await other_client.push("item.mark", {**undo, "id": str(uuid.uuid4()), "state": "eaten"})
+    assert bad == {
+        "mutation_id": 5,
+        "status": "refused",
+        "error": "Choose one of the choices.",
+    }
 
 
 async def test_ticking_works_without_javascript(client: Client) -> None:
@@ -282,13 +278,12 @@ async def test_another_family_sees_nothing(client: Client, other_client: Client)
         assert (await other_client.get(url)).status_code == 404, url
     response = await other_client.submit(f"/lists/{shopping_list.id}/items/{item.id}/remove")
     assert response.status_code == 404
-    token = await other_client.csrf()
-    response = await other_client.post(
-        f"/api/lists/{shopping_list.id}/marks",
-        json={"id": str(uuid.uuid4()), "item_id": str(item.id), "state": "ticked"},
-        headers={"X-CSRF-Token": token},
+    result = await other_client.push(
+        "item.mark",
+        {"id": str(uuid.uuid4()), "item_id": str(item.id), "state": "ticked"},
+        family_id=stranger.family.id,
     )
-    assert response.status_code == 404
+    assert result["status"] == "refused"
     assert await ItemMark.all().count() == 0
     # A list id made by the stranger that happens to be taken is refused, not shared.
     response = await other_client.submit(

@@ -12,9 +12,9 @@ from tests.factories import link_phone, make_family, make_list, make_plan
 T0 = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
 
 
-async def send(client: Client, token: str, event: dict) -> int:
-    response = await client.post("/api/trips/events", json=event, headers={"X-CSRF-Token": token})
-    return response.status_code
+async def send(client: Client, token: str, event: dict) -> str:
+    """Send one trip event the way the phone's outbox does; "applied" or "refused"."""
+    return (await client.push("trip.event", event))["status"]
 
 
 async def test_a_trip_is_recorded_once_with_every_step(
@@ -37,8 +37,8 @@ async def test_a_trip_is_recorded_once_with_every_step(
         }
 
     start = event("start", 0, 0)
-    assert await send(other_client, token, start) == 200
-    assert await send(other_client, token, start) == 200
+    assert await send(other_client, token, start) == "applied"
+    assert await send(other_client, token, start) == "applied"
     events = [
         event("step_done", 0, 1),
         event("step_done", 1, 4),
@@ -48,7 +48,7 @@ async def test_a_trip_is_recorded_once_with_every_step(
     ]
     for item in events:
         for _ in range(2):  # every event sent twice, as a phone on a bad network might
-            assert await send(other_client, token, item) == 200
+            assert await send(other_client, token, item) == "applied"
     assert await Trip.all().count() == 1
     assert await TripEvent.all().count() == 6
 
@@ -93,15 +93,13 @@ async def test_items_ticked_during_the_trip_are_in_its_record(
                 "step": 0,
             },
         )
-        == 200
+        == "applied"
     )
     milk = await ListItem.get(list=shopping_list, pictogram="1F95B")
     apple = await ListItem.get(list=shopping_list, pictogram="1F34E")
     for item, state in ((milk, "ticked"), (apple, "not_found")):
-        await other_client.post(
-            f"/api/lists/{shopping_list.id}/marks",
-            json={"id": str(uuid.uuid4()), "item_id": str(item.id), "state": state},
-            headers={"X-CSRF-Token": token},
+        await other_client.push(
+            "item.mark", {"id": str(uuid.uuid4()), "item_id": str(item.id), "state": state}
         )
     await client.log_in(family.email, family.password)
     page = await client.get(f"/trips/{trip_id}")
@@ -121,7 +119,7 @@ async def test_bad_events_are_refused_and_change_nothing(
         await send(
             other_client, token, {**base, "id": str(uuid.uuid4()), "kind": "step_done", "step": 0}
         )
-        == 409
+        == "refused"
     )
     await send(other_client, token, {**base, "id": str(uuid.uuid4()), "kind": "start", "step": 0})
     for bad in (
@@ -129,19 +127,21 @@ async def test_bad_events_are_refused_and_change_nothing(
         {"kind": "step_done", "step": 99},
         {"kind": "step_done", "step": "one"},
     ):
-        assert await send(other_client, token, {**base, "id": str(uuid.uuid4()), **bad}) == 400
-    assert await TripEvent.all().count() == 1
-    # A parent's preview is never recorded.
-    await client.log_in(family.email, family.password)
-    parent_token = await client.csrf()
-    assert (
-        await send(
-            client,
-            parent_token,
-            {**base, "trip_id": str(uuid.uuid4()), "id": str(uuid.uuid4()), "kind": "start"},
+        assert (
+            await send(other_client, token, {**base, "id": str(uuid.uuid4()), **bad}) == "refused"
         )
-        == 403
+    assert await TripEvent.all().count() == 1
+    # A parent's preview is never recorded; a push that does not say the family is refused.
+    await client.log_in(family.email, family.password)
+    start = {**base, "trip_id": str(uuid.uuid4()), "id": str(uuid.uuid4()), "kind": "start"}
+    no_family = await client.post(
+        "/api/sync/push",
+        json={"client_id": str(uuid.uuid4()), "mutations": []},
+        headers={"X-CSRF-Token": await client.csrf()},
     )
+    assert no_family.status_code == 400
+    result = await client.push("trip.event", start, family_id=family.family.id)
+    assert result["status"] == "refused"
     # Another family's phone cannot write into this plan.
     stranger = await make_family()
     async with Client(client._transport.app) as phone:  # type: ignore[attr-defined]
@@ -153,6 +153,6 @@ async def test_bad_events_are_refused_and_change_nothing(
                 stranger_token,
                 {**base, "trip_id": str(uuid.uuid4()), "id": str(uuid.uuid4()), "kind": "start"},
             )
-            == 404
+            == "refused"
         )
     assert await Trip.all().count() == 1

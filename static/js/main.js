@@ -64,7 +64,7 @@ function keepPersonSettings() {
 async function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return;
   try {
-    await navigator.serviceWorker.register("/sw.js", { scope: "/", type: "classic" });
+    await navigator.serviceWorker.register("/sw.js", { scope: "/", type: "module" });
     const registration = await navigator.serviceWorker.ready;
     // The worker shows its offline page in the language of the last page seen.
     registration.active?.postMessage({ type: "lang", lang: document.documentElement.lang });

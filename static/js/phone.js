@@ -1,8 +1,10 @@
 // What the person's screens (the shopping view and trip mode) share: the page's data, reading
-// aloud, and a queue of changes made on the phone that the server has not confirmed yet. Entries are kept in localStorage and never expire; they are sent
-// in order, one at a time, and leave the queue only when the server has taken them or refused
-// them for good. The offline issue replaces the storage with IndexedDB and the endpoint with
-// /api/sync/push; the pages using the queue stay as they are.
+// aloud, and the phone's own copy with its outbox (outbox.js). Every change is written on the
+// phone first, in one IndexedDB transaction with its outbox entry, and sent when there is
+// internet: on start, when the internet comes back, when the page is shown again, every 30
+// seconds while something waits, on the service worker's `sync` event, and on "Send now".
+
+import * as store from "./outbox.js";
 
 /** Read the JSON a template put in <script type="application/json" id="…">. */
 export function pageData(id) {
@@ -19,73 +21,99 @@ export function say(text) {
   window.speechSynthesis.speak(utterance);
 }
 
-const csrfToken = () => document.querySelector('input[name="csrf_token"]')?.value || "";
+const RETRY_MS = 30_000;
+const PERSIST_KEY = "startrip.persist-asked";
 
 /**
- * @param {{key: string, url: (entry: object) => string, onKept?: () => void,
- *          onSent?: (count: number) => void, onRefused?: (error: string) => void}} options
+ * Open the phone's copy for this page's account or phone (#sync-status says whose).
+ * `onSynced()` runs after every pull, so the page can draw what other devices changed.
+ * Returns null when the page has no sync line (a parent's preview, say).
  */
-export function createQueue({ key, url, onKept, onSent, onRefused }) {
-  const load = () => {
-    try {
-      return JSON.parse(localStorage.getItem(key)) || [];
-    } catch {
-      return [];
-    }
-  };
-  const save = (entries) => localStorage.setItem(key, JSON.stringify(entries));
-  let sending = false;
+export async function openLocal({ onSynced } = {}) {
+  const line = document.getElementById("sync-status");
+  if (!line || !("indexedDB" in window)) return null;
+  const strings = pageData("sync-strings") || {};
+  const db = await store.open(line.dataset.who);
+  const csrf = document.querySelector('input[name="csrf_token"]')?.value || "";
+  await store.start(db, { family: line.dataset.family, csrf });
+  line.hidden = false;
+  const words = document.getElementById("sync-words");
+  const picture = line.querySelector(".sync-words img");
+  const button = document.getElementById("sync-now");
+  let timer = null;
+  let running = null;
 
-  async function send() {
-    if (sending) return;
-    sending = true;
-    let sent = 0;
-    try {
-      for (;;) {
-        const [next] = load();
-        if (!next) break;
-        let response;
-        try {
-          response = await fetch(url(next), {
-            method: "POST",
-            headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
-            body: JSON.stringify(next),
-            credentials: "same-origin",
-          });
-        } catch {
-          onKept?.();
-          return;
-        }
-        // The server cannot take it now (down, the page is old, or an earlier change is still
-        // on its way): keep it and try again later.
-        if (response.status >= 500 || response.status === 403 || response.status === 409) {
-          onKept?.();
-          return;
-        }
-        save(load().filter((entry) => entry.id !== next.id));
-        sent += 1;
-        if (!response.ok) {
-          const body = await response.json().catch(() => ({}));
-          if (body.error) onRefused?.(body.error);
-        }
-      }
-      if (sent) onSent?.(sent);
-    } finally {
-      sending = false;
-    }
+  function show(text, waiting) {
+    if (words.textContent !== text) words.textContent = text;
+    picture.src = waiting ? "/openmoji/1F4F1.svg" : "/openmoji/2705.svg";
+    line.dataset.waiting = waiting ? "yes" : "no";
+    button.hidden = !waiting;
   }
 
-  window.addEventListener("online", send);
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") send();
-  });
+  async function drawState(refused = []) {
+    const waiting = (await store.outbox(db)).length;
+    if (refused.length) {
+      show(strings.refused.replace("{error}", refused.join(" ")), waiting > 0);
+    } else {
+      show(waiting ? strings.waiting : strings.sent, waiting > 0);
+    }
+    clearTimeout(timer);
+    timer = waiting ? setTimeout(syncNow, RETRY_MS) : null;
+  }
 
-  return {
-    pending: load,
-    add(entry) {
-      save([...load(), entry]);
-      send();
-    },
-    send,
-  };
+  async function run() {
+    const result = await store.sync(db);
+    await drawState(result.refused);
+    await onSynced?.();
+  }
+
+  function syncNow() {
+    // One at a time; a call while one runs waits for it and then runs once more.
+    running = (running || Promise.resolve()).then(run, run).finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  async function change(name, args, write) {
+    await store.change(db, name, args, write);
+    await drawState();
+    askToKeep();
+    askForBackgroundSync();
+    syncNow();
+  }
+
+  button.addEventListener("click", () => {
+    show(strings.sending, true);
+    syncNow();
+  });
+  window.addEventListener("online", syncNow);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") syncNow();
+  });
+  navigator.serviceWorker?.addEventListener("message", (event) => {
+    if (event.data?.type === "synced") syncNow();
+  });
+  await drawState();
+  syncNow();
+  return { db, change, syncNow };
+}
+
+/** After the first real change, ask the browser to keep this phone's data (no prompt in
+ * Chromium; it decides by itself). */
+function askToKeep() {
+  if (localStorage.getItem(PERSIST_KEY) || !navigator.storage?.persist) return;
+  localStorage.setItem(PERSIST_KEY, "1");
+  navigator.storage.persist().catch(() => {});
+}
+
+/** Where the browser has Background Sync, the service worker sends the outbox even after the
+ * page is closed; everywhere else the triggers above do it. */
+async function askForBackgroundSync() {
+  try {
+    const registration = await navigator.serviceWorker?.ready;
+    await registration?.sync?.register("startrip-outbox");
+  } catch {
+    // Not allowed or not there: the page's own triggers still send.
+  }
 }

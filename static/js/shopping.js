@@ -1,10 +1,12 @@
 // The shopping view (templates/lists/shop.html), local-first as SYNC.md "Where offline lives"
-// describes: the cards are drawn from the list's data, every tap changes that data on the phone
-// at once, and the change waits in a queue on the phone until the server has it.
-// Today the data comes from the page (#shopping-data) and the queue is localStorage; the
-// offline issue swaps both for IndexedDB filled by /api/sync/pull, and nothing else changes.
+// describes: the cards are drawn from the list's data, every tap changes the phone's copy at
+// once, in one IndexedDB transaction with its outbox entry, and is sent when there is internet.
+// The page brings the list as the server had it (#shopping-data, with its pull cursor); what
+// the phone pulled since and what waits in its outbox are drawn on top, so a reload with no
+// internet shows the same as before.
 
-import { createQueue, pageData, say } from "./phone.js";
+import { openLocal, pageData, say } from "./phone.js";
+import { outbox, rowsOf } from "./outbox.js";
 
 const data = pageData("shopping-data");
 const strings = pageData("shopping-strings") || {};
@@ -14,29 +16,41 @@ function stateAfter(markState) {
   return markState === "cleared" ? "open" : markState;
 }
 
+/** Marks order by (client_time, id), the same rule as the server's item_states. */
+function newer(mark, than) {
+  if (!than) return true;
+  const [a, b] = [Date.parse(mark[0]), Date.parse(than[0])];
+  return a > b || (a === b && mark[1] > than[1]);
+}
+
 // --- drawing ---------------------------------------------------------------------------------
 
 const items = new Map((data?.items || []).map((item) => [item.id, { ...item }]));
-// Marks made on this phone and not yet sent are newer than the page: they win.
-let keptOnPhone = false;
-const queue = createQueue({
-  key: "startrip.pending-marks",
-  url: (mark) => `/api/lists/${mark.list_id}/marks`,
-  onKept: () => {
-    keptOnPhone = true;
-    showStatus(strings.saved_here, "warning");
-  },
-  // Only worth saying when something had to wait; otherwise the tap's own words stay.
-  onSent: () => {
-    if (keptOnPhone) showStatus(strings.sent, "success");
-    keptOnPhone = false;
-  },
-  onRefused: (error) => showStatus(error, "warning"),
-});
+let local = null;
 
-for (const mark of queue.pending()) {
-  const item = items.get(mark.item_id);
-  if (item && mark.list_id === data.list.id) item.state = stateAfter(mark.state);
+/** The page's list, then what the phone pulled since the page was made, then its outbox. */
+async function loadLocal() {
+  if (!local) return;
+  for (const row of await rowsOf(local.db, "items")) {
+    if (row.list_id !== data.list.id || row.change_seq <= data.cursor) continue;
+    if (row.deleted_at) {
+      items.delete(row.id);
+    } else {
+      items.set(row.id, { ...items.get(row.id), ...row.view, id: row.id, area: row.area });
+    }
+  }
+  const marks = (await rowsOf(local.db, "marks")).map((row) => ({ ...row }));
+  for (const entry of await outbox(local.db)) {
+    if (entry.name === "item.mark") marks.push(entry.args);
+  }
+  marks.sort((a, b) => (newer([a.client_time, a.id], [b.client_time, b.id]) ? 1 : -1));
+  for (const mark of marks) {
+    const item = items.get(mark.item_id);
+    if (item && newer([mark.client_time, mark.id], item.marked)) {
+      item.state = stateAfter(mark.state);
+      item.marked = [mark.client_time, mark.id];
+    }
+  }
 }
 
 function showStatus(text, kind) {
@@ -123,35 +137,41 @@ function drawProgress() {
 
 function draw() {
   const areaTemplate = document.getElementById("area-template").content.firstElementChild;
-  const sections = data.areas.map((area) => {
+  const sections = [];
+  for (const area of data.areas) {
+    const inArea = [...items.values()].filter((item) => item.area === area.id);
+    if (!inArea.length) continue;
     const section = areaTemplate.cloneNode(true);
     section.dataset.area = area.id;
     section.querySelector("img").src = area.picture;
     section.querySelector("h2 span").textContent = area.label;
-    const list = section.querySelector("ul");
-    for (const item of items.values()) {
-      if (item.area === area.id) list.append(drawCard(item));
-    }
-    return section;
-  });
+    section.querySelector("ul").append(...inArea.map(drawCard));
+    sections.push(section);
+  }
   document.getElementById("shopping-items").replaceChildren(...sections);
   drawProgress();
 }
 
+/** What the cards show, to redraw only when a sync changed something. */
+function shown() {
+  return JSON.stringify([...items.values()].map((item) => [item.id, item.state, item.label, item.quantity]));
+}
+
 // --- changes ---------------------------------------------------------------------------------
 
-function mark(card, state) {
+async function mark(card, state) {
   const item = items.get(card.dataset.itemId);
   if (!item) return;
-  const entry = {
+  const args = {
     id: crypto.randomUUID(),
     list_id: data.list.id,
     item_id: item.id,
     state,
     client_time: new Date().toISOString(),
   };
-  queue.add(entry);
+  await local.change("item.mark", args);
   item.state = stateAfter(state);
+  item.marked = [args.client_time, args.id];
   applyState(card, item.state);
   drawProgress();
   const all = [...items.values()];
@@ -163,14 +183,23 @@ function mark(card, state) {
   next?.focus();
 }
 
-function start() {
+async function start() {
   if (!data) return;
+  // Without IndexedDB the card buttons stay plain forms, sent at once.
+  local = await openLocal({
+    onSynced: async () => {
+      const before = shown();
+      await loadLocal();
+      if (shown() !== before) draw();
+    },
+  }).catch(() => null);
+  await loadLocal();
   draw();
   const root = document.getElementById("shopping-items");
   root.addEventListener("submit", (event) => {
     const form = event.target.closest("form[data-state]");
     const card = event.target.closest(".shop-card");
-    if (!form || !card) return;
+    if (!form || !card || !local) return;
     event.preventDefault();
     mark(card, form.dataset.state);
   });
@@ -178,7 +207,6 @@ function start() {
     const button = event.target.closest(".read-aloud");
     if (button) say(button.dataset.say);
   });
-  if (queue.pending().length) queue.send();
 }
 
 start();

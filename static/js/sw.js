@@ -1,4 +1,7 @@
-// Startrip service worker, served at /sw.js with scope "/".
+// Startrip service worker, served at /sw.js with scope "/", as a module: it shares the phone's
+// outbox code (outbox.js) to send changes on the browser's `sync` event.
+import * as store from "/static/js/outbox.js";
+
 // The server fills CONFIG: the shell's version (from the hashes of its files), the URLs to
 // precache, and the offline page for each language.
 const CONFIG = /*CONFIG*/{};
@@ -79,10 +82,12 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
-  if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/openmoji/")) {
-    // Versioned or fixed files: the cached copy is the same as the network's. Unversioned
-    // module imports are fetched fresh online and kept for offline.
-    const versioned = url.pathname.startsWith("/openmoji/") || url.searchParams.has("v");
+  const fixed = url.pathname.startsWith("/openmoji/") || url.pathname.startsWith("/photos/");
+  if (url.pathname.startsWith("/static/") || fixed) {
+    // Versioned or fixed files (a pictogram, a family's photo: never changed under its name):
+    // the cached copy is the same as the network's. Unversioned module imports are fetched
+    // fresh online and kept for offline.
+    const versioned = fixed || url.searchParams.has("v");
     event.respondWith(
       caches.match(request).then(
         (hit) =>
@@ -99,4 +104,23 @@ self.addEventListener("fetch", (event) => {
       ),
     );
   }
+});
+
+// Background Sync (Chromium): send every outbox on this phone, even with no page open, then
+// tell open pages so they draw what came back.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "startrip-outbox") return;
+  event.waitUntil(
+    (async () => {
+      let waiting = 0;
+      for (const who of await store.allWho()) {
+        const db = await store.open(who);
+        waiting += (await store.sync(db)).kept;
+        db.close();
+      }
+      for (const client of await self.clients.matchAll()) client.postMessage({ type: "synced" });
+      // Something is still waiting: failing makes the browser try again later.
+      if (waiting) throw new Error("outbox not empty");
+    })(),
+  );
 });

@@ -1,47 +1,37 @@
 // Trip mode (templates/trips/go.html), local-first as SYNC.md "Where offline lives" describes:
-// the plan comes with the page (#trip-data), stepping through it happens on the phone, and
-// what happened is queued on the phone as events until the server has them. Today the queue
-// is localStorage; the offline issue moves it to IndexedDB.
+// the plan comes with the page (#trip-data) and stepping through it happens on the phone. Where
+// the person is and what happened (the trip's events) are written together, in one IndexedDB
+// transaction, and the events wait in the outbox until the server has them.
 // Nothing here moves on by itself: the timer only shows time passing; the person taps Done.
 
-import { createQueue, pageData, say } from "./phone.js";
+import { openLocal, pageData, say } from "./phone.js";
+import { trip as storedTrip } from "./outbox.js";
 
 const data = pageData("trip-data");
 const strings = pageData("trip-strings") || {};
-const stateKey = data ? `startrip.trip.${data.plan.id}` : "";
 const $ = (id) => document.getElementById(id);
 
 // --- where the person is: kept on the phone (a preview keeps nothing) -------------------------
 
 let state = null;
+let local = null;
 
-function loadState() {
-  if (!data.record) return null;
-  try {
-    return JSON.parse(localStorage.getItem(stateKey));
-  } catch {
-    return null;
-  }
-}
-
-function saveState() {
-  if (data.record) localStorage.setItem(stateKey, JSON.stringify(state));
-}
-
-// --- the events of the trip, queued on the phone until the server has them -------------------
-
-const queue = createQueue({ key: "startrip.pending-trip-events", url: () => "/api/trips/events" });
-
+/** Record an event of the trip and where the person is now, as one change on the phone. */
 function record(kind, step) {
-  if (!data.record) return;
-  queue.add({
-    id: crypto.randomUUID(),
-    trip_id: state.trip_id,
-    plan_id: data.plan.id,
-    kind,
-    step,
-    client_time: new Date().toISOString(),
-  });
+  if (!data.record || !local) return;
+  const snapshot = { ...state, plan_id: data.plan.id };
+  local.change(
+    "trip.event",
+    {
+      id: crypto.randomUUID(),
+      trip_id: state.trip_id,
+      plan_id: data.plan.id,
+      kind,
+      step,
+      client_time: new Date().toISOString(),
+    },
+    ({ trips }) => trips.put(snapshot),
+  );
 }
 
 // --- screens -------------------------------------------------------------------------------------
@@ -76,7 +66,6 @@ function startTimer(step) {
   if (!step.wait) return;
   if (!state.timers[step.number]) {
     state.timers[step.number] = Date.now();
-    saveState();
     record("timer_started", step.number - 1);
   }
   drawTimer(step);
@@ -116,7 +105,6 @@ function showStep() {
 function finish() {
   clearInterval(timer);
   state.finished = true;
-  saveState();
   record("finish", state.step);
   showScreen("trip-finish");
   $("finish-title").focus({ preventScroll: true });
@@ -130,31 +118,36 @@ function start() {
     finished: false,
     steps: data.steps,
   };
-  saveState();
   record("start", 0);
   showStep();
 }
 
-function init() {
+async function init() {
   if (!data || !data.steps.length) return;
-  state = loadState();
+  if (data.record) {
+    local = await openLocal().catch(() => null);
+    state = local ? await storedTrip(local.db, data.plan.id) : null;
+  }
   $("start-trip").hidden = false;
   $("start-trip").addEventListener("click", start);
+  // Each event is written with where the person is after it, so a reload goes on from there.
   $("step-done").addEventListener("click", () => {
-    record("step_done", state.step);
-    if (state.step >= tripSteps().length - 1) {
+    const done = state.step;
+    if (done >= tripSteps().length - 1) {
+      state.finished = true;
+      record("step_done", done);
       finish();
       return;
     }
     state.step += 1;
-    saveState();
+    record("step_done", done);
     showStep();
   });
   $("step-back").addEventListener("click", () => {
     if (state.step === 0) return;
-    record("step_back", state.step);
+    const from = state.step;
     state.step -= 1;
-    saveState();
+    record("step_back", from);
     showStep();
   });
   $("step-say").addEventListener("click", () => say(tripSteps()[state.step].text));
@@ -168,7 +161,6 @@ function init() {
     if (state && !state.finished) record("help_closed", state.step);
   });
   for (const id of ["step-count", "finish-title"]) $(id).tabIndex = -1;
-  if (queue.pending().length) queue.send();
   // Back from the shopping list (or the page reloaded): the trip goes on where it was.
   if (state && !state.finished) showStep();
 }

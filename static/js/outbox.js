@@ -1,0 +1,197 @@
+// The phone's copy and its outbox (SYNC.md, "Outbox" and "Pull"), in IndexedDB.
+// Used by the pages (through phone.js) and by the service worker's `sync` event, so it touches
+// no DOM. One database per account or linked phone ("who"), so a change made by one is never
+// sent in the name of another.
+//
+// Stores:
+//   meta    client_id, next mutation number, pull cursor, family, the session's CSRF token
+//   outbox  {mutation_id, name, args, client_time}: entries never expire; they leave only when
+//           the server says it has applied (or for good refused) them
+//   rows    what pull sent: {key: "items:<id>", kind, id, change_seq, ...columns}
+//   trips   where the person is in each trip, written with the trip's outbox entries
+
+const STORES = ["meta", "outbox", "rows", "trips"];
+const PREFIX = "startrip-";
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function done(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error("aborted"));
+  });
+}
+
+export function open(who) {
+  const req = indexedDB.open(PREFIX + who, 1);
+  req.onupgradeneeded = () => {
+    const db = req.result;
+    db.createObjectStore("meta");
+    db.createObjectStore("outbox", { keyPath: "mutation_id" });
+    const rows = db.createObjectStore("rows", { keyPath: "key" });
+    rows.createIndex("kind", "kind");
+    db.createObjectStore("trips", { keyPath: "plan_id" });
+  };
+  return request(req);
+}
+
+/** Every outbox database on this phone: the service worker sends each one's entries. */
+export async function allWho() {
+  if (!indexedDB.databases) return [];
+  const names = (await indexedDB.databases()).map((info) => info.name || "");
+  return names.filter((name) => name.startsWith(PREFIX)).map((name) => name.slice(PREFIX.length));
+}
+
+async function meta(db) {
+  const tx = db.transaction("meta");
+  const store = tx.objectStore("meta");
+  const [clientId, cursor, family, csrf] = await Promise.all(
+    ["client_id", "cursor", "family", "csrf"].map((key) => request(store.get(key))),
+  );
+  return { clientId, cursor: cursor || 0, family: family || "", csrf: csrf || "" };
+}
+
+/** Start (or reopen) this install's store: a client_id the first time, the page's CSRF token. */
+export async function start(db, { family, csrf }) {
+  const tx = db.transaction("meta", "readwrite");
+  const store = tx.objectStore("meta");
+  if (!(await request(store.get("client_id")))) {
+    store.put(crypto.randomUUID(), "client_id");
+    store.put(1, "next");
+    store.put(0, "cursor");
+  }
+  if (family) store.put(family, "family");
+  if (csrf) store.put(csrf, "csrf");
+  await done(tx);
+}
+
+/**
+ * One transaction: the change on the phone AND its outbox entry, so neither exists without
+ * the other. `write(stores)` gets the open stores (trips, rows) to change the local copy.
+ */
+export async function change(db, name, args, write) {
+  const tx = db.transaction(STORES, "readwrite");
+  const metaStore = tx.objectStore("meta");
+  const next = (await request(metaStore.get("next"))) || 1;
+  metaStore.put(next + 1, "next");
+  tx.objectStore("outbox").put({
+    mutation_id: next,
+    name,
+    args,
+    client_time: args.client_time || new Date().toISOString(),
+  });
+  if (write) write({ trips: tx.objectStore("trips"), rows: tx.objectStore("rows") });
+  await done(tx);
+  return next;
+}
+
+export async function outbox(db) {
+  return request(db.transaction("outbox").objectStore("outbox").getAll());
+}
+
+export async function rowsOf(db, kind) {
+  return request(db.transaction("rows").objectStore("rows").index("kind").getAll(kind));
+}
+
+export async function trip(db, planId) {
+  return request(db.transaction("trips").objectStore("trips").get(planId));
+}
+
+async function dropUpTo(db, last) {
+  const tx = db.transaction("outbox", "readwrite");
+  tx.objectStore("outbox").delete(IDBKeyRange.upperBound(last));
+  await done(tx);
+}
+
+/** The server lost nothing, but this phone's numbers went past a hole (its store was copied
+ * back, say): number the unsent entries on from the server's last one. */
+async function renumber(db, last) {
+  const tx = db.transaction(["outbox", "meta"], "readwrite");
+  const store = tx.objectStore("outbox");
+  const entries = await request(store.getAll());
+  store.clear();
+  entries.forEach((entry, index) => store.put({ ...entry, mutation_id: last + 1 + index }));
+  tx.objectStore("meta").put(last + 1 + entries.length, "next");
+  await done(tx);
+}
+
+async function keepRows(db, rows, cursor) {
+  const tx = db.transaction(["rows", "meta"], "readwrite");
+  const store = tx.objectStore("rows");
+  for (const [kind, list] of Object.entries(rows)) {
+    for (const row of list) store.put({ ...row, kind, key: `${kind}:${row.id}` });
+  }
+  tx.objectStore("meta").put(cursor, "cursor");
+  await done(tx);
+}
+
+/**
+ * Send the outbox, then pull what changed. Returns {kept, refused: [error], pulled, sent}:
+ * kept = entries still waiting because the server could not be reached or could not take them.
+ */
+export async function sync(db, fetcher = fetch) {
+  const result = { kept: 0, refused: [], pulled: 0, sent: 0 };
+  const info = await meta(db);
+  const headers = { "Content-Type": "application/json", "X-CSRF-Token": info.csrf };
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const entries = await outbox(db);
+    if (!entries.length) break;
+    let response;
+    try {
+      response = await fetcher("/api/sync/push", {
+        method: "POST",
+        headers,
+        credentials: "same-origin",
+        body: JSON.stringify({ client_id: info.clientId, family_id: info.family, mutations: entries }),
+      });
+    } catch {
+      result.kept = entries.length;
+      return result;
+    }
+    if (response.status === 409) {
+      // A hole before these entries: the server says where it is; send again from there.
+      const body = await response.json();
+      await dropUpTo(db, body.last_mutation_id);
+      const left = await outbox(db);
+      if (left.length && left[0].mutation_id > body.last_mutation_id + 1) {
+        await renumber(db, body.last_mutation_id);
+      }
+      continue;
+    }
+    if (!response.ok) {
+      result.kept = entries.length;
+      return result;
+    }
+    const body = await response.json();
+    for (const each of body.results || []) {
+      if (each.status === "refused") result.refused.push(each.error);
+    }
+    result.sent += entries.filter((entry) => entry.mutation_id <= body.last_mutation_id).length;
+    await dropUpTo(db, body.last_mutation_id);
+  }
+  // Pull: the server's rows win for everything it has seen; the outbox is drawn on top.
+  for (let page = 0; page < 100; page += 1) {
+    const { cursor } = await meta(db);
+    const query = new URLSearchParams({ client_id: info.clientId, cursor, family_id: info.family });
+    let response;
+    try {
+      response = await fetcher(`/api/sync/pull?${query}`, { credentials: "same-origin" });
+    } catch {
+      break;
+    }
+    if (!response.ok) break;
+    const body = await response.json();
+    await keepRows(db, body.rows, body.cursor);
+    await dropUpTo(db, body.last_mutation_id);
+    result.pulled += Object.values(body.rows).reduce((sum, list) => sum + list.length, 0);
+    if (!body.more) break;
+  }
+  result.kept = (await outbox(db)).length;
+  return result;
+}
