@@ -137,9 +137,7 @@ async def demo_list(family: Family) -> list[str]:
         item = await lists.add_item(
             shopping_list, item_id=item_id, pictogram=code, quantity=quantity
         )
-        await lists.update_item(
-            item, label="", quantity=str(quantity), note=note, price=price, area=item.area
-        )
+        await lists.update_item(item, {"note": note, "price": price}, writer="demo")
     return [] if existed else ["shopping list"]
 
 

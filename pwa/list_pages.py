@@ -4,6 +4,7 @@ when the guardian allows it (setting "can_plan")."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pwa import auth, lists, person_settings
+from pwa import auth, history, lists, person_settings
 from pwa.auth import Action, Role
 from pwa.forms import FormErrors, read_form, safe_next
 from pwa.i18n import _
@@ -310,16 +311,16 @@ async def edit_item(request: Request) -> Response:
         "price": money_input(item.price),
         "area": item.area,
     }
+    # What the form showed: only the fields changed here are written, so a change another
+    # device made meanwhile to another field stays.
+    initial["was"] = json.dumps(initial)
 
     async def save(form: dict[str, str]) -> str:
-        await lists.update_item(
-            item,
-            label=form.get("label", ""),
-            quantity=form.get("quantity", ""),
-            note=form.get("note", ""),
-            price=form.get("price", ""),
-            area=form.get("area", ""),
-        )
+        raw = history.changed_fields(form, history.ITEM_FIELDS)
+        kept = await lists.update_item(item, raw, writer=auth.sync_key(auth.principal(request)))
+        if not kept:
+            notify(request, history.taken_out_words(), "warning")
+            return f"{list_url(shopping_list)}/history"
         notify(request, _("“%(label)s” is saved.", label=await item_label(item)))
         return f"{list_url(shopping_list)}#item-{item.id}"
 
@@ -338,7 +339,9 @@ async def item_action(request: Request) -> Response:
         step = 1 if form.get("direction") == "more" else -1
         new = item.quantity + step
         if 1 <= new <= lists.MAX_QUANTITY:
-            await lists.set_quantity(item, new)
+            await lists.update_item(
+                item, {"quantity": str(new)}, writer=auth.sync_key(auth.principal(request))
+            )
             notify(request, _("%(label)s: %(n)s on the list.", label=label, n=new))
     elif action == "remove":
         await lists.remove_item(item)

@@ -16,7 +16,7 @@ from typing import Any
 from fractional_indexing import generate_key_between
 from tortoise.transactions import in_transaction
 
-from pwa import auth
+from pwa import auth, history
 from pwa.forms import FormErrors
 from pwa.i18n import _
 from pwa.models import (
@@ -245,35 +245,40 @@ async def add_item(
 
 
 async def update_item(
-    item: ListItem, *, label: str, quantity: str, note: str, price: str, area: str
-) -> None:
+    item: ListItem, raw: dict[str, str], *, client_time: datetime | None = None, writer: str = ""
+) -> bool:
+    """Change some of an item's fields (label, quantity, note, price, area; only those given),
+    each by last writer wins (pwa/history.py). Returns False when the item was taken off the
+    list meanwhile: the change is kept in its history and nothing else changes."""
     errors: dict[str, str] = {}
-    label = label.strip()
-    if len(label) > NAME_MAX:
-        errors["label"] = _("The name can have at most 60 characters.")
-    if len(note.strip()) > 100:
-        errors["note"] = _("The note can have at most 100 characters.")
-    if catalogue().area(area) is None:
-        errors["area"] = _("Choose one of the shop areas.")
-    for check in (lambda: parse_quantity(quantity), lambda: parse_money(price, "price")):
-        try:
-            check()
-        except FormErrors as exc:
-            errors.update(exc.errors)
+    values: dict[str, Any] = {}
+    if "label" in raw:
+        label = str(raw["label"]).strip()
+        if len(label) > NAME_MAX:
+            errors["label"] = _("The name can have at most 60 characters.")
+        values["label"] = "" if label == await default_label(item) else label
+    if "note" in raw:
+        values["note"] = str(raw["note"]).strip()
+        if len(values["note"]) > 100:
+            errors["note"] = _("The note can have at most 100 characters.")
+    if "area" in raw:
+        values["area"] = str(raw["area"])
+        if catalogue().area(values["area"]) is None:
+            errors["area"] = _("Choose one of the shop areas.")
+    for field, parse in (
+        ("quantity", lambda text: parse_quantity(text)),
+        ("price", lambda text: parse_money(str(text), "price")),
+    ):
+        if field in raw:
+            try:
+                values[field] = parse(raw[field])
+            except FormErrors as exc:
+                errors.update(exc.errors)
     if errors:
         raise FormErrors(errors)
-    default_label = await _default_label(item)
-    item.label = "" if label == default_label else label
-    item.quantity = parse_quantity(quantity)
-    item.note = note.strip()
-    item.price = parse_money(price, "price")
-    item.area = area
-    await item.save()
-
-
-async def set_quantity(item: ListItem, quantity: int) -> None:
-    item.quantity = parse_quantity(quantity)
-    await item.save(update_fields=["quantity", "updated_at"])
+    return await history.write_fields(
+        item, values, client_time=client_time or auth.now(), writer=writer
+    )
 
 
 async def move_item(item: ListItem, direction: str) -> None:
@@ -410,7 +415,7 @@ class ItemView:
         }
 
 
-async def _default_label(item: ListItem) -> str:
+async def default_label(item: ListItem) -> str:
     if item.photo_id:
         photo = await Photo.get_or_none(id=item.photo_id)
         return photo.label if photo else ""

@@ -263,6 +263,8 @@ class ListItem(Model):
 
     # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
     change_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
+    # Per field, the (client_time, writer) of the value it holds: last writer wins (SYNC.md).
+    field_times = fields.JSONField(null=True)
 
     class Meta:
         table = "list_item"
@@ -360,6 +362,8 @@ class PlanStep(Model):
 
     # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
     change_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
+    # Per field, the (client_time, writer) of the value it holds: last writer wins (SYNC.md).
+    field_times = fields.JSONField(null=True)
 
     class Meta:
         table = "plan_step"
@@ -603,6 +607,37 @@ class OpLog(Model):
     class Meta:
         table = "op_log"
         unique_together = (("client", "mutation_id"),)
+
+
+class HistoryReason(StrEnum):
+    REPLACED = "replaced"  # a later change took its place
+    LOST = "lost"  # it arrived after a later change to the same field
+    AFTER_DELETE = "after_delete"  # it arrived after the row was taken out
+
+
+class FieldHistory(Model):
+    """A value of one field of an item or a step that is not shown any more: replaced by a later
+    change, beaten by one, or made after the row was taken out. Kept so a parent can put it
+    back (SYNC.md, Conflicts)."""
+
+    id = fields.BigIntField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="field_history", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=10)
+    row_id = fields.UUIDField(db_index=True)
+    # The list of an item, the plan of a step: the history page lists by this.
+    parent_id = fields.UUIDField(db_index=True)
+    field = fields.CharField(max_length=30)
+    value = fields.JSONField(null=True)
+    client_time = fields.DatetimeField()
+    writer = fields.CharField(max_length=60)
+    reason = fields.CharEnumField(HistoryReason, max_length=20)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    put_back_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "field_history"
 
 
 class ChangeCounter(Model):

@@ -3,6 +3,7 @@ and the help card text. Trip mode itself is in pwa/trip_pages.py."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -10,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pwa import auth, lists, plans
+from pwa import auth, history, lists, plans
 from pwa.auth import Action, Role
 from pwa.forms import FormErrors, read_form
 from pwa.i18n import _
@@ -214,6 +215,7 @@ async def step_form(request: Request) -> Response:
             "list_id": str(step.shopping_list_id or ""),
             "prompt_level": step.prompt_level.value,
         }
+        initial["was"] = json.dumps(initial)
     else:
         initial = {"id": str(uuid.uuid4()), "picture": "1F6B6", "prompt_level": "full"}
 
@@ -221,13 +223,13 @@ async def step_form(request: Request) -> Response:
         saved = await plans.save_step(
             plan,
             step_id=lists.parse_id(form.get("id")),
-            picture=form.get("picture", ""),
-            text=form.get("text", ""),
-            wait_minutes=form.get("wait_minutes", ""),
-            link=form.get("link", ""),
-            list_id=form.get("list_id", ""),
-            prompt_level=form.get("prompt_level", ""),
+            raw={name: form.get(name, "") for name in plans.STEP_FORM_FIELDS},
+            changed=set(history.changed_fields(form, plans.STEP_FORM_FIELDS)) if step else None,
+            writer=auth.sync_key(auth.principal(request)),
         )
+        if saved.deleted_at is not None:
+            notify(request, history.taken_out_words(), "warning")
+            return f"{plan_url(plan)}/history"
         notify(request, _("The step “%(text)s” is saved.", text=saved.text))
         return f"{plan_url(plan)}#step-{saved.id}"
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from fractional_indexing import generate_key_between
 from tortoise.transactions import in_transaction
 
-from pwa import ROOT, auth, i18n
+from pwa import ROOT, auth, history, i18n
 from pwa.forms import FormErrors
 from pwa.i18n import _
 from pwa.lists import NAME_MAX
@@ -160,73 +161,91 @@ async def restore_plan(plan: Plan) -> None:
 # --- steps -----------------------------------------------------------------------------------
 
 
+async def step_values(plan: Plan, raw: dict[str, str]) -> dict[str, Any]:
+    """Check the step fields given (form names: picture, text, wait_minutes, link, list_id,
+    prompt_level) and turn them into the step's columns; FormErrors names each bad one."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if "text" in raw:
+        text = str(raw["text"]).strip()
+        if not text:
+            errors["text"] = _("Write one short sentence, like “Take a basket.”")
+        elif len(text) > TEXT_MAX:
+            errors["text"] = _("The sentence can have at most 120 characters.")
+        values["text"] = text
+    if "picture" in raw:
+        picture = str(raw["picture"])
+        values["pictogram"], values["photo_id"] = "", None
+        if picture.startswith("photo:"):
+            photo = await Photo.get_or_none(id=_uuid(picture[6:]), family_id=plan.family_id)
+            if photo is None:
+                errors["picture"] = _("Choose one of the pictures.")
+            else:
+                values["photo_id"] = photo.id
+        elif picture in dict(step_pictures()):
+            values["pictogram"] = picture
+        else:
+            errors["picture"] = _("Choose one of the pictures.")
+    if "wait_minutes" in raw:
+        wait: int | None = None
+        if str(raw["wait_minutes"]).strip():
+            try:
+                wait = int(raw["wait_minutes"])
+            except ValueError:
+                wait = -1
+            if not 1 <= wait <= MAX_WAIT_MINUTES:
+                errors["wait_minutes"] = _(
+                    "Write a number of minutes from 1 to 120, or leave it empty."
+                )
+        values["wait_minutes"] = wait
+    if "link" in raw:
+        link = str(raw["link"])
+        if link not in LINKS:
+            errors["link"] = _("Choose one of the choices.")
+        values["link"] = link
+        values["shopping_list_id"] = None
+        if link == "list":
+            shopping_list = await ShoppingList.get_or_none(
+                id=_uuid(str(raw.get("list_id", ""))), family_id=plan.family_id, deleted_at=None
+            )
+            if shopping_list is None:
+                errors["list_id"] = _("Choose the list this step opens.")
+            else:
+                values["shopping_list_id"] = shopping_list.id
+    if "prompt_level" in raw:
+        try:
+            values["prompt_level"] = PromptLevel(raw["prompt_level"])
+        except ValueError:
+            errors["prompt_level"] = _("Choose one of the choices.")
+    if errors:
+        raise FormErrors(errors)
+    return values
+
+
 async def save_step(
     plan: Plan,
     *,
     step_id: uuid.UUID,
-    picture: str,
-    text: str,
-    wait_minutes: str,
-    link: str,
-    list_id: str,
-    prompt_level: str,
+    raw: dict[str, str],
+    changed: set[str] | None = None,
+    client_time: datetime | None = None,
+    writer: str = "",
 ) -> PlanStep:
-    """Add a step (a new id) or change one (its id): the same form, the same checks."""
-    errors: dict[str, str] = {}
-    text = text.strip()
-    if not text:
-        errors["text"] = _("Write one short sentence, like “Take a basket.”")
-    elif len(text) > TEXT_MAX:
-        errors["text"] = _("The sentence can have at most 120 characters.")
-    pictogram, photo = "", None
-    if picture.startswith("photo:"):
-        photo = await Photo.get_or_none(id=_uuid(picture[6:]), family_id=plan.family_id)
-        if photo is None:
-            errors["picture"] = _("Choose one of the pictures.")
-    elif picture in dict(step_pictures()):
-        pictogram = picture
-    else:
-        errors["picture"] = _("Choose one of the pictures.")
-    wait: int | None = None
-    if wait_minutes.strip():
-        try:
-            wait = int(wait_minutes)
-        except ValueError:
-            wait = -1
-        if not 1 <= wait <= MAX_WAIT_MINUTES:
-            errors["wait_minutes"] = _(
-                "Write a number of minutes from 1 to 120, or leave it empty."
-            )
-    if link not in LINKS:
-        errors["link"] = _("Choose one of the choices.")
-    shopping_list = None
-    if link == "list":
-        shopping_list = await ShoppingList.get_or_none(
-            id=_uuid(list_id), family_id=plan.family_id, deleted_at=None
-        )
-        if shopping_list is None:
-            errors["list_id"] = _("Choose the list this step opens.")
-    try:
-        level = PromptLevel(prompt_level)
-    except ValueError:
-        errors["prompt_level"] = _("Choose one of the choices.")
-    if errors:
-        raise FormErrors(errors)
-    fields = {
-        "pictogram": pictogram,
-        "photo": photo,
-        "text": text,
-        "wait_minutes": wait,
-        "link": link,
-        "shopping_list": shopping_list,
-        "prompt_level": level,
-    }
+    """Add a step (a new id) or change one (its id): the same form, the same checks. When
+    changing, only the `changed` form fields are written, field by field, last writer wins
+    (pwa/history.py); a step taken out meanwhile stays out (delete beats edit) and the change
+    is kept in its history: the caller sees step.deleted_at."""
+    values = await step_values(plan, raw)
     step = await PlanStep.get_or_none(id=step_id)
     if step is not None:
         if step.plan_id != plan.id:
             raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
-        step.update_from_dict({**fields, "deleted_at": None})
-        await step.save()
+        if changed is not None:
+            columns = set().union(*(FORM_COLUMNS[name] for name in changed if name in FORM_COLUMNS))
+            values = {k: v for k, v in values.items() if k in columns}
+        await history.write_fields(
+            step, values, client_time=client_time or auth.now(), writer=writer
+        )
         return step
     last = await PlanStep.filter(plan=plan).order_by("-position").first()
     return await PlanStep.create(
@@ -234,8 +253,20 @@ async def save_step(
         family_id=plan.family_id,
         plan=plan,
         position=generate_key_between(last.position if last else None, None),
-        **fields,
+        **values,
     )
+
+
+# Which step columns each form field writes.
+FORM_COLUMNS = {
+    "picture": {"pictogram", "photo_id"},
+    "text": {"text"},
+    "wait_minutes": {"wait_minutes"},
+    "link": {"link", "shopping_list_id"},
+    "list_id": {"link", "shopping_list_id"},
+    "prompt_level": {"prompt_level"},
+}
+STEP_FORM_FIELDS = tuple(FORM_COLUMNS)
 
 
 async def move_step(step: PlanStep, direction: str) -> None:

@@ -7,7 +7,7 @@ allowed, not found) → recorded with its reason and the queue goes on. Every mu
 to the append-only op log. Vouchers never come through here.
 
 GET /api/sync/pull sends what changed since a cursor (the server sequence, see ChangeCounter).
-Not done yet (issue 6): the IndexedDB outbox on the phone, per-field conflicts and history.
+Items and steps change field by field, last writer wins, the other value kept (pwa/history.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from pwa import auth, lists, person_settings, plans, trips
+from pwa import auth, history, lists, person_settings, plans, trips
 from pwa.auth import Action, Principal, Role
 from pwa.forms import FormErrors
 from pwa.i18n import _
@@ -62,6 +62,8 @@ class Context:
     who: Principal
     family: Family
     role: Role
+    # Breaks ties between changes made at the same moment (SYNC.md, Conflicts).
+    client_id: str = ""
 
     def check(self, action: Action, person_id: Any = None) -> None:
         if self.role == Role.PERSON and person_id not in (None, self.who.person.id):
@@ -163,11 +165,75 @@ async def trip_event(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
+async def _item(ctx: Context, item_id: Any) -> ListItem:
+    item = await ListItem.get_or_none(id=_uuid(item_id), family=ctx.family)
+    if item is None:
+        raise Refused(_("This is not on the list any more."))
+    await _list(ctx, item.list_id, Action.LIST_EDIT)
+    return item
+
+
+def _fields(args: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, str]:
+    fields = args.get("fields")
+    if not isinstance(fields, dict) or not fields or not set(fields) <= set(allowed):
+        raise Refused(_("Something in the request was wrong. Nothing was changed."))
+    return {k: "" if v is None else str(v) for k, v in fields.items()}
+
+
+async def item_update(ctx: Context, args: dict[str, Any]) -> None:
+    """{id, fields: {label|quantity|note|price|area: value}}: last writer wins per field; an
+    item taken out stays out and the change is kept in its history."""
+    item = await _item(ctx, args.get("id"))
+    await lists.update_item(
+        item,
+        _fields(args, history.ITEM_FIELDS),
+        client_time=parse_time(args.get("client_time")),
+        writer=ctx.client_id,
+    )
+
+
+async def item_remove(ctx: Context, args: dict[str, Any]) -> None:
+    await lists.remove_item(await _item(ctx, args.get("id")))
+
+
+async def _step(ctx: Context, step_id: Any) -> tuple[Plan, PlanStep]:
+    step = await PlanStep.get_or_none(id=_uuid(step_id), family=ctx.family)
+    plan = await Plan.get_or_none(id=step.plan_id, deleted_at=None) if step else None
+    if step is None or plan is None:
+        raise Refused(_("This step is not there any more."))
+    ctx.check(Action.PLAN_EDIT, plan.person_id)
+    return plan, step
+
+
+async def step_update(ctx: Context, args: dict[str, Any]) -> None:
+    """{id, fields: {picture|text|wait_minutes|link|list_id|prompt_level: value}}, as the
+    step form names them."""
+    plan, step = await _step(ctx, args.get("id"))
+    raw = _fields(args, plans.STEP_FORM_FIELDS)
+    await plans.save_step(
+        plan,
+        step_id=step.id,
+        raw=raw,
+        changed=set(raw),
+        client_time=parse_time(args.get("client_time")),
+        writer=ctx.client_id,
+    )
+
+
+async def step_remove(ctx: Context, args: dict[str, Any]) -> None:
+    _plan, step = await _step(ctx, args.get("id"))
+    await plans.remove_step(step)
+
+
 MUTATIONS: dict[str, Callable[[Context, dict[str, Any]], Awaitable[None]]] = {
     "list.create": list_create,
     "item.add": item_add,
     "item.mark": item_mark,
     "trip.event": trip_event,
+    "item.update": item_update,
+    "item.remove": item_remove,
+    "step.update": step_update,
+    "step.remove": step_remove,
 }
 
 
@@ -207,7 +273,9 @@ async def apply(client: SyncClient, ctx: Context, mutation: dict[str, Any]) -> d
         try:
             if handler is None:
                 raise Refused(_("This change is not known."))
-            args = mutation.get("args") if isinstance(mutation.get("args"), dict) else {}
+            args = dict(mutation.get("args")) if isinstance(mutation.get("args"), dict) else {}
+            # The change's time on the phone, for the rules that order changes.
+            args.setdefault("client_time", mutation.get("client_time"))
             # A savepoint: a refused mutation leaves nothing behind but its op log entry.
             async with in_transaction():
                 await handler(ctx, args)
@@ -256,7 +324,7 @@ async def push(request: Request) -> Response:
     role = Role.PERSON if who.device else await auth.family_role(who, family.id)
     if role is None:
         return JSONResponse({"error": _("Not allowed")}, 403)
-    ctx = Context(who=who, family=family, role=role)
+    ctx = Context(who=who, family=family, role=role, client_id=str(client.id))
     # The batch must go on from where this client is, with no number missing.
     ids = [int(m["mutation_id"]) for m in mutations]
     new = [i for i in ids if i > client.last_mutation_id]
