@@ -317,9 +317,12 @@ async def mark_item(
     client_time: datetime | None = None,
     device: DeviceLink | None = None,
     account: Account | None = None,
+    once: bool = False,
 ) -> ItemMark:
-    """Tick, "I can't find it" or undo: an event appended once, however often it is sent."""
-    existing = await ItemMark.get_or_none(id=mark_id)
+    """Tick, "I can't find it" or undo: an event appended once, however often it is sent.
+    `once`: the caller already makes sure of that (the sync op log applies each mutation
+    once), so the look-up is skipped and a reused id fails at the insert."""
+    existing = None if once else await ItemMark.get_or_none(id=mark_id)
     if existing is not None:
         if existing.item_id != item.id:
             raise FormErrors({"id": _("This form is old. Reload the page and try again.")})

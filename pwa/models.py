@@ -5,8 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from tortoise import fields
-from tortoise.expressions import F
+from tortoise import connections, fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 from tortoise.signals import pre_save
@@ -233,6 +232,8 @@ class ShoppingList(Model):
 
     class Meta:
         table = "shopping_list"
+        # Pull reads one family's changes after a cursor (pwa/sync.py).
+        indexes = (("family_id", "change_seq"),)
 
 
 class ListItem(Model):
@@ -268,6 +269,8 @@ class ListItem(Model):
 
     class Meta:
         table = "list_item"
+        # Pull reads one family's changes after a cursor (pwa/sync.py).
+        indexes = (("family_id", "change_seq"),)
 
 
 class MarkState(StrEnum):
@@ -302,6 +305,8 @@ class ItemMark(Model):
 
     class Meta:
         table = "item_mark"
+        # Pull reads one family's changes after a cursor (pwa/sync.py).
+        indexes = (("family_id", "change_seq"),)
 
 
 # --- plans and trips (issue 4) -----------------------------------------------------------------
@@ -333,6 +338,8 @@ class Plan(Model):
 
     class Meta:
         table = "plan"
+        # Pull reads one family's changes after a cursor (pwa/sync.py).
+        indexes = (("family_id", "change_seq"),)
 
 
 class PlanStep(Model):
@@ -367,6 +374,8 @@ class PlanStep(Model):
 
     class Meta:
         table = "plan_step"
+        # Pull reads one family's changes after a cursor (pwa/sync.py).
+        indexes = (("family_id", "change_seq"),)
 
 
 class FirstThenBoard(Model):
@@ -663,11 +672,20 @@ SYNCED_MODELS = (ShoppingList, ListItem, ItemMark, Plan, PlanStep, Trip, TripEve
 async def _stamp_change(
     sender: type[Model], instance: Model, using_db: Any, update_fields: Any
 ) -> None:
-    """Every save of a synced row takes the next number of the server sequence."""
-    counter, _created = await ChangeCounter.get_or_create(id=1, using_db=using_db)
-    await ChangeCounter.filter(id=1).using_db(using_db).update(value=F("value") + 1)
-    await counter.refresh_from_db(using_db=using_db)
-    instance.change_seq = counter.value  # type: ignore[attr-defined]
+    """Every save of a synced row takes the next number of the server sequence: one statement
+    that adds one and returns the number (SQLite ≥ 3.35 and PostgreSQL both have RETURNING).
+    The counter row is locked until the transaction ends, so numbers follow commit order."""
+    connection = using_db or connections.get("default")
+    _count, rows = await connection.execute_query(
+        "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+    )
+    if not rows:
+        await ChangeCounter.get_or_create(id=1, defaults={"value": 0}, using_db=using_db)
+        _count, rows = await connection.execute_query(
+            "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+        )
+    value = rows[0]["value"]
+    instance.change_seq = value  # type: ignore[attr-defined]
     if update_fields and instance.pk is not None:
         # A save of some fields only: the sequence is written beside them.
-        await sender.filter(pk=instance.pk).using_db(using_db).update(change_seq=counter.value)
+        await sender.filter(pk=instance.pk).using_db(using_db).update(change_seq=value)

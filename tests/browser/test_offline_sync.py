@@ -230,3 +230,29 @@ def test_the_sync_line_speaks_chinese(new_context):
     assert axe_violations(parent) == [] and small_targets(parent) == []
     parent.context.set_offline(False)
     expect(parent.locator("#sync-words")).to_have_text(SENT["zh"])
+
+
+EARLIER = {"en": "Earlier changes", "zh": "以前的修改"}
+PUT_BACK = {"en": "Put this back", "zh": "恢复这个值"}
+IS_BACK = {"en": "The earlier value is back.", "zh": "以前的值已经恢复。"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_earlier_note_can_be_put_back(new_context, lang):
+    page = new_context(lang).new_page()
+    log_in(page, "parent@demo.test")
+    item = f"{DEMO_LIST}/items/5a7e0000-0000-4000-8001-00000000000{3 if lang == 'en' else 4}"
+    for note in (f"first {lang}", f"second {lang}"):
+        page.goto(item)
+        page.locator("input[name=note]").fill(note)
+        page.locator("main form.form button[type=submit]").click()
+        page.wait_for_load_state()
+    page.goto(item)
+    page.get_by_role("link", name=EARLIER[lang]).click()
+    entry = page.locator(".history-entry", has_text=f"first {lang}")
+    expect(entry).to_be_visible()
+    assert axe_violations(page) == [] and small_targets(page) == []
+    entry.get_by_role("button", name=PUT_BACK[lang]).click()
+    expect(page.locator("#status")).to_contain_text(IS_BACK[lang])
+    page.goto(item)
+    expect(page.locator("input[name=note]")).to_have_value(f"first {lang}")
