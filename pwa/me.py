@@ -15,7 +15,7 @@ from pwa.auth import Action
 from pwa.models import Account, FirstThenBoard, Plan, Role, Voucher
 from pwa.plans import board_words
 from pwa.shopping import person_lists
-from pwa.templating import pictogram_url, render
+from pwa.templating import pictogram_url, render, static_url
 
 
 async def guardian_phone(person_family_id: object, exclude_account_id: int | None) -> str:
@@ -50,12 +50,36 @@ async def me(request: Request) -> Response:
     # Each tile shows its own first picture, so lists and trips look different even with
     # pictures only (a cart for an empty list, a calendar for an empty plan).
     covers = {}
+    pictures: list[str] = []
     for each in my_lists:
         views = await lists.item_views(each)
         covers[each.id] = views[0].picture_url if views else pictogram_url("1F6D2")
+        pictures += [v.picture_url for v in views]
     for plan in my_plans:
         steps = await plans.step_views(plan)
         covers[plan.id] = steps[0].picture_url if steps else pictogram_url("1F5D3")
+        pictures += [s.picture_url for s in steps]
+    can_pay = await Voucher.filter(
+        family_id=person.family_id, status="active", balance__gt=0
+    ).exists()
+    boards = await FirstThenBoard.filter(family_id=person.family_id, deleted_at=None).order_by(
+        "-created_at"
+    )
+    # What the phone keeps for a shop with no signal (static/js/sw.js, "keep"): every screen
+    # these tiles open, with the pictures and scripts they use, fetched while online.
+    keep = {
+        "pages": [f"/plans/{plan.id}/go" for plan in my_plans]
+        + [f"/lists/{each.id}/shop" for each in my_lists]
+        + [f"/boards/{board.id}" for board in boards]
+        + ["/me/help"]
+        + (["/me/pay"] if can_pay else []),
+        "files": sorted(
+            set(pictures)
+            | set(covers.values())
+            | {static_url(f"js/{name}.js") for name in ("trip", "shopping", "pay")}
+            | {f"/static/js/{name}.js" for name in ("phone", "outbox")}
+        ),
+    }
     return render(
         request,
         "person/me.html",
@@ -66,15 +90,12 @@ async def me(request: Request) -> Response:
             "lists": my_lists,
             "plans": my_plans,
             "covers": covers,
-            "boards": await FirstThenBoard.filter(
-                family_id=person.family_id, deleted_at=None
-            ).order_by("-created_at"),
+            "boards": boards,
+            "keep": keep,
             "can_plan": person_settings.effective(person.settings)["can_plan"],
             "new_list_id": str(uuid.uuid4()),
             "board_words": board_words,
-            "can_pay": await Voucher.filter(
-                family_id=person.family_id, status="active", balance__gt=0
-            ).exists(),
+            "can_pay": can_pay,
         },
     )
 

@@ -68,6 +68,9 @@ async function registerServiceWorker() {
     const registration = await navigator.serviceWorker.ready;
     // The worker shows its offline page in the language of the last page seen.
     registration.active?.postMessage({ type: "lang", lang: document.documentElement.lang });
+    // The person's start screen lists what the phone should keep for a shop with no signal.
+    const keep = pageData("keep-offline");
+    if (keep && navigator.onLine) registration.active?.postMessage({ type: "keep", ...keep });
   } catch (error) {
     console.warn("service worker not registered", error);
   }

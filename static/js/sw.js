@@ -11,8 +11,14 @@ const PREFS_CACHE = "prefs";
 // files they use, kept when last seen online, so they open at a till with no signal.
 const PAGES_CACHE = "person-pages";
 const FILES_CACHE = "files";
-const KEEP_PAGES = [/^\/me(\/.*)?$/, /^\/plans\/[^/]+\/go$/, /^\/lists\/[^/]+\/shop$/];
+const KEEP_PAGES = [
+  /^\/me(\/.*)?$/,
+  /^\/plans\/[^/]+\/go$/,
+  /^\/lists\/[^/]+\/shop$/,
+  /^\/boards\/[^/]+$/,
+];
 const LANG_KEY = "/__startrip/lang";
+const FILE_URL = /"(\/(?:static|openmoji|photos)\/[^"\s]+)"/g;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -37,8 +43,41 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+/** Fetch and keep the person's screens and the files they use, so they open offline even
+ * if never opened before (the start screen sends the list). Files already kept are not
+ * fetched again: their names change when they do. */
+async function keep({ pages = [], files = [] }) {
+  const pageCache = await caches.open(PAGES_CACHE);
+  const needed = new Set(files);
+  for (const url of pages) {
+    if (!KEEP_PAGES.some((pattern) => pattern.test(new URL(url, self.location.origin).pathname))) continue;
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok || response.redirected) continue;
+      // Every file the page names: its scripts and icons, and the pictures in its data.
+      for (const match of (await response.clone().text()).matchAll(FILE_URL)) needed.add(match[1]);
+      await pageCache.put(url, response);
+    } catch {
+      return; // offline again: what is kept stays
+    }
+  }
+  const fileCache = await caches.open(FILES_CACHE);
+  for (const url of needed) {
+    if (await caches.match(url)) continue;
+    try {
+      await fileCache.add(url);
+    } catch {
+      // A missing picture does not stop the rest.
+    }
+  }
+}
+
 self.addEventListener("message", (event) => {
   const data = event.data || {};
+  if (data.type === "keep") {
+    event.waitUntil(keep(data));
+    return;
+  }
   if (data.type === "lang" && CONFIG.offline[data.lang]) {
     event.waitUntil(
       caches.open(PREFS_CACHE).then((cache) => cache.put(LANG_KEY, new Response(data.lang))),
