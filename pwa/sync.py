@@ -393,38 +393,11 @@ PULLED = {
     "lists": (ShoppingList, ["id", "person_id", "name", "budget", "archived_at", "deleted_at"]),
     "items": (
         ListItem,
-        [
-            "id",
-            "list_id",
-            "pictogram",
-            "photo_id",
-            "label",
-            "quantity",
-            "note",
-            "price",
-            "area",
-            "position",
-            "deleted_at",
-        ],
+        ["id", "list_id", "pictogram", "photo_id", *history.ITEM_FIELDS, "position", "deleted_at"],
     ),
     "marks": (ItemMark, ["id", "item_id", "state", "client_time"]),
     "plans": (Plan, ["id", "person_id", "name", "deleted_at"]),
-    "steps": (
-        PlanStep,
-        [
-            "id",
-            "plan_id",
-            "position",
-            "pictogram",
-            "photo_id",
-            "text",
-            "wait_minutes",
-            "link",
-            "shopping_list_id",
-            "prompt_level",
-            "deleted_at",
-        ],
-    ),
+    "steps": (PlanStep, ["id", "plan_id", "position", *history.STEP_FIELDS, "deleted_at"]),
 }
 
 
