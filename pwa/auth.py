@@ -79,6 +79,7 @@ class Action(StrEnum):
     PLAN_EDIT = "plan.edit"
     TRIP_RUN = "trip.run"  # go through a plan step by step (the guardian: as a preview)
     TRIP_VIEW = "trip.view"
+    TRIP_NOTE = "trip.note"  # a caregiver's only write (issue 7)
     WALLET_VIEW = "wallet.view"
     PHOTO_ADD = "photo.add"
     PHOTO_VIEW = "photo.view"
@@ -102,6 +103,7 @@ AUTHORIZATION: dict[Action, frozenset[Role]] = {
     Action.PLAN_EDIT: frozenset({Role.GUARDIAN}),
     Action.TRIP_RUN: frozenset({Role.GUARDIAN, Role.PERSON}),
     Action.TRIP_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER}),
+    Action.TRIP_NOTE: frozenset({Role.GUARDIAN, Role.CAREGIVER}),
     # Caregivers never see or use the family's money (issue 7).
     Action.WALLET_VIEW: frozenset({Role.GUARDIAN}),
     Action.PHOTO_ADD: frozenset({Role.GUARDIAN}),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from pwa import i18n, lists, plans, vouchers
+from pwa import auth, i18n, lists, plans, trips, vouchers
 from pwa.accounts import create_account, new_family
 from pwa.models import (
     Account,
@@ -23,6 +23,7 @@ from pwa.models import (
     PlanStep,
     Role,
     ShoppingList,
+    Trip,
     Voucher,
 )
 from pwa.orgs import create_staff
@@ -104,6 +105,7 @@ async def load_demo() -> list[str]:
         if not existed:
             made.append(email)
     made += await demo_vouchers(family)
+    made += await demo_trips(family, caregiver)
     return made
 
 
@@ -159,6 +161,94 @@ async def demo_plan(family: Family) -> list[str]:
         )
     await PlanStep.filter(plan=plan, link="list").update(shopping_list_id=DEMO_LIST_ID)
     return ["trip plan"]
+
+
+DEMO_TRIPS = uuid.UUID("5a7e0000-0000-4000-8004-000000000000")
+# Twelve Saturday trips, oldest first: (help card shown at these steps, minutes per step,
+# items ticked, feeling before, feeling after). Ming needs the help card less as weeks go by.
+PAST_TRIPS = [
+    ((1, 3, 4, 5), 6, 3, "worried", "upset"),
+    ((3, 4, 5), 6, 3, "worried", "calm"),
+    ((3, 5), 5, 4, "worried", "calm"),
+    ((3, 5), 5, 4, "calm", "calm"),
+    ((5,), 5, 4, "calm", "happy"),
+    ((3,), 4, 5, "worried", "calm"),
+    ((5,), 4, 5, "calm", "happy"),
+    ((), 4, 5, "calm", "happy"),
+    ((5,), 3, 5, "happy", "happy"),
+    ((), 3, 5, "calm", "happy"),
+    ((), 3, 5, "", ""),
+    ((), 3, 5, "happy", "happy"),
+]
+
+
+async def _event(trip: Trip, kind: str, step: int | None, at: datetime, value: str = "") -> None:
+    await trips.record_event(
+        trip,
+        event_id=uuid.uuid5(trip.id, f"{kind}-{step}-{value}"),
+        kind=kind,
+        step=step,
+        client_time=at,
+        value=value,
+    )
+
+
+async def demo_trips(family: Family, caregiver: Account) -> list[str]:
+    """Past trips of Ming over twelve weeks, so the history and the progress charts mean
+    something: each with its steps, help-card uses, ticks on the list (cleared again after
+    the trip) and a feelings check; two with a note from Teacher Chen."""
+    first_id = uuid.uuid5(DEMO_TRIPS, "0")
+    if await Trip.exists(id=first_id):
+        return []
+    plan = await Plan.get(id=DEMO_PLAN_ID)
+    person = await Person.get(id=plan.person_id)
+    steps = [s.as_data() for s in await plans.step_views(plan)]
+    items = await ListItem.filter(list_id=DEMO_LIST_ID, deleted_at=None).order_by("position")
+    last_saturday = auth.now().replace(hour=2, minute=0, second=0, microsecond=0)
+    last_saturday -= timedelta(days=(last_saturday.weekday() - 5) % 7 or 7)
+    for n, (help_at, minutes, ticked, before, after) in enumerate(PAST_TRIPS):
+        trip_id = uuid.uuid5(DEMO_TRIPS, str(n))
+        start = last_saturday - timedelta(weeks=len(PAST_TRIPS) - 1 - n)
+        trip = await trips.start_trip(person, plan, trip_id=trip_id, steps=steps, client_time=start)
+
+        if before:
+            await _event(trip, "feeling_before", None, start, before)
+        at = start
+        for index in range(len(steps)):
+            if index in help_at:
+                await _event(trip, "help_shown", index, at + timedelta(minutes=1))
+                await _event(trip, "help_closed", index, at + timedelta(minutes=2))
+            if index == 3:  # find the things on the list
+                for k, item in enumerate(items[:ticked]):
+                    await lists.mark_item(
+                        item,
+                        mark_id=uuid.uuid5(trip_id, f"tick-{k}"),
+                        state="ticked",
+                        client_time=at + timedelta(minutes=1 + k),
+                    )
+            at += timedelta(minutes=minutes)
+            await _event(trip, "step_done", index, at)
+        await _event(trip, "finish", len(steps) - 1, at)
+        if after:
+            await _event(trip, "feeling_after", None, at + timedelta(minutes=1), after)
+        # The list starts again for the next Saturday.
+        for k, item in enumerate(items[:ticked]):
+            await lists.mark_item(
+                item,
+                mark_id=uuid.uuid5(trip_id, f"clear-{k}"),
+                state="cleared",
+                client_time=at + timedelta(minutes=2),
+            )
+        if n in (0, len(PAST_TRIPS) - 1):
+            text = (
+                "第一次自己去超市，在排队时有点紧张。 First trip alone; a bit tense in the line."
+                if n == 0
+                else "这次全程没用求助卡。 No help card at all this time."
+            )
+            await trips.add_note(
+                trip, note_id=uuid.uuid5(trip_id, "note"), account=caregiver, text=text
+            )
+    return [f"{len(PAST_TRIPS)} past trips"]
 
 
 DEMO_VOUCHER_ID = uuid.UUID("5a7e0000-0000-4000-8003-000000000001")

@@ -433,10 +433,13 @@ class TripEvent(Model):
     trip: fields.ForeignKeyRelation[Trip] = fields.ForeignKeyField(
         "models.Trip", related_name="events", on_delete=fields.CASCADE
     )
-    # start, step_done, step_back, help_shown, help_closed, timer_started, finish
+    # start, step_done, step_back, help_shown, help_closed, timer_started, finish,
+    # feeling_before, feeling_after
     kind = fields.CharField(max_length=20)
     step = fields.SmallIntField(null=True)
     prompt_level = fields.CharField(max_length=10, default="")
+    # The picture chosen in a feelings check: calm, happy, worried or upset.
+    value = fields.CharField(max_length=20, default="", db_default="")
     client_time = fields.DatetimeField()
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -445,6 +448,27 @@ class TripEvent(Model):
 
     class Meta:
         table = "trip_event"
+
+
+class TripNote(Model):
+    """A note a guardian or an invited caregiver adds to a trip: the caregiver's only write."""
+
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="trip_notes", on_delete=fields.CASCADE
+    )
+    trip: fields.ForeignKeyRelation[Trip] = fields.ForeignKeyField(
+        "models.Trip", related_name="notes", on_delete=fields.CASCADE
+    )
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="trip_notes", null=True, on_delete=fields.SET_NULL
+    )
+    author_name = fields.CharField(max_length=100)
+    text = fields.CharField(max_length=500)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "trip_note"
 
 
 # --- friendly vouchers (issue 5) ---------------------------------------------------------------

@@ -11,7 +11,15 @@ TEXT_SIZES = ("normal", "large", "largest")
 THEMES = ("calm", "contrast")
 DISPLAYS = ("pictures_words", "pictures_only")
 # Switches that are on or off.
-SWITCHES = ("reduced_motion", "sound", "read_aloud", "hide_prices", "one_step", "can_plan")
+SWITCHES = (
+    "reduced_motion",
+    "sound",
+    "read_aloud",
+    "hide_prices",
+    "one_step",
+    "can_plan",
+    "feelings_check",
+)
 
 DEFAULTS: dict[str, Any] = {
     "text_size": "normal",
@@ -24,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "one_step": True,
     # The person may make and change their own lists on their phone (issue 3).
     "can_plan": False,
+    # Before and after a trip the person may pick how they feel; never needed to go on (issue 7).
+    "feelings_check": False,
     "language": None,
 }
 

@@ -176,6 +176,7 @@ async def trip_event(ctx: Context, args: dict[str, Any]) -> None:
         event_id=_uuid(args.get("id")),
         kind=str(args.get("kind")),
         step=step,
+        value=str(args.get("value") or ""),
         client_time=client_time,
     )
 

@@ -1,4 +1,5 @@
-"""Trip mode on the person's phone, and the parent's Trips pages.
+"""Trip mode on the person's phone and the help card (the trip pages for parents are in
+pwa/review.py).
 
 Trip mode is local-first (SYNC.md, "Where offline lives"): the page is a shell with the plan as
 JSON; static/js/trip.js steps through it on the phone and sends what happened as events, kept
@@ -15,7 +16,7 @@ from pwa import auth, person_settings, plans, trips
 from pwa.auth import Action, Role
 from pwa.i18n import _
 from pwa.me import guardian_phone
-from pwa.models import Person, Plan, Trip
+from pwa.models import Person, Plan
 from pwa.plan_pages import authorize_plan, default_help_text
 from pwa.templating import render
 
@@ -44,6 +45,7 @@ async def trip_mode(request: Request) -> Response:
         "record": person is not None,
         "one_step": settings["one_step"],
         "read_aloud": settings["read_aloud"],
+        "feelings": settings["feelings_check"] and person is not None,
     }
     return render(
         request,
@@ -59,6 +61,9 @@ async def trip_mode(request: Request) -> Response:
             "parent_phone": phone,
             "back_url": "/me" if role == Role.PERSON else f"/plans/{plan.id}",
             "sync_who": auth.sync_key(auth.principal(request)),
+            "feelings": trips.feeling_words(),
+            "feeling_pictures": trips.FEELING_PICTURES,
+            "feeling_order": trips.FEELINGS,
         },
     )
 
@@ -81,50 +86,7 @@ async def help_card(request: Request) -> Response:
     )
 
 
-# --- the parent's trip pages -----------------------------------------------------------------
-
-
-async def person_trips(request: Request) -> Response:
-    person, _role = await auth.authorize_person(
-        request, request.path_params["person_id"], Action.TRIP_VIEW
-    )
-    all_trips = await Trip.filter(person=person).order_by("-started_at").limit(100)
-    records = [await trips.trip_record(trip) for trip in all_trips]
-    return render(
-        request,
-        "trips/index.html",
-        {
-            "title": _("Trips of %(name)s", name=person.display_name),
-            "person": person,
-            "records": records,
-            "back_url": f"/people/{person.id}",
-        },
-    )
-
-
-async def trip_page(request: Request) -> Response:
-    trip = await Trip.get_or_none(id=auth.uuid_or_404(request.path_params["trip_id"]))
-    if trip is None:
-        raise auth.not_found()
-    person, _role = await auth.authorize_person(request, str(trip.person_id), Action.TRIP_VIEW)
-    record = await trips.trip_record(trip)
-    return render(
-        request,
-        "trips/trip.html",
-        {
-            "title": trip.plan_name,
-            "person": person,
-            "record": record,
-            "duration": trips.duration_words,
-            "levels": dict(plans.prompt_level_options()),
-            "back_url": f"/people/{person.id}/trips",
-        },
-    )
-
-
 routes = [
     Route("/plans/{plan_id}/go", trip_mode),
     Route("/me/help", help_card),
-    Route("/people/{person_id}/trips", person_trips),
-    Route("/trips/{trip_id}", trip_page),
 ]

@@ -5,14 +5,25 @@ of issue 6 replays exactly these)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from pwa import auth
 from pwa.forms import FormErrors
 from pwa.i18n import _
-from pwa.models import ItemMark, MarkState, Person, Plan, Trip, TripEvent
+from pwa.models import (
+    Account,
+    ItemMark,
+    ListItem,
+    MarkState,
+    Person,
+    Plan,
+    Redemption,
+    Trip,
+    TripEvent,
+    TripNote,
+)
 
 EVENT_KINDS = (
     "start",
@@ -22,7 +33,20 @@ EVENT_KINDS = (
     "help_closed",
     "timer_started",
     "finish",
+    "feeling_before",
+    "feeling_after",
 )
+FEELINGS = ("calm", "happy", "worried", "upset")
+FEELING_PICTURES = {"calm": "1F60C", "happy": "1F600", "worried": "1F61F", "upset": "1F620"}
+
+
+def feeling_words() -> dict[str, str]:
+    return {
+        "calm": _("Calm"),
+        "happy": _("Happy"),
+        "worried": _("Worried"),
+        "upset": _("Upset"),
+    }
 
 
 async def start_trip(
@@ -67,6 +91,7 @@ async def record_event(
     kind: str,
     step: int | None,
     client_time: datetime | None = None,
+    value: str = "",
 ) -> TripEvent:
     existing = await TripEvent.get_or_none(id=event_id)
     if existing is not None:
@@ -75,6 +100,8 @@ async def record_event(
         return existing
     if kind not in EVENT_KINDS or kind == "start":
         raise FormErrors({"kind": _("Choose one of the choices.")})
+    if kind.startswith("feeling_") != (value in FEELINGS):
+        raise FormErrors({"value": _("Choose one of the choices.")})
     if step is not None and not 0 <= step < max(len(trip.steps), 1):
         raise FormErrors({"step": _("Choose one of the choices.")})
     level = trip.steps[step].get("level", "") if step is not None and trip.steps else ""
@@ -87,6 +114,7 @@ async def record_event(
         step=step,
         prompt_level=level,
         client_time=when,
+        value=value,
     )
     if kind == "finish" and trip.finished_at is None:
         trip.finished_at = when
@@ -109,6 +137,13 @@ class StepRecord:
 
 
 @dataclass
+class Payment:
+    shop: str
+    amount: int
+    at: datetime
+
+
+@dataclass
 class TripRecord:
     trip: Trip
     steps: list[StepRecord]
@@ -117,6 +152,28 @@ class TripRecord:
     ticked: int
     not_found: int
     current_step: int
+    planned: int = 0
+    feeling_before: str = ""
+    feeling_after: str = ""
+    notes: list[TripNote] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    # When the server last heard of this trip (its newest event).
+    last_heard: datetime | None = None
+
+    @property
+    def steps_done(self) -> int:
+        return sum(1 for s in self.steps if s.done_at is not None)
+
+    @property
+    def steps_alone(self) -> int:
+        """Steps done with no help card shown during them."""
+        return sum(1 for s in self.steps if s.done_at is not None and not s.help_uses)
+
+    @property
+    def seconds(self) -> int | None:
+        if self.trip.finished_at is None:
+            return None
+        return max(int((self.trip.finished_at - self.trip.started_at).total_seconds()), 0)
 
 
 async def trip_record(trip: Trip) -> TripRecord:
@@ -152,6 +209,7 @@ async def trip_record(trip: Trip) -> TripRecord:
             )
         )
     ticked, not_found = await marks_during(trip)
+    feelings = {e.kind: e.value for e in events if e.kind.startswith("feeling_")}
     return TripRecord(
         trip=trip,
         steps=records,
@@ -160,6 +218,59 @@ async def trip_record(trip: Trip) -> TripRecord:
         ticked=ticked,
         not_found=not_found,
         current_step=min(current, max(len(trip.steps) - 1, 0)),
+        planned=await planned_items(trip),
+        feeling_before=feelings.get("feeling_before", ""),
+        feeling_after=feelings.get("feeling_after", ""),
+        notes=await TripNote.filter(trip=trip).order_by("created_at"),
+        payments=await payments_during(trip),
+        last_heard=max((e.created_at for e in events), default=None),
+    )
+
+
+async def planned_items(trip: Trip) -> int:
+    list_ids = [s["list_id"] for s in trip.steps if s.get("list_id")]
+    if not list_ids:
+        return 0
+    return await ListItem.filter(list_id__in=list_ids, deleted_at=None).count()
+
+
+async def payments_during(trip: Trip) -> list[Payment]:
+    """Voucher payments of the family while the trip went on (or in the 3 hours after its
+    start while it is not finished)."""
+    end = trip.finished_at or trip.started_at + timedelta(hours=3)
+    found = (
+        await Redemption.filter(
+            voucher__family_id=trip.family_id,
+            outcome="paid",
+            reversed_at=None,
+            created_at__gte=trip.started_at,
+            created_at__lte=end,
+        )
+        .order_by("created_at")
+        .prefetch_related("shop")
+    )
+    return [Payment(shop=r.shop.name, amount=r.amount, at=r.created_at) for r in found]
+
+
+async def add_note(trip: Trip, *, note_id: uuid.UUID, account: Account, text: str) -> TripNote:
+    """A guardian's or caregiver's note on a trip, once however often the form is sent."""
+    existing = await TripNote.get_or_none(id=note_id)
+    if existing is not None:
+        if existing.trip_id != trip.id:
+            raise FormErrors({"text": _("This form is old. Reload the page and try again.")})
+        return existing
+    text = text.strip()
+    if not text:
+        raise FormErrors({"text": _("Write the note first.")})
+    if len(text) > 500:
+        raise FormErrors({"text": _("A note can have at most 500 characters.")})
+    return await TripNote.create(
+        id=note_id,
+        family_id=trip.family_id,
+        trip=trip,
+        account=account,
+        author_name=account.name,
+        text=text,
     )
 
 

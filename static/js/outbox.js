@@ -103,6 +103,13 @@ export async function trip(db, planId) {
   return request(db.transaction("trips").objectStore("trips").get(planId));
 }
 
+/** Where the person is in a trip, when nothing is sent with it (a question skipped). */
+export async function keepTrip(db, state) {
+  const tx = db.transaction("trips", "readwrite");
+  tx.objectStore("trips").put(state);
+  await done(tx);
+}
+
 async function dropUpTo(db, last) {
   const tx = db.transaction("outbox", "readwrite");
   tx.objectStore("outbox").delete(IDBKeyRange.upperBound(last));

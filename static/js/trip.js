@@ -5,7 +5,7 @@
 // Nothing here moves on by itself: the timer only shows time passing; the person taps Done.
 
 import { openLocal, pageData, say } from "./phone.js";
-import { trip as storedTrip } from "./outbox.js";
+import { keepTrip, trip as storedTrip } from "./outbox.js";
 
 const data = pageData("trip-data");
 const strings = pageData("trip-strings") || {};
@@ -17,7 +17,7 @@ let state = null;
 let local = null;
 
 /** Record an event of the trip and where the person is now, as one change on the phone. */
-function record(kind, step) {
+function record(kind, step, value = "") {
   if (!data.record || !local) return;
   const snapshot = { ...state, plan_id: data.plan.id };
   local.change(
@@ -28,6 +28,7 @@ function record(kind, step) {
       plan_id: data.plan.id,
       kind,
       step,
+      value,
       client_time: new Date().toISOString(),
     },
     ({ trips }) => trips.put(snapshot),
@@ -102,12 +103,35 @@ function showStep() {
   $("step-count").focus({ preventScroll: true });
 }
 
+function showFinish() {
+  showScreen("trip-finish");
+  $("finish-title").focus({ preventScroll: true });
+}
+
 function finish() {
   clearInterval(timer);
   state.finished = true;
+  state.asking = data.feelings ? "after" : "";
   record("finish", state.step);
-  showScreen("trip-finish");
-  $("finish-title").focus({ preventScroll: true });
+  if (state.asking) showFeelings();
+  else showFinish();
+}
+
+// --- the feelings check: before and after, never needed to go on --------------------------------
+
+function showFeelings() {
+  $("feeling-question").textContent = state.asking === "before" ? strings.feel_before : strings.feel_after;
+  showScreen("trip-feeling");
+  $("feeling-question").focus({ preventScroll: true });
+}
+
+function answerFeeling(value) {
+  const asked = state.asking;
+  state.asking = "";
+  if (value) record(`feeling_${asked}`, null, value);
+  else if (data.record && local) keepTrip(local.db, { ...state, plan_id: data.plan.id });
+  if (asked === "before") showStep();
+  else showFinish();
 }
 
 function start() {
@@ -117,9 +141,11 @@ function start() {
     timers: {},
     finished: false,
     steps: data.steps,
+    asking: data.feelings ? "before" : "",
   };
   record("start", 0);
-  showStep();
+  if (state.asking) showFeelings();
+  else showStep();
 }
 
 async function init() {
@@ -160,9 +186,13 @@ async function init() {
   card.addEventListener("close", () => {
     if (state && !state.finished) record("help_closed", state.step);
   });
-  for (const id of ["step-count", "finish-title"]) $(id).tabIndex = -1;
+  for (const id of ["step-count", "finish-title", "feeling-question"]) $(id).tabIndex = -1;
+  for (const button of document.querySelectorAll("[data-feeling]")) {
+    button.addEventListener("click", () => answerFeeling(button.dataset.feeling));
+  }
   // Back from the shopping list (or the page reloaded): the trip goes on where it was.
-  if (state && !state.finished) showStep();
+  if (state?.asking) showFeelings();
+  else if (state && !state.finished) showStep();
 }
 
 init();
