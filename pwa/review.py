@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -201,12 +202,17 @@ class Chart:
         return max([b.value for b in self.bars] + [1])
 
 
+def _skeleton(skeleton: str, when: datetime) -> str:
+    """A date in the page's language from a CLDR skeleton: "21 November" / "11月21日"."""
+    return format_skeleton(skeleton, when, locale=i18n.FORMAT_LOCALE[i18n.current_locale()])
+
+
 def _month_label(month: tuple[int, int]) -> str:
-    return i18n.format_date(datetime(month[0], month[1], 1), "MMM y")
+    return _skeleton("yMMM", datetime(month[0], month[1], 1))
 
 
 def _day(when: datetime) -> str:
-    return i18n.format_date(when.astimezone(LOCAL_TIME), "d MMMM")
+    return _skeleton("MMMMd", when.astimezone(LOCAL_TIME))
 
 
 def progress(records: list[trips.TripRecord]) -> dict[str, Any]:

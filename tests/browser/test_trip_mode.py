@@ -84,12 +84,29 @@ ONLY_OPACITY_JS = """
 """
 
 
-def wait_until_sent(page: Page, seconds: float = 10) -> None:
-    """The phone has sent every event it kept (its queue on the phone is empty)."""
+OUTBOX_COUNT_JS = """async () => {
+  const who = document.getElementById("sync-status").dataset.who;
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open("startrip-" + who);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const count = await new Promise((resolve) => {
+    const request = db.transaction("outbox").objectStore("outbox").count();
+    request.onsuccess = () => resolve(request.result);
+  });
+  db.close();
+  return count;
+}"""
+
+
+def wait_until_sent(page: Page, seconds: float = 15) -> None:
+    """The phone has sent every event it kept: its outbox is empty, and its line says so."""
     deadline = time.monotonic() + seconds
-    while page.evaluate("() => JSON.parse(localStorage['startrip.pending-trip-events'] || '[]')"):
+    while page.evaluate(OUTBOX_COUNT_JS):
         assert time.monotonic() < deadline, "the phone did not send its trip events"
         page.wait_for_timeout(100)
+    expect(page.locator("#sync-status")).to_have_attribute("data-waiting", "no")
 
 
 def check_screen(page: Page) -> None:
