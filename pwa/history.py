@@ -102,8 +102,11 @@ async def write_fields(
         times[field] = mine
         if _plain(old) == _plain(value):
             continue
-        # The value it replaces; a value never stamped is the row's first, as written then.
-        history(field, old, held if held[0] else stamp(row.created_at, ""), HistoryReason.REPLACED)
+        # The value it replaces (an empty one loses nothing); a value never stamped is the
+        # row's first, as written then.
+        if _plain(old) not in ("", None):
+            when = held if held[0] else stamp(row.created_at, "")
+            history(field, old, when, HistoryReason.REPLACED)
         setattr(row, field, value)
         changed = True
     if changed or times != (row.field_times or {}):

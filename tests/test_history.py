@@ -166,7 +166,8 @@ async def test_another_family_and_the_phone_cannot_see_or_put_back(
     family, shopping_list, apple = await family_with_apple(client, tablet)
     await other_client.link_phone(await link_phone(family))
     await client.push("item.update", note_update(apple, "x", 1), family_id=family.family.id)
-    entry = await FieldHistory.get(row_id=apple.id)
+    await client.push("item.update", note_update(apple, "y", 2), family_id=family.family.id)
+    entry = await FieldHistory.get(row_id=apple.id)  # "x", replaced by "y"
     phone_sees = await other_client.get(f"/lists/{shopping_list.id}/history")
     assert phone_sees.status_code in (403, 404)
     stranger = await make_family()
@@ -180,5 +181,5 @@ async def test_another_family_and_the_phone_cannot_see_or_put_back(
         )
         assert result["status"] == "refused"
     await apple.refresh_from_db()
-    assert apple.note == "x" and (await FieldHistory.get(id=entry.id)).put_back_at is None
+    assert apple.note == "y" and (await FieldHistory.get(id=entry.id)).put_back_at is None
     assert uuid.UUID(str(entry.row_id)) == apple.id

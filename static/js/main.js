@@ -36,7 +36,9 @@ function watchConnection() {
       const old = document.getElementById("offline-notice");
       if (old) showStatus(strings.online, "success", "offline-notice");
     } else {
-      showStatus(strings.offline, "warning", "offline-notice");
+      // The person's screens keep changes on the phone (they have a sync line): say so.
+      const kept = document.getElementById("sync-status");
+      showStatus(kept ? strings.offline_kept : strings.offline, "warning", "offline-notice");
     }
   };
   window.addEventListener("online", update);

@@ -143,7 +143,8 @@ async function keepRows(db, rows, cursor) {
  * kept = entries still waiting because the server could not be reached or could not take them.
  */
 export async function sync(db, fetcher = fetch) {
-  const result = { kept: 0, refused: [], pulled: 0, sent: 0 };
+  // denied: the server no longer takes this phone's changes (unlinked, or logged out).
+  const result = { kept: 0, refused: [], pulled: 0, sent: 0, denied: false, reached: false };
   const info = await meta(db);
   const headers = { "Content-Type": "application/json", "X-CSRF-Token": info.csrf };
   for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -171,8 +172,10 @@ export async function sync(db, fetcher = fetch) {
       }
       continue;
     }
+    result.reached = true;
     if (!response.ok) {
       result.kept = entries.length;
+      result.denied = response.status === 401 || response.status === 403;
       return result;
     }
     const body = await response.json();
@@ -192,7 +195,11 @@ export async function sync(db, fetcher = fetch) {
     } catch {
       break;
     }
-    if (!response.ok) break;
+    result.reached = true;
+    if (!response.ok) {
+      result.denied = response.status === 401 || response.status === 403;
+      break;
+    }
     const body = await response.json();
     await keepRows(db, body.rows, body.cursor);
     await dropUpTo(db, body.last_mutation_id);

@@ -2,7 +2,7 @@
 // aloud, and the phone's own copy with its outbox (outbox.js). Every change is written on the
 // phone first, in one IndexedDB transaction with its outbox entry, and sent when there is
 // internet: on start, when the internet comes back, when the page is shown again, every 30
-// seconds while something waits, on the service worker's `sync` event, and on "Send now".
+// seconds while the page is open, on the service worker's `sync` event, and on "Send now".
 
 import * as store from "./outbox.js";
 
@@ -50,29 +50,48 @@ export async function openLocal({ onSynced } = {}) {
     button.hidden = !waiting;
   }
 
-  async function drawState(refused = []) {
+  async function drawState(result = {}, asked = false) {
     const waiting = (await store.outbox(db)).length;
-    if (refused.length) {
-      show(strings.refused.replace("{error}", refused.join(" ")), waiting > 0);
+    if (result.denied) {
+      show(strings.denied, waiting > 0);
+    } else if (result.refused?.length) {
+      show(strings.refused.replace("{error}", result.refused.join(" ")), waiting > 0);
+    } else if (asked && waiting) {
+      // "Send now" was pressed and the server could not be reached: say so, it is not lost.
+      show(strings.not_now, true);
     } else {
       show(waiting ? strings.waiting : strings.sent, waiting > 0);
     }
+    // While something waits, try again; while the page is open, look for other devices'
+    // changes now and then too (a parent adding to the list).
     clearTimeout(timer);
-    timer = waiting ? setTimeout(syncNow, RETRY_MS) : null;
+    timer = setTimeout(() => {
+      if (document.visibilityState === "visible") syncNow();
+      else timer = null;
+    }, RETRY_MS);
   }
 
-  async function run() {
+  async function run(asked = false) {
     const result = await store.sync(db);
-    await drawState(result.refused);
+    await drawState(result, asked);
     await onSynced?.();
   }
 
+  /** One sync at a time; a call while one runs waits for it and then runs once more. */
+  function queue(asked) {
+    const next = () => run(asked);
+    const promise = (running || Promise.resolve()).then(next, next);
+    running = promise;
+    promise
+      .finally(() => {
+        if (running === promise) running = null;
+      })
+      .catch(() => {});
+    return promise;
+  }
+
   function syncNow() {
-    // One at a time; a call while one runs waits for it and then runs once more.
-    running = (running || Promise.resolve()).then(run, run).finally(() => {
-      running = null;
-    });
-    return running;
+    return queue(false);
   }
 
   async function change(name, args, write) {
@@ -85,7 +104,7 @@ export async function openLocal({ onSynced } = {}) {
 
   button.addEventListener("click", () => {
     show(strings.sending, true);
-    syncNow();
+    queue(true);
   });
   window.addEventListener("online", syncNow);
   document.addEventListener("visibilitychange", () => {

@@ -154,7 +154,7 @@ function draw() {
 
 /** What the cards show, to redraw only when a sync changed something. */
 function shown() {
-  return JSON.stringify([...items.values()].map((item) => [item.id, item.state, item.label, item.quantity]));
+  return JSON.stringify([...items.values()]);
 }
 
 // --- changes ---------------------------------------------------------------------------------
@@ -183,14 +183,30 @@ async function mark(card, state) {
   next?.focus();
 }
 
+/** Opened from a trip (?from_plan=…): the way back is to the trip, also on the copy of this
+ * page the phone kept for offline, which was made without it. */
+function showWayBackToTrip() {
+  const plan = new URLSearchParams(window.location.search).get("from_plan") || "";
+  if (!/^[0-9a-f-]{36}$/.test(plan)) return;
+  const box = document.getElementById("back-to-trip");
+  box.querySelector("a").href = `/plans/${plan}/go`;
+  box.hidden = false;
+  const back = document.querySelector(".top-nav a.nav-link");
+  if (back) back.href = `/plans/${plan}/go`;
+}
+
 async function start() {
   if (!data) return;
+  showWayBackToTrip();
   // Without IndexedDB the card buttons stay plain forms, sent at once.
   local = await openLocal({
     onSynced: async () => {
       const before = shown();
       await loadLocal();
-      if (shown() !== before) draw();
+      if (shown() !== before) {
+        draw();
+        document.getElementById("shopping-status")?.remove();
+      }
     },
   }).catch(() => null);
   await loadLocal();
