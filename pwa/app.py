@@ -18,6 +18,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from pwa import (
     accounts,
+    alerts,
     centre,
     errors,
     family,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *sync.routes,
         *history.routes,
         *review.routes,
+        *alerts.routes,
         *orgs.routes,
         *pages.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),

@@ -471,6 +471,27 @@ class TripNote(Model):
         table = "trip_note"
 
 
+class PushSubscription(Model):
+    """A guardian's browser that asked to be told when a trip starts, the help card is shown,
+    or the trip ends (Web Push). The keys encrypt the message for that browser only."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="push_subscriptions", on_delete=fields.CASCADE
+    )
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="push_subscriptions", on_delete=fields.CASCADE
+    )
+    endpoint = fields.CharField(max_length=1000)
+    p256dh = fields.CharField(max_length=200)
+    auth = fields.CharField(max_length=100)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "push_subscription"
+        unique_together = (("family", "endpoint"),)
+
+
 # --- friendly vouchers (issue 5) ---------------------------------------------------------------
 # Money is integer fen. Balances change only inside pwa/vouchers.py, each change with its
 # ledger entry in the same transaction, and the database itself refuses a negative balance.

@@ -114,7 +114,7 @@ async def live_json(request: Request) -> Response:
 
 
 async def person_trips(request: Request) -> Response:
-    person, _role = await auth.authorize_person(
+    person, role = await auth.authorize_person(
         request, request.path_params["person_id"], Action.TRIP_VIEW
     )
     live = await live_trip(person)
@@ -126,6 +126,7 @@ async def person_trips(request: Request) -> Response:
             "person": person,
             "records": await person_records(person, 100),
             "live": live_words(person, live),
+            "can_alert": auth.allowed(role, Action.PERSON_SETTINGS_EDIT),
             "back_url": f"/people/{person.id}",
         },
     )

@@ -46,6 +46,8 @@ class Settings:
     debug: bool = False
     default_locale: str = "zh_Hans"
     data_dir: Path = ROOT / "data"
+    # Web Push to a push service on this machine (http://127.0.0.1): only for tests.
+    push_allow_local: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -61,8 +63,17 @@ class Settings:
             debug=_bool(env.get("DEBUG", "false")),
             default_locale=locale,
             data_dir=data_dir,
+            push_allow_local=_bool(env.get("PUSH_ALLOW_LOCAL", "false")),
         )
 
 
 # The names documented in the README's settings table, in order.
-DOCUMENTED = ("PORT", "DATABASE_URL", "SECRET_KEY", "DEBUG", "DEFAULT_LOCALE", "DATA_DIR")
+DOCUMENTED = (
+    "PORT",
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "DEFAULT_LOCALE",
+    "DATA_DIR",
+    "PUSH_ALLOW_LOCAL",
+)

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,7 +27,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from pwa import auth, history, lists, person_settings, plans, trips
+from pwa import alerts, auth, history, lists, person_settings, plans, trips
 from pwa.auth import Action, Principal, Role
 from pwa.db import immediate_transaction
 from pwa.forms import FormErrors
@@ -382,7 +383,21 @@ async def push(request: Request) -> Response:
     except Gap as gap:
         # A number is missing before this batch: nothing was applied; send again from here.
         return JSONResponse({"last_mutation_id": gap.last, "error": "gap"}, 409)
-    return JSONResponse({"last_mutation_id": last, "results": results})
+    # Guardians who asked are told of a trip's start, help card and end, once it is committed.
+    applied = {r["mutation_id"] for r in results if r["status"] == "applied"}
+    events = [
+        (str(m["args"].get("trip_id")), str(m["args"].get("kind")))
+        for m in mutations
+        if int(m["mutation_id"]) in applied
+        and m.get("name") == "trip.event"
+        and isinstance(m.get("args"), dict)
+    ]
+    background = (
+        BackgroundTask(alerts.send_alerts, events, request.app.state.settings.data_dir)
+        if any(kind in alerts.ALERT_KINDS for _trip, kind in events)
+        else None
+    )
+    return JSONResponse({"last_mutation_id": last, "results": results}, background=background)
 
 
 routes = [Route("/api/sync/push", push, methods=["POST"])]

@@ -163,3 +163,27 @@ self.addEventListener("sync", (event) => {
     })(),
   );
 });
+
+// Alerts for guardians (pwa/alerts.py): the message says only what happened, in words.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = { body: event.data?.text() || "" };
+  }
+  event.waitUntil(
+    self.registration.showNotification(data.title || "Startrip", {
+      body: data.body || "",
+      tag: data.tag,
+      icon: "/static/icons/icon-192.png",
+      data: { url: data.url || "/" },
+      silent: true,
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(self.clients.openWindow(event.notification.data?.url || "/"));
+});
