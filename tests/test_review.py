@@ -201,14 +201,47 @@ async def test_a_caregiver_cannot_pay_edit_or_change_settings(
         assert response.status_code in (403, 404), url
     response = await client.submit(f"/people/{person}/settings", {"text_size": "large"})
     assert response.status_code in (403, 404)
-    # Another family: every review URL is 404.
+    # Another family's person: every review URL is 404 for this caregiver.
     stranger = await make_family()
-    await other_client.log_in(stranger.email, stranger.password)
     for url in (
-        f"/people/{person}/trips",
-        f"/people/{person}/trips/live",
-        f"/people/{person}/progress",
-        f"/people/{person}/care-record",
-        f"/people/{person}/care-record.csv",
+        f"/people/{stranger.person.id}/trips",
+        f"/people/{stranger.person.id}/trips/live",
+        f"/people/{stranger.person.id}/progress",
+        f"/people/{stranger.person.id}/care-record",
+        f"/people/{stranger.person.id}/care-record.csv",
+        f"/people/{stranger.person.id}/settings",
+        f"/families/{stranger.family.id}/wallet",
     ):
-        assert (await other_client.get(url)).status_code == 404, url
+        assert (await client.get(url)).status_code == 404, url
+
+
+async def test_a_voucher_paid_during_the_trip_is_in_its_timeline(
+    client: Client, other_client: Client
+) -> None:
+    from pwa import i18n, vouchers
+    from tests.factories import make_centre_and_shop, make_voucher
+
+    family = await make_family()
+    plan = await make_plan(family)
+    centre, shop, staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=50)
+    await other_client.link_phone(await link_phone(family))
+    trip_id = str(uuid.uuid4())
+    now = datetime.now(UTC).isoformat()
+    start = {**event(trip_id, str(plan.id), "start", 0, 0), "client_time": now}
+    assert (await other_client.push("trip.event", start))["status"] == "applied"
+    token = (await vouchers.pay_tokens(voucher))[0]
+    answer = await vouchers.redeem(
+        shop,
+        key=str(uuid.uuid4()),
+        presented=vouchers.signed(token, "test-secret-key"),
+        amount=1250,
+        staff=staff,
+        secret="test-secret-key",
+    )
+    assert answer.outcome == "paid"
+    await client.log_in(family.email, family.password)
+    page = await client.get(f"/trips/{trip_id}")
+    with i18n.use_locale("en"):
+        money = i18n.format_money(1250)
+    assert f"Paid {money} with a friendly voucher at {shop.name}." in page.text
