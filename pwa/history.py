@@ -102,9 +102,9 @@ async def write_fields(
         times[field] = mine
         if _plain(old) == _plain(value):
             continue
-        # The value it replaces (an empty one loses nothing); a value never stamped is the
-        # row's first, as written then.
-        if _plain(old) not in ("", None):
+        # The value it replaces. A value never stamped is the row's first, as it was made; an
+        # empty one of those loses nothing, so the first change to a field keeps nothing.
+        if held[0] or _plain(old) not in ("", None):
             when = held if held[0] else stamp(row.created_at, "")
             history(field, old, when, HistoryReason.REPLACED)
         setattr(row, field, value)
