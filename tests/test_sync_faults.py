@@ -1,0 +1,169 @@
+"""Faults during a sync push (SYNC.md tests 2 and 3): the answer lost after the commit, and the
+server process killed in the middle of a batch. Nothing is half-applied; the retry completes,
+and what was applied is only acknowledged."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pwa import ROOT
+from pwa.models import ItemMark, ListItem, OpLog
+from tests.conftest import CSRF_RE, Client
+from tests.factories import link_phone, make_family, make_list
+
+
+def ticks(item_ids: list[str], count: int) -> list[dict]:
+    """`count` ticks and unticks of the items, numbered 1…count."""
+    return [
+        {
+            "mutation_id": n + 1,
+            "name": "item.mark",
+            "args": {
+                "id": str(uuid.uuid4()),
+                "item_id": item_ids[n % len(item_ids)],
+                "state": "ticked" if n % 2 == 0 else "cleared",
+            },
+        }
+        for n in range(count)
+    ]
+
+
+class DropAnswer:
+    """An ASGI wrapper that lets the app finish (and commit) but loses its answer on the way
+    back, as a connection that breaks after the commit would."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.drop = False
+
+    async def __call__(self, scope, receive, send):
+        if not (self.drop and scope["type"] == "http"):
+            await self.app(scope, receive, send)
+            return
+
+        async def lost(message):
+            pass
+
+        await self.app(scope, receive, lost)
+        raise ConnectionResetError("the answer was lost")
+
+
+async def test_an_answer_lost_after_the_commit_is_only_acknowledged_on_retry(app) -> None:
+    family = await make_family()
+    shopping_list = await make_list(family, pictures={"1F34E": 1, "1F95B": 1})
+    items = list(await ListItem.filter(list=shopping_list))
+    wrapper = DropAnswer(app)
+    async with Client(wrapper) as phone:  # type: ignore[arg-type]
+        await phone.link_phone(await link_phone(family))
+        token = await phone.csrf()
+        body = {"client_id": str(uuid.uuid4()), "mutations": ticks([str(i.id) for i in items], 10)}
+        wrapper.drop = True
+        with pytest.raises(ConnectionResetError):
+            await phone.post("/api/sync/push", json=body, headers={"X-CSRF-Token": token})
+        wrapper.drop = False
+        assert await ItemMark.all().count() == 10  # it was committed
+        retry = await phone.post("/api/sync/push", json=body, headers={"X-CSRF-Token": token})
+    assert retry.status_code == 200
+    assert {r["status"] for r in retry.json()["results"]} == {"skipped"}
+    assert retry.json()["last_mutation_id"] == 10
+    assert await ItemMark.all().count() == 10 and await OpLog.all().count() == 10
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pwa", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(tmp_path: Path):
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    for command in ("migrate", "demo"):
+        subprocess.run(
+            [sys.executable, "-m", "pwa", command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = start_server(tmp_path, port)
+    base = f"http://127.0.0.1:{port}"
+    db_path = tmp_path / "startrip.sqlite3"
+    try:
+        with httpx.Client(base_url=base) as parent:
+            token = CSRF_RE.search(parent.get("/login").text).group(1)
+            parent.post(
+                "/login",
+                data={
+                    "csrf_token": token,
+                    "email": "parent@demo.test",
+                    "password": "startrip-demo",
+                },
+            )
+            token = CSRF_RE.search(parent.get("/help").text).group(1)
+            with sqlite3.connect(db_path) as db:
+                family_id = db.execute("SELECT family_id FROM shopping_list LIMIT 1").fetchone()[0]
+                item_ids = [
+                    r[0] for r in db.execute("SELECT id FROM list_item WHERE deleted_at IS NULL")
+                ]
+            body = {
+                "client_id": str(uuid.uuid4()),
+                "family_id": family_id,
+                "mutations": ticks(item_ids, 1000),
+            }
+            # Kill the server while it applies the batch (it takes about half a second).
+            killer = threading.Timer(0.25, server.kill)  # SIGKILL
+            killer.start()
+            sent_at = time.monotonic()
+            with pytest.raises(httpx.TransportError):
+                parent.post(
+                    "/api/sync/push", json=body, headers={"X-CSRF-Token": token}, timeout=30
+                )
+            # The answer never came: the server died while it worked on the batch.
+            assert time.monotonic() - sent_at >= 0.2
+            killer.join()
+            server.wait()
+            with sqlite3.connect(db_path) as db:
+                logged = db.execute("SELECT count(*) FROM op_log").fetchone()[0]
+            assert logged in (0, 1000), logged  # all of the batch or none of it
+            server = start_server(tmp_path, port)
+            retry = parent.post(
+                "/api/sync/push", json=body, headers={"X-CSRF-Token": token}, timeout=30
+            )
+            assert retry.status_code == 200 and retry.json()["last_mutation_id"] == 1000
+            with sqlite3.connect(db_path) as db:
+                assert db.execute("SELECT count(*) FROM op_log").fetchone()[0] == 1000
+                assert (
+                    db.execute("SELECT count(DISTINCT mutation_id) FROM op_log").fetchone()[0]
+                    == 1000
+                )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
