@@ -1,4 +1,5 @@
-"""The command line: serve, migrate, demo, create-staff, i18n-compile."""
+"""The command line: serve, migrate, demo, create-staff, check-ledger, backup, restore,
+i18n-compile."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         "check-ledger", help="check that every voucher's balance is the sum of its ledger"
     )
     commands.add_parser("i18n-compile", help="compile locales/*/LC_MESSAGES/messages.po")
+    save = commands.add_parser("backup", help="copy the SQLite database while the app runs")
+    save.add_argument("path", nargs="?", default=None, help="default: data/backups/…")
+    load = commands.add_parser("restore", help="put a backup back (stop the app first)")
+    load.add_argument("path")
     staff = commands.add_parser("create-staff", help="create a centre or friendly shop account")
     staff.add_argument("kind", choices=["centre", "merchant"])
     staff.add_argument("--org", required=True, help="organisation name")
@@ -79,6 +84,23 @@ def main(argv: list[str] | None = None) -> int:
             print(problem)
         print("the ledger agrees with every balance" if not problems else "the ledger disagrees")
         return 1 if problems else 0
+    elif args.command in ("backup", "restore"):
+        from pathlib import Path
+
+        from pwa import backup
+
+        settings = Settings.from_env()
+        try:
+            if args.command == "backup":
+                target = args.path and Path(args.path)
+                written = backup.backup(settings.database_url, target, settings.data_dir)
+                print(f"backup written to {written}")
+            else:
+                restored = backup.restore(settings.database_url, Path(args.path))
+                print(f"{restored} restored from {args.path}")
+        except backup.BackupError as exc:
+            print(exc, file=sys.stderr)
+            return 1
     elif args.command == "i18n-compile":
         from pwa.i18n import compile_catalogues
 
