@@ -47,6 +47,8 @@ from pwa.models import (
 from pwa.shopping import parse_time
 
 MAX_BATCH = 1000
+# Numbers a database integer column holds (cursors, mutation ids).
+MAX_NUMBER = 2**62
 PULL_PAGE = 2000
 
 
@@ -365,6 +367,8 @@ async def push(request: Request) -> Response:
             raise ValueError
         if len({int(m["mutation_id"]) for m in mutations}) != len(mutations):
             raise ValueError
+        if not all(0 < int(m["mutation_id"]) < MAX_NUMBER for m in mutations):
+            raise ValueError
     except (ValueError, KeyError, TypeError):
         return JSONResponse(
             {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
@@ -445,6 +449,8 @@ async def pull(request: Request) -> Response:
     try:
         client_id = uuid.UUID(request.query_params.get("client_id", ""))
         cursor = int(request.query_params.get("cursor", "0"))
+        if not 0 <= cursor < MAX_NUMBER:
+            raise ValueError
     except ValueError:
         return JSONResponse(
             {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
