@@ -1,0 +1,228 @@
+"""Generated from the app's route table (issue 8, first part): every route that names a family's
+object answers 404 to a parent of another family, for every method, and changes nothing; a
+visitor who is not logged in never gets a family's page. A route this file does not know fails
+the test, so a new route has to say here what it shows."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from typing import Any
+
+from starlette.routing import Mount, Route
+
+from pwa import history, lists, plans, trips
+from pwa.models import FieldHistory, Invitation, ListItem, PlanStep
+from tests.conftest import Client
+from tests.factories import (
+    jpeg_bytes,
+    link_phone,
+    make_caregiver,
+    make_centre_and_shop,
+    make_family,
+    make_list,
+    make_plan,
+    make_voucher,
+)
+
+# Routes that show no family's object, each with why.
+OPEN_ROUTES = {
+    "/": "sends each visitor to their start page",
+    "/home": "the caller's own home",
+    "/login": "public",
+    "/logout": "the caller's own session",
+    "/signup": "public",
+    "/account": "the caller's own account",
+    "/lang": "the caller's own language",
+    "/invite/{token}": "a secret token is the key",
+    "/link": "public: type a code",
+    "/link/{code}": "a one-time code is the key",
+    "/me": "the phone's own person",
+    "/me/lists": "the phone's own person",
+    "/me/help": "the phone's own person",
+    "/me/pay": "the phone's own person",
+    "/me/pay/{voucher_id}": "the phone's own person: tested in test_voucher_pages",
+    "/shop/redeem": "shop staff only",
+    "/api/redeem": "shop staff only; fuzzed in test_fuzz",
+    "/shop/payments": "shop staff only, their own shop",
+    "/shop/payments/{redemption_id:int}/reverse": "shop staff only, their own shop",
+    "/shop/{shop_id:int}/edit": "shop staff only, their own shop",
+    "/shop/guide": "the guide for shop staff (logged in)",
+    "/shops": "the directory of friendly shops (logged in)",
+    "/shops/{shop_id:int}": "the directory of friendly shops (logged in)",
+    "/shops/{shop_id:int}/photo/{kind}": "the directory of friendly shops (logged in)",
+    "/centre/families": "centre staff only",
+    "/centre/vouchers/new": "centre staff only",
+    "/centre/import": "centre staff only",
+    "/centre/reports": "centre staff only",
+    "/centre/reports.csv": "centre staff only",
+    "/centre": "centre staff only",
+    "/shop": "shop staff only",
+    "/api/sync/push": "bound to its client; tested in test_sync",
+    "/api/sync/pull": "bound to its client; tested in test_sync",
+    "/sw.js": "public",
+    "/manifest.webmanifest": "public",
+    "/offline/{lang}": "public",
+    "/help": "public",
+    "/about": "public",
+    "/healthz": "public",
+}
+PUBLIC = {
+    "/login",
+    "/signup",
+    "/link",
+    "/sw.js",
+    "/manifest.webmanifest",
+    "/help",
+    "/about",
+    "/healthz",
+}
+# Path parameters that name something else than a family's object.
+ACTIONS = {"action": "remove", "action:str": "remove"}
+
+
+async def family_with_everything(client: Client) -> dict[str, Any]:
+    """A family with one of every kind of object, and the values for each path parameter."""
+    family = await make_family()
+    shopping_list = await make_list(family, pictures={"1F34E": 1})
+    item = await ListItem.get(list=shopping_list)
+    plan = await make_plan(family)
+    step = await PlanStep.filter(plan=plan).first()
+    board = await plans.save_board(
+        family.family,
+        board_id=uuid.uuid4(),
+        first_code="1F6D2",
+        first_text="",
+        then_code="1F3E0",
+        then_text="",
+    )
+    centre, _shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre)
+    trip = await trips.start_trip(
+        family.person,
+        plan,
+        trip_id=uuid.uuid4(),
+        steps=[s.as_data() for s in await plans.step_views(plan)],
+    )
+    await make_caregiver(family)
+    invitation = await Invitation.filter(family=family.family).first()
+    await link_phone(family)
+    device = await family.person.device_links.all().first()
+    await lists.update_item(item, {"note": "one"}, writer="a")
+    await lists.update_item(item, {"note": "two"}, writer="b")
+    entry = await FieldHistory.filter(row_id=item.id).first()
+    await history.write_fields(step, {"text": "Go."}, client_time=trips.auth.now(), writer="b")
+    step_entry = await FieldHistory.filter(row_id=step.id).first()
+    await client.log_in(family.email, family.password)
+    photo_page = await client.get(f"/lists/{shopping_list.id}/photos/new")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', photo_page.text).group(1)
+    photo_id = re.search(r'name="photo_id" value="([^"]+)"', photo_page.text)
+    photo_uuid = photo_id.group(1) if photo_id else str(uuid.uuid4())
+    await client.post(
+        f"/lists/{shopping_list.id}/photos/new",
+        data={"csrf_token": token, "photo_id": photo_uuid, "label": "Cup", "area": "household"},
+        files={"photo": ("cup.jpg", jpeg_bytes(), "image/jpeg")},
+    )
+    from pwa.models import Photo
+
+    photo = await Photo.filter(family=family.family).first()
+    assert photo is not None, "the photo form changed: this test makes a photo through it"
+    return {
+        "family": family,
+        "params": {
+            "family_id": family.family.id,
+            "person_id": family.person.id,
+            "list_id": shopping_list.id,
+            "item_id": item.id,
+            "plan_id": plan.id,
+            "step_id": step.id,
+            "board_id": board.id,
+            "photo_id": photo.id,
+            "voucher_id": voucher.id,
+            "trip_id": trip.id,
+            "invitation_id": invitation.id,
+            "device_id": device.id,
+            # An entry of the list's history, or of the plan's: whichever the route is about.
+            "entry_id": (entry.id, step_entry.id),
+        },
+    }
+
+
+def url_for(path: str, params: dict[str, Any]) -> str:
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name in ACTIONS:
+            return ACTIONS[name]
+        if name == "entry_id":
+            return str(params["entry_id"][0 if path.startswith("/lists") else 1])
+        return str(params[name.split(":")[0]])
+
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+def family_routes(app) -> list[Route]:
+    found = []
+    for route in app.routes:
+        if isinstance(route, Mount):
+            continue  # /static and /openmoji: files, no family data
+        if route.path in OPEN_ROUTES:
+            continue
+        found.append(route)
+    return found
+
+
+def counts(db_url: str) -> dict[str, int]:
+    path = db_url.removeprefix("sqlite://")
+    with sqlite3.connect(path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+async def test_another_family_gets_404_on_every_route_of_a_family(
+    app, client: Client, other_client: Client
+) -> None:
+    mine = await family_with_everything(client)
+    routes = family_routes(app)
+    names = {n for r in routes for n in re.findall(r"\{([^}:]+)", r.path)}
+    unknown = names - set(mine["params"]) - {"action"}
+    assert not unknown, f"path parameters this test cannot fill: {unknown}"
+    # Every route is either open (with its reason) or names a family's object.
+    for route in routes:
+        assert re.search(r"\{", route.path), f"{route.path}: say in OPEN_ROUTES what it shows"
+
+    stranger = await make_family()
+    await other_client.log_in(stranger.email, stranger.password)
+    token = await other_client.csrf()
+    before = counts(app.state.settings.database_url)
+    for route in routes:
+        url = url_for(route.path, mine["params"])
+        for method in sorted(route.methods or {"GET"}):
+            if method == "HEAD":
+                continue
+            if method == "GET":
+                response = await other_client.get(url)
+            else:
+                response = await other_client.request(
+                    method,
+                    url,
+                    data={"csrf_token": token, "text": "x", "note": "x", "name": "x"},
+                    headers={"X-CSRF-Token": token},
+                )
+            assert response.status_code == 404, (method, url, response.status_code)
+    assert counts(app.state.settings.database_url) == before
+
+
+async def test_a_visitor_who_is_not_logged_in_sees_no_family_page(
+    app, client: Client, other_client: Client
+) -> None:
+    mine = await family_with_everything(client)
+    for route in family_routes(app):
+        if "GET" not in (route.methods or set()):
+            continue
+        response = await other_client.get(url_for(route.path, mine["params"]))
+        assert response.status_code in (303, 401, 404), (route.path, response.status_code)
+        if response.status_code == 303:
+            assert response.headers["location"].startswith("/login")
+    for path in PUBLIC:
+        assert (await other_client.get(path)).status_code == 200, path
