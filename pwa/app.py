@@ -9,6 +9,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 from starlette.routing import Mount
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
     ]
     middleware = [
+        # Pages and scripts compressed: the person's phone is often on a slow, paid connection.
+        Middleware(GZipMiddleware, minimum_size=800),
         Middleware(SecurityHeadersMiddleware),
         Middleware(
             SessionMiddleware,
