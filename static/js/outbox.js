@@ -91,6 +91,11 @@ export async function change(db, name, args, write) {
   return next;
 }
 
+/** Has this phone ever pulled (a cursor past 0)? */
+export async function cursor(db) {
+  return (await meta(db)).cursor;
+}
+
 export async function outbox(db) {
   return request(db.transaction("outbox").objectStore("outbox").getAll());
 }

@@ -114,7 +114,9 @@ export async function openLocal({ onSynced } = {}) {
     if (event.data?.type === "synced") syncNow();
   });
   await drawState();
-  syncNow();
+  // The page came with fresh data: on a first visit the phone waits for its first change, or
+  // the 30-second look, before it pulls everything (a lighter first visit on a slow network).
+  if ((await store.outbox(db)).length || (await store.cursor(db)) > 0) syncNow();
   return { db, change, syncNow };
 }
 
