@@ -430,24 +430,35 @@ def photo_url(photo_id: uuid.UUID | str) -> str:
     return f"/photos/{photo_id}"
 
 
-async def view_of(row: dict[str, Any]) -> ItemView:
-    """An item's view from its pulled columns (sync pull), without its state."""
-    photo = await Photo.get_or_none(id=row["photo_id"]) if row.get("photo_id") else None
+def item_view(
+    columns: dict[str, Any], photo: Photo | None, mark: ItemMark | None = None
+) -> ItemView:
+    """An item as the pages and the phone show it, from its columns (a row or a pulled dict),
+    its photo if it has one, and its newest mark."""
     if photo is not None:
         label, url = photo.label, photo_url(photo.id)
     else:
-        picture = catalogue().get(row.get("pictogram") or "")
+        picture = catalogue().get(columns.get("pictogram") or "")
         label = picture.label if picture else ""
-        url = pictogram_url(row.get("pictogram") or "2753")
+        url = pictogram_url(columns.get("pictogram") or "2753")
     return ItemView(
-        id=str(row["id"]),
-        label=row.get("label") or label,
+        id=str(columns["id"]),
+        label=columns.get("label") or label,
         picture_url=url,
-        quantity=row["quantity"],
-        note=row["note"],
-        price=row["price"],
-        area=row["area"],
+        quantity=columns["quantity"],
+        note=columns["note"],
+        price=columns["price"],
+        area=columns["area"],
+        state=_state_of(mark),
+        marked=(mark.client_time.isoformat(), str(mark.id)) if mark else None,
     )
+
+
+async def views_of(rows: list[dict[str, Any]]) -> list[ItemView]:
+    """The views of pulled item rows (sync pull), their photos read in one query."""
+    photo_ids = {row["photo_id"] for row in rows if row.get("photo_id")}
+    photos = {str(p.id): p for p in await Photo.filter(id__in=photo_ids)} if photo_ids else {}
+    return [item_view(row, photos.get(str(row.get("photo_id")))) for row in rows]
 
 
 async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) -> list[ItemView]:
@@ -455,30 +466,14 @@ async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) 
         await ListItem.filter(list=shopping_list, deleted_at=None).prefetch_related("photo")
     )
     marks = await newest_marks(items) if with_states else {}
-    views = []
-    for item in items:
-        if item.photo is not None:
-            label, url = item.photo.label, photo_url(item.photo.id)
-        else:
-            picture = catalogue().get(item.pictogram)
-            label = picture.label if picture else ""
-            url = pictogram_url(item.pictogram or "2753")
-        views.append(
-            ItemView(
-                id=str(item.id),
-                label=item.label or label,
-                picture_url=url,
-                quantity=item.quantity,
-                note=item.note,
-                price=item.price,
-                area=item.area,
-                state=_state_of(marks.get(item.id)),
-                marked=(marks[item.id].client_time.isoformat(), str(marks[item.id].id))
-                if item.id in marks
-                else None,
-            )
+    return [
+        item_view(
+            {f: getattr(item, f) for f in ("id", "pictogram", *history.ITEM_FIELDS)},
+            item.photo,
+            marks.get(item.id),
         )
-    return views
+        for item in items
+    ]
 
 
 def group_by_area(views: list[ItemView]) -> list[tuple[Any, list[ItemView]]]:

@@ -36,7 +36,17 @@ LIVE_FOR = timedelta(hours=6)
 async def person_records(person: Person, limit: int = 200) -> list[trips.TripRecord]:
     """The person's trips, newest first, each with what happened."""
     found = await Trip.filter(person=person).order_by("-started_at").limit(limit)
+    for trip in found:
+        trip.person = person  # the summary names the person; no query per trip for it
     return [await trips.trip_record(trip) for trip in found]
+
+
+async def reviewed_person(request: Request) -> tuple[Person, list[trips.TripRecord]]:
+    """The person of the URL, if the caller may follow their trips, with those trips."""
+    person, _role = await auth.authorize_person(
+        request, request.path_params["person_id"], Action.TRIP_VIEW
+    )
+    return person, await person_records(person)
 
 
 # --- live status -------------------------------------------------------------------------------
@@ -291,12 +301,7 @@ def summary(finished: list[trips.TripRecord]) -> str:
 
 
 async def progress_page(request: Request) -> Response:
-    person, _role = await auth.authorize_person(
-        request, request.path_params["person_id"], Action.TRIP_VIEW
-    )
-    records = await person_records(person)
-    for record in records:
-        record.trip.person = person
+    person, records = await reviewed_person(request)
     return render(
         request,
         "review/progress.html",
@@ -319,10 +324,7 @@ def _local(when: datetime | None) -> str:
 async def care_record_csv(request: Request) -> Response:
     """One row per step of every trip: the trip, the step, when it was done, how long it took,
     and whether the help card was shown during it."""
-    person, _role = await auth.authorize_person(
-        request, request.path_params["person_id"], Action.TRIP_VIEW
-    )
-    records = await person_records(person)
+    person, records = await reviewed_person(request)
     feelings = trips.feeling_words()
     out = io.StringIO()
     writer = csv.writer(out)
@@ -369,12 +371,7 @@ async def care_record_csv(request: Request) -> Response:
 
 
 async def care_record_page(request: Request) -> Response:
-    person, _role = await auth.authorize_person(
-        request, request.path_params["person_id"], Action.TRIP_VIEW
-    )
-    records = await person_records(person)
-    for record in records:
-        record.trip.person = person
+    person, records = await reviewed_person(request)
     return render(
         request,
         "review/care_record.html",

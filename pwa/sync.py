@@ -491,9 +491,9 @@ async def pull(request: Request) -> Response:
 
 async def _add_item_views(items: list[dict[str, Any]]) -> None:
     """What the phone draws for each item, in the caller's language, as the page would."""
-    for row in items:
-        if not row["deleted_at"]:
-            row["view"] = (await lists.view_of(row)).as_data()
+    shown = [row for row in items if not row["deleted_at"]]
+    for row, view in zip(shown, await lists.views_of(shown), strict=True):
+        row["view"] = view.as_data()
 
 
 routes.append(Route("/api/sync/pull", pull))

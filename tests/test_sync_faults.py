@@ -4,12 +4,7 @@ and what was applied is only acknowledged."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -18,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pwa import ROOT
 from pwa.models import ItemMark, ListItem, OpLog
+from tests.browser.conftest import LiveServer
 from tests.conftest import CSRF_RE, Client
 from tests.factories import link_phone, make_family, make_list
 
@@ -81,40 +76,11 @@ async def test_an_answer_lost_after_the_commit_is_only_acknowledged_on_retry(app
     assert await ItemMark.all().count() == 10 and await OpLog.all().count() == 10
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pwa", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("the server did not start")
-
-
 def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(tmp_path: Path):
-    env = {**os.environ, "DATA_DIR": str(tmp_path)}
-    for command in ("migrate", "demo"):
-        subprocess.run(
-            [sys.executable, "-m", "pwa", command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = start_server(tmp_path, port)
-    base = f"http://127.0.0.1:{port}"
+    live = LiveServer(tmp_path)  # `python -m pwa serve` on a migrated demo database
+    live.prepare()
+    live.start()
+    base = live.url
     db_path = tmp_path / "startrip.sqlite3"
     try:
         with httpx.Client(base_url=base) as parent:
@@ -139,7 +105,7 @@ def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(tmp
                 "mutations": ticks(item_ids, 1000),
             }
             # Kill the server while it applies the batch (it takes about half a second).
-            killer = threading.Timer(0.25, server.kill)  # SIGKILL
+            killer = threading.Timer(0.25, live.process.kill)  # SIGKILL
             killer.start()
             sent_at = time.monotonic()
             with pytest.raises(httpx.TransportError):
@@ -149,11 +115,12 @@ def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(tmp
             # The answer never came: the server died while it worked on the batch.
             assert time.monotonic() - sent_at >= 0.2
             killer.join()
-            server.wait()
+            live.process.wait()
             with sqlite3.connect(db_path) as db:
                 logged = db.execute("SELECT count(*) FROM op_log").fetchone()[0]
             assert logged in (0, 1000), logged  # all of the batch or none of it
-            server = start_server(tmp_path, port)
+            live.process = None
+            live.start()  # the same port again
             retry = parent.post(
                 "/api/sync/push", json=body, headers={"X-CSRF-Token": token}, timeout=30
             )
@@ -165,5 +132,4 @@ def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(tmp
                     == 1000
                 )
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        live.stop()
