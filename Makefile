@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test setup system-deps lint i18n i18n-extract i18n-update migrate demo makemigrations clean
+.PHONY: run test test-postgres setup system-deps lint i18n i18n-extract i18n-update migrate demo makemigrations clean
 
 ## run: install everything, migrate, load the demo data and serve on http://127.0.0.1:$(PORT)
 run: setup
@@ -13,10 +13,28 @@ run: setup
 	$(BIN)/python -m pwa demo
 	$(BIN)/python -m pwa serve --port $(PORT)
 
-## test: install everything (Chromium and CJK fonts too), then ruff and every test
+## test: install everything (Chromium and CJK fonts too), then ruff and every test on SQLite,
+## then every database test again on PostgreSQL when one answers at TEST_POSTGRES_URL
+## (scripts/postgres.sh installs and starts one; .ci/run does, and sets REQUIRE_POSTGRES=1)
 test: setup system-deps
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	TEST_POSTGRES_URL= $(BIN)/pytest
+	@$(MAKE) --no-print-directory test-postgres
+
+TEST_POSTGRES_URL ?= postgres://startrip_test:startrip_test@127.0.0.1:5432/postgres
+PG := TEST_POSTGRES_URL=$(TEST_POSTGRES_URL)
+
+## test-postgres: the tests that touch the database, on PostgreSQL (the browser tests and
+## SQLite's own backup are left to the SQLite run)
+test-postgres: setup
+	@if $(PG) $(BIN)/python -m tests.databases; then \
+	  echo "again on PostgreSQL ($(TEST_POSTGRES_URL))"; \
+	  $(PG) $(BIN)/pytest -m "not browser and not sqlite_only"; \
+	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
+	  echo "REQUIRE_POSTGRES is set but PostgreSQL does not answer"; exit 1; \
+	else \
+	  echo "PostgreSQL does not answer: the tests ran on SQLite only (scripts/postgres.sh starts one)"; \
+	fi
 
 setup: $(VENV)/.installed node_modules/.installed i18n
 

@@ -721,12 +721,14 @@ async def _stamp_change(
     that adds one and returns the number (SQLite ≥ 3.35 and PostgreSQL both have RETURNING).
     The counter row is locked until the transaction ends, so numbers follow commit order."""
     connection = using_db or connections.get("default")
-    _count, rows = await connection.execute_query(
+    # execute_query_dict, not execute_query: tortoise's asyncpg client drops the rows of an
+    # UPDATE … RETURNING in execute_query.
+    rows = await connection.execute_query_dict(
         "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
     )
     if not rows:
         await ChangeCounter.get_or_create(id=1, defaults={"value": 0}, using_db=using_db)
-        _count, rows = await connection.execute_query(
+        rows = await connection.execute_query_dict(
             "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
         )
     value = rows[0]["value"]

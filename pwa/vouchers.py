@@ -431,6 +431,23 @@ async def redeem(
     secret: str,
 ) -> Answer:
     """Take `amount` fen from the voucher behind a code, at most once per key and per code."""
+    try:
+        return await _redeem(shop, key, presented, amount, staff, secret)
+    except IntegrityError:
+        # PostgreSQL only (SQLite's BEGIN IMMEDIATE lets one payment in at a time): another
+        # till's transaction wrote this Idempotency-Key between our look and our write, and ours
+        # was rolled back. That one has committed now, so a second look finds its answer.
+        return await _redeem(shop, key, presented, amount, staff, secret)
+
+
+async def _redeem(
+    shop: Organisation,
+    key: str,
+    presented: str,
+    amount: int,
+    staff: Account | None,
+    secret: str,
+) -> Answer:
     fingerprint = request_hash(shop.id, presented, amount)
     async with immediate_transaction():
         earlier = await Redemption.get_or_none(idempotency_key=key)
@@ -439,7 +456,13 @@ async def redeem(
                 raise KeyReused
             return Answer(earlier.outcome, earlier.amount, earlier.balance_after)
         token = await find_token(presented, secret)
-        voucher = await Voucher.get_or_none(id=token.voucher_id) if token else None
+        voucher = None
+        if token is not None:
+            # FOR UPDATE (PostgreSQL; SQLite holds its write lock already): a second till with
+            # the same code waits here and then sees it used, and the balance read below is the
+            # one this payment changes, so the balance it reports is right.
+            token = await PayToken.select_for_update().get(id=token.id)
+            voucher = await Voucher.select_for_update().get_or_none(id=token.voucher_id)
         now = auth.now()
         outcome = await _refusal(shop, token, voucher, amount, now)
         balance = None

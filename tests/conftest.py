@@ -1,11 +1,11 @@
-"""Shared fixtures: the app on a temporary SQLite database, an HTTP client, factories."""
+"""Shared fixtures: the app on a fresh database (SQLite, or PostgreSQL: tests/databases.py), an
+HTTP client, factories."""
 
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,9 @@ import pytest
 from starlette.applications import Starlette
 
 from pwa.app import create_app
-from pwa.db import migrate
 from pwa.i18n import compile_catalogues
 from pwa.settings import Settings
+from tests import databases
 
 BASE_URL = "http://127.0.0.1"
 
@@ -27,22 +27,34 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One database with every migration applied; each test gets a copy of it."""
-    import asyncio
-
-    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-    asyncio.run(migrate(f"sqlite://{path}"))
-    return path
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database with every migration applied (its URL); each test gets a copy of it."""
+    url = databases.make_template(tmp_path_factory.mktemp("template"))
+    yield url
+    databases.drop(url)
 
 
 @pytest.fixture
-def settings(tmp_path: Path, migrated_db: Path) -> Settings:
-    db = tmp_path / "test.sqlite3"
-    shutil.copy(migrated_db, db)
+def database_url(tmp_path: Path, migrated_db: str) -> Iterator[str]:
+    """A fresh copy of the migrated database, on SQLite or PostgreSQL (tests/databases.py)."""
+    url = databases.copy_of(migrated_db, tmp_path)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all, for the migration tests."""
+    url = databases.empty(tmp_path)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         port=0,
-        database_url=f"sqlite://{db}",
+        database_url=database_url,
         secret_key="test-secret-key",
         debug=False,
         default_locale="zh_Hans",

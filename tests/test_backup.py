@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pwa import ROOT
+
+pytestmark = pytest.mark.sqlite_only
 
 
 def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from pwa.db import migrate, tortoise_config
+from tests.databases import fetch, table_names
 
 
-async def test_migrations_build_every_table_on_an_empty_database(tmp_path):
-    db = tmp_path / "fresh.sqlite3"
-    await migrate(f"sqlite://{db}")
-    with sqlite3.connect(db) as connection:
-        tables = {row[0] for row in connection.execute("select name from sqlite_master")}
+async def test_migrations_build_every_table_on_an_empty_database(empty_database_url):
+    await migrate(empty_database_url)
+    tables = await table_names(empty_database_url)
     assert {
         "account",
         "family",
@@ -26,7 +23,8 @@ async def test_migrations_build_every_table_on_an_empty_database(tmp_path):
         "login_failure",
     } <= tables
     # Running them again changes nothing and does not fail.
-    await migrate(f"sqlite://{db}")
+    await migrate(empty_database_url)
+    assert await table_names(empty_database_url) == tables
 
 
 async def test_models_have_no_change_missing_from_the_migrations(tmp_path):
@@ -40,20 +38,21 @@ async def test_models_have_no_change_missing_from_the_migrations(tmp_path):
     assert not writers, "models changed: run `make makemigrations` and commit the migration"
 
 
-async def test_migrations_upgrade_a_database_that_has_data(tmp_path):
+async def test_migrations_upgrade_a_database_that_has_data(empty_database_url):
     """A centre that ran an earlier release keeps its families when it upgrades."""
-    db = tmp_path / "old.sqlite3"
-    await migrate(f"sqlite://{db}", target="models.0001_initial")
-    with sqlite3.connect(db) as connection:
-        connection.execute(
-            "insert into family (id, name, code, created_at) values ('f1', 'Wang', 'ABCD2345', "
-            "'2026-01-01 00:00:00+00:00')"
-        )
-        connection.execute(
-            "insert into person (id, family_id, display_name, avatar, settings, created_at) "
-            "values ('p1', 'f1', 'Ming', '1F642', '{}', '2026-01-01 00:00:00+00:00')"
-        )
-    await migrate(f"sqlite://{db}")
-    with sqlite3.connect(db) as connection:
-        rows = connection.execute("select display_name, help_text from person").fetchall()
+    url = empty_database_url
+    await migrate(url, target="models.0001_initial")
+    family, person = "0a0a0a0a-0000-4000-8000-000000000001", "0a0a0a0a-0000-4000-8000-000000000002"
+    await fetch(
+        url,
+        f"insert into family (id, name, code, created_at) values ('{family}', 'Wang', "
+        "'ABCD2345', '2026-01-01 00:00:00+00:00')",
+    )
+    await fetch(
+        url,
+        "insert into person (id, family_id, display_name, avatar, settings, created_at) "
+        f"values ('{person}', '{family}', 'Ming', '1F642', '{{}}', '2026-01-01 00:00:00+00:00')",
+    )
+    await migrate(url)
+    rows = await fetch(url, "select display_name, help_text from person")
     assert rows == [("Ming", "")]

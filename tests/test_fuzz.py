@@ -4,8 +4,6 @@ almost like what the phone and the till send. Never a 500; a refusal (4xx) chang
 from __future__ import annotations
 
 import asyncio
-import shutil
-import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from hypothesis import strategies as st
 from pwa.app import create_app
 from pwa.models import ListItem, Voucher
 from pwa.settings import Settings
+from tests import databases
 from tests.conftest import BASE_URL, CSRF_RE
 from tests.factories import (
     PASSWORD,
@@ -56,13 +55,11 @@ TABLES = (
 class World:
     """One app with a family (a list, a plan, a voucher), its parent, its phone and a shop."""
 
-    def __init__(self, tmp_path: Path, migrated_db: Path) -> None:
-        self.db = tmp_path / "fuzz.sqlite3"
-        shutil.copy(migrated_db, self.db)
+    def __init__(self, tmp_path: Path, database_url: str) -> None:
         self.app = create_app(
             Settings(
                 port=0,
-                database_url=f"sqlite://{self.db}",
+                database_url=database_url,
                 secret_key="fuzz",
                 debug=False,
                 default_locale="en",
@@ -104,14 +101,13 @@ class World:
         self.till, self.till_token = await self.client(staff.email)
 
     def snapshot(self) -> dict[str, Any]:
-        with sqlite3.connect(self.db) as db:
-            counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
-            counts["balance"] = db.execute("SELECT sum(balance) FROM voucher").fetchone()[0]
-            # A refused payment is kept as its answer (the same Idempotency-Key gets the same
-            # answer again); only a paid one is a change.
-            counts["paid"] = db.execute(
-                "SELECT count(*) FROM redemption WHERE outcome = 'paid'"
-            ).fetchone()[0]
+        counts: dict[str, Any] = self.run(databases.table_counts(list(TABLES)))
+        counts["balance"] = self.run(databases.scalar("SELECT sum(balance) FROM voucher"))
+        # A refused payment is kept as its answer (the same Idempotency-Key gets the same
+        # answer again); only a paid one is a change.
+        counts["paid"] = self.run(
+            databases.scalar("SELECT count(*) FROM redemption WHERE outcome = 'paid'")
+        )
         return counts
 
     def close(self) -> None:
@@ -183,9 +179,9 @@ def bodies(world: World) -> st.SearchStrategy[Any]:
 
 
 def test_no_json_endpoint_answers_500_and_refusals_change_nothing(
-    tmp_path: Path, migrated_db: Path
+    tmp_path: Path, database_url: str
 ) -> None:
-    world = World(tmp_path, migrated_db)
+    world = World(tmp_path, database_url)
     person = str(world.family.person.id)
     endpoints = [
         ("POST", "/api/sync/push", "phone"),

@@ -6,7 +6,6 @@ the test, so a new route has to say here what it shows."""
 from __future__ import annotations
 
 import re
-import sqlite3
 import uuid
 from typing import Any
 
@@ -15,6 +14,7 @@ from starlette.routing import Mount, Route
 from pwa import history, lists, plans, trips
 from pwa.models import FieldHistory, Invitation, ListItem, PlanStep
 from tests.conftest import Client
+from tests.databases import table_counts
 from tests.factories import (
     jpeg_bytes,
     link_phone,
@@ -172,13 +172,6 @@ def family_routes(app) -> list[Route]:
     return found
 
 
-def counts(db_url: str) -> dict[str, int]:
-    path = db_url.removeprefix("sqlite://")
-    with sqlite3.connect(path) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
-
-
 async def test_another_family_gets_404_on_every_route_of_a_family(
     app, client: Client, other_client: Client
 ) -> None:
@@ -194,7 +187,7 @@ async def test_another_family_gets_404_on_every_route_of_a_family(
     stranger = await make_family()
     await other_client.log_in(stranger.email, stranger.password)
     token = await other_client.csrf()
-    before = counts(app.state.settings.database_url)
+    before = await table_counts()
     for route in routes:
         url = url_for(route.path, mine["params"])
         for method in sorted(route.methods or {"GET"}):
@@ -210,7 +203,7 @@ async def test_another_family_gets_404_on_every_route_of_a_family(
                     headers={"X-CSRF-Token": token},
                 )
             assert response.status_code == 404, (method, url, response.status_code)
-    assert counts(app.state.settings.database_url) == before
+    assert await table_counts() == before
 
 
 async def test_a_visitor_who_is_not_logged_in_sees_no_family_page(

@@ -4,7 +4,7 @@ and what was applied is only acknowledged."""
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 import threading
 import time
 import uuid
@@ -16,6 +16,7 @@ import pytest
 from pwa.models import ItemMark, ListItem, OpLog
 from tests.browser.conftest import LiveServer
 from tests.conftest import CSRF_RE, Client
+from tests.databases import fetch
 from tests.factories import link_phone, make_family, make_list
 
 
@@ -76,12 +77,18 @@ async def test_an_answer_lost_after_the_commit_is_only_acknowledged_on_retry(app
     assert await ItemMark.all().count() == 10 and await OpLog.all().count() == 10
 
 
-def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(tmp_path: Path):
-    live = LiveServer(tmp_path)  # `python -m pwa serve` on a migrated demo database
+def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(
+    tmp_path: Path, empty_database_url: str
+):
+    # `python -m pwa serve` on a migrated demo database, SQLite or PostgreSQL.
+    live = LiveServer(tmp_path, database_url=empty_database_url)
     live.prepare()
     live.start()
     base = live.url
-    db_path = tmp_path / "startrip.sqlite3"
+
+    def query(sql: str) -> list[tuple]:
+        return asyncio.run(fetch(empty_database_url, sql))
+
     try:
         with httpx.Client(base_url=base) as parent:
             token = CSRF_RE.search(parent.get("/login").text).group(1)
@@ -94,11 +101,11 @@ def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(tmp
                 },
             )
             token = CSRF_RE.search(parent.get("/help").text).group(1)
-            with sqlite3.connect(db_path) as db:
-                family_id = db.execute("SELECT family_id FROM shopping_list LIMIT 1").fetchone()[0]
-                item_ids = [
-                    r[0] for r in db.execute("SELECT id FROM list_item WHERE deleted_at IS NULL")
-                ]
+            family_id = str(query("SELECT family_id FROM shopping_list LIMIT 1")[0][0])
+            item_ids = [
+                str(r[0]) for r in query("SELECT id FROM list_item WHERE deleted_at IS NULL")
+            ]
+            marks_before = query("SELECT count(*) FROM item_mark")[0][0]  # the demo trips'
             body = {
                 "client_id": str(uuid.uuid4()),
                 "family_id": family_id,
@@ -116,8 +123,7 @@ def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(tmp
             assert time.monotonic() - sent_at >= 0.2
             killer.join()
             live.process.wait()
-            with sqlite3.connect(db_path) as db:
-                logged = db.execute("SELECT count(*) FROM op_log").fetchone()[0]
+            logged = query("SELECT count(*) FROM op_log")[0][0]
             assert logged in (0, 1000), logged  # all of the batch or none of it
             live.process = None
             live.start()  # the same port again
@@ -125,11 +131,8 @@ def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(tmp
                 "/api/sync/push", json=body, headers={"X-CSRF-Token": token}, timeout=30
             )
             assert retry.status_code == 200 and retry.json()["last_mutation_id"] == 1000
-            with sqlite3.connect(db_path) as db:
-                assert db.execute("SELECT count(*) FROM op_log").fetchone()[0] == 1000
-                assert (
-                    db.execute("SELECT count(DISTINCT mutation_id) FROM op_log").fetchone()[0]
-                    == 1000
-                )
+            assert query("SELECT count(*) FROM op_log")[0][0] == 1000
+            assert query("SELECT count(DISTINCT mutation_id) FROM op_log")[0][0] == 1000
+            assert query("SELECT count(*) FROM item_mark")[0][0] == marks_before + 1000
     finally:
         live.stop()

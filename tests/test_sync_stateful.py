@@ -7,7 +7,6 @@ or kept in the history, the latest one shown."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -233,13 +232,11 @@ async def _check_edits(self: SyncMachine, server: Device) -> None:
 SyncMachine.check_edits = _check_edits  # type: ignore[attr-defined]
 
 
-def test_devices_converge_with_the_server(tmp_path: Path, migrated_db: Path) -> None:
-    db = tmp_path / "sync.sqlite3"
-    shutil.copy(migrated_db, db)
+def test_devices_converge_with_the_server(tmp_path: Path, database_url: str) -> None:
     app = create_app(
         Settings(
             port=0,
-            database_url=f"sqlite://{db}",
+            database_url=database_url,
             secret_key="k",
             debug=False,
             default_locale="en",

@@ -152,3 +152,47 @@ async def test_the_ledger_check_finds_a_balance_changed_behind_its_back() -> Non
     assert await vouchers.ledger_problems() == []
     await Voucher.filter(id=voucher.id).update(balance=4000)
     assert await vouchers.ledger_problems() == [f"voucher {voucher.id}: balance 4000, ledger 5000"]
+
+
+async def test_concurrent_payments_each_report_the_balance_they_left() -> None:
+    """What the till shows after a payment is the balance that payment left, also when other
+    tills pay from the same voucher at that moment (PostgreSQL runs them side by side)."""
+    family = await make_family()
+    centre, shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=100)
+    for _ in range(4):
+        await vouchers.pay_tokens(voucher)
+        # Older codes the phone no longer keeps, but still good to pay with.
+        await PayToken.filter(voucher=voucher).update(
+            expires_at=vouchers.auth.now() + timedelta(minutes=30)
+        )
+    codes = [t.code for t in await PayToken.filter(voucher=voucher)][:10]
+    assert len(codes) == 10
+    answers = await asyncio.gather(*(pay(shop, code, 7) for code in codes))
+    assert sorted(a.balance for a in answers) == [10000 - 700 * n for n in range(10, 0, -1)]
+    assert (await Voucher.get(id=voucher.id)).balance == 3000
+
+
+async def test_one_code_shown_at_two_tills_at_once_pays_once() -> None:
+    family = await make_family()
+    centre, shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=100)
+    code = (await vouchers.pay_tokens(voucher))[0].code
+    answers = await asyncio.gather(*(pay(shop, code, 5) for _ in range(6)))
+    assert sorted(a.outcome for a in answers) == ["paid"] + ["used"] * 5
+    assert (await Voucher.get(id=voucher.id)).balance == 9500
+    assert await LedgerEntry.filter(voucher=voucher, kind="redeem").count() == 1
+
+
+async def test_one_payment_sent_twice_at_once_gets_one_answer() -> None:
+    """A till that sends the same payment again before the first answer came (the same
+    Idempotency-Key) gets the same answer, and the money is taken once."""
+    family = await make_family()
+    centre, shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=100)
+    code = (await vouchers.pay_tokens(voucher))[0].code
+    key = str(uuid.uuid4())
+    answers = await asyncio.gather(*(pay(shop, code, 5, key) for _ in range(6)))
+    assert {(a.outcome, a.balance) for a in answers} == {("paid", 9500)}
+    assert await Redemption.filter(idempotency_key=key).count() == 1
+    assert (await Voucher.get(id=voucher.id)).balance == 9500

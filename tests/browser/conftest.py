@@ -53,13 +53,17 @@ class LiveServer:
     data_dir: Path
     port: int = 0
     process: subprocess.Popen | None = None
+    # Empty: SQLite in data_dir. A PostgreSQL URL: that (empty) database.
+    database_url: str = ""
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"}
+        env["DATABASE_URL"] = self.database_url or f"sqlite://{self.data_dir / 'startrip.sqlite3'}"
+        return env
 
     def prepare(self) -> None:
         for command in ("migrate", "demo"):
