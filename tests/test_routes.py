@@ -12,6 +12,7 @@ from typing import Any
 from starlette.routing import Mount, Route
 
 from pwa import history, lists, plans, trips
+from pwa.auth import Action, Role, allowed
 from pwa.models import FieldHistory, Invitation, ListItem, PlanStep
 from tests.conftest import Client
 from tests.databases import table_counts
@@ -78,8 +79,13 @@ PUBLIC = {
     "/about",
     "/healthz",
 }
-# Path parameters that name something else than a family's object.
-ACTIONS = {"action": "remove", "action:str": "remove"}
+# Path parameters that name something else than a family's object: an action each route knows.
+ACTIONS = {
+    "/lists/{list_id}/{action:str}": "duplicate",
+    "/boards/{board_id}/{action:str}": "delete",
+    "/lists/{list_id}/items/{item_id}/{action:str}": "remove",
+    "/plans/{plan_id}/steps/{step_id}/{action:str}": "remove",
+}
 
 
 async def family_with_everything(client: Client) -> dict[str, Any]:
@@ -105,9 +111,9 @@ async def family_with_everything(client: Client) -> dict[str, Any]:
         trip_id=uuid.uuid4(),
         steps=[s.as_data() for s in await plans.step_views(plan)],
     )
-    await make_caregiver(family)
+    _caregiver, caregiver_email = await make_caregiver(family)
     invitation = await Invitation.filter(family=family.family).first()
-    await link_phone(family)
+    phone_code = await link_phone(family)
     device = await family.person.device_links.all().first()
     await lists.update_item(item, {"note": "one"}, writer="a")
     await lists.update_item(item, {"note": "two"}, writer="b")
@@ -128,8 +134,13 @@ async def family_with_everything(client: Client) -> dict[str, Any]:
 
     photo = await Photo.filter(family=family.family).first()
     assert photo is not None, "the photo form changed: this test makes a photo through it"
+    staff_emails = sorted(await centre.members.all().values_list("account__email", flat=True))
     return {
         "family": family,
+        "caregiver_email": caregiver_email,
+        "phone_code": phone_code,
+        "centre_email": staff_emails[0],
+        "shop_email": _staff.email,
         "params": {
             "family_id": family.family.id,
             "person_id": family.person.id,
@@ -152,8 +163,8 @@ async def family_with_everything(client: Client) -> dict[str, Any]:
 def url_for(path: str, params: dict[str, Any]) -> str:
     def value(match: re.Match) -> str:
         name = match.group(1)
-        if name in ACTIONS:
-            return ACTIONS[name]
+        if name.startswith("action"):
+            return ACTIONS[path]
         if name == "entry_id":
             return str(params["entry_id"][0 if path.startswith("/lists") else 1])
         return str(params[name.split(":")[0]])
@@ -219,3 +230,182 @@ async def test_a_visitor_who_is_not_logged_in_sees_no_family_page(
             assert response.headers["location"].startswith("/login")
     for path in PUBLIC:
         assert (await other_client.get(path)).status_code == 200, path
+
+
+# --- every route × every role, as the authorization table says (issue 8) ---------------------
+
+A = Action
+# What each family route needs, named as in the authorization table (pwa/auth.py). "GET" stands
+# for GET and HEAD. The test checks each role against allowed(role, action).
+ROUTE_ACTIONS: dict[str, dict[str, Action]] = {
+    "/families/{family_id}/people/new": {"GET": A.FAMILY_MANAGE, "POST": A.FAMILY_MANAGE},
+    "/people/{person_id}": {"GET": A.PERSON_VIEW},
+    "/people/{person_id}/settings": {
+        "GET": A.PERSON_SETTINGS_VIEW,
+        "POST": A.PERSON_SETTINGS_EDIT,
+    },
+    "/families/{family_id}/caregivers": {"GET": A.CAREGIVER_INVITE, "POST": A.CAREGIVER_INVITE},
+    "/families/{family_id}/caregivers/{invitation_id}/revoke": {"POST": A.CAREGIVER_INVITE},
+    "/people/{person_id}/phone": {"GET": A.DEVICE_LINK, "POST": A.DEVICE_LINK},
+    "/people/{person_id}/phone/{device_id}/revoke": {"POST": A.DEVICE_LINK},
+    "/lists/{list_id}/shop": {"GET": A.LIST_VIEW},
+    "/lists/{list_id}/items/{item_id}/mark": {"POST": A.LIST_SHOP},
+    "/families/{family_id}/lists": {"GET": A.LIST_VIEW},
+    "/families/{family_id}/lists/new": {"GET": A.LIST_EDIT, "POST": A.LIST_EDIT},
+    "/lists/{list_id}": {"GET": A.LIST_VIEW},
+    "/lists/{list_id}/edit": {"GET": A.LIST_EDIT, "POST": A.LIST_EDIT},
+    "/lists/{list_id}/add": {"GET": A.LIST_EDIT},
+    "/lists/{list_id}/items": {"POST": A.LIST_EDIT},
+    "/lists/{list_id}/items/{item_id}": {"GET": A.LIST_EDIT, "POST": A.LIST_EDIT},
+    "/lists/{list_id}/items/{item_id}/{action:str}": {"POST": A.LIST_EDIT},
+    "/lists/{list_id}/delete": {"GET": A.LIST_EDIT, "POST": A.LIST_EDIT},
+    "/lists/{list_id}/restore": {"POST": A.LIST_EDIT},
+    "/lists/{list_id}/{action:str}": {"POST": A.LIST_EDIT},
+    "/photos/{photo_id}": {"GET": A.PHOTO_VIEW},
+    "/lists/{list_id}/photos/new": {"GET": A.PHOTO_ADD, "POST": A.PHOTO_ADD},
+    "/families/{family_id}/plans": {"GET": A.PLAN_VIEW},
+    "/families/{family_id}/plans/new": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
+    "/families/{family_id}/boards/new": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
+    "/boards/{board_id}": {"GET": A.PLAN_VIEW},
+    "/boards/{board_id}/edit": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
+    "/boards/{board_id}/{action:str}": {"POST": A.PLAN_EDIT},
+    "/plans/{plan_id}": {"GET": A.PLAN_VIEW},
+    "/plans/{plan_id}/rename": {"POST": A.PLAN_EDIT},
+    "/plans/{plan_id}/delete": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
+    "/plans/{plan_id}/restore": {"POST": A.PLAN_EDIT},
+    "/plans/{plan_id}/story": {"GET": A.PLAN_VIEW},
+    "/plans/{plan_id}/steps/new": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
+    "/plans/{plan_id}/steps/{step_id}": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
+    "/plans/{plan_id}/steps/{step_id}/{action:str}": {"POST": A.PLAN_EDIT},
+    "/people/{person_id}/help-card": {
+        "GET": A.PERSON_SETTINGS_EDIT,
+        "POST": A.PERSON_SETTINGS_EDIT,
+    },
+    "/plans/{plan_id}/go": {"GET": A.TRIP_RUN},
+    "/families/{family_id}/wallet": {"GET": A.WALLET_VIEW},
+    "/api/vouchers/{voucher_id}/codes": {"POST": A.PERSON_SCREENS},
+    "/lists/{list_id}/history": {"GET": A.LIST_EDIT},
+    "/lists/{list_id}/history/{entry_id}": {"POST": A.LIST_EDIT},
+    "/plans/{plan_id}/history": {"GET": A.PLAN_EDIT},
+    "/plans/{plan_id}/history/{entry_id}": {"POST": A.PLAN_EDIT},
+    "/people/{person_id}/trips": {"GET": A.TRIP_VIEW},
+    "/people/{person_id}/trips/live": {"GET": A.TRIP_VIEW},
+    "/people/{person_id}/progress": {"GET": A.TRIP_VIEW},
+    "/people/{person_id}/care-record": {"GET": A.TRIP_VIEW},
+    "/people/{person_id}/care-record.csv": {"GET": A.TRIP_VIEW},
+    "/trips/{trip_id}": {"GET": A.TRIP_VIEW, "POST": A.TRIP_NOTE},
+    "/api/people/{person_id}/alerts": {
+        "POST": A.PERSON_SETTINGS_EDIT,
+        "DELETE": A.PERSON_SETTINGS_EDIT,
+    },
+    "/api/people/{person_id}/alerts/key": {"GET": A.PERSON_SETTINGS_EDIT},
+}
+# Where a role is refused what its action alone would allow, and why.
+NOT_FOR = {
+    **{
+        ("phone", path): "a parents' page: the phone changes lists through its own screens "
+        "(the picture picker) and the sync push"
+        for path in (
+            "/families/{family_id}/lists",
+            "/families/{family_id}/lists/new",
+            "/lists/{list_id}/edit",
+            "/lists/{list_id}/items/{item_id}",
+            "/lists/{list_id}/delete",
+            "/lists/{list_id}/restore",
+            "/lists/{list_id}/{action:str}",
+            "/families/{family_id}/plans",
+            "/lists/{list_id}/history",
+            "/lists/{list_id}/history/{entry_id}",
+        )
+    },
+    ("guardian", "/api/vouchers/{voucher_id}/codes"): "pay codes are made for the phone that "
+    "shows them at the till; the parent sees the wallet",
+}
+# The roles a caller can have in a family, and the callers with no role in it.
+FAMILY_ROLES = {"guardian": Role.GUARDIAN, "caregiver": Role.CAREGIVER, "phone": Role.PERSON}
+OUTSIDERS = ("centre", "shop")
+
+
+async def callers(app, mine: dict[str, Any]) -> dict[str, Client]:
+    """A logged-in client for each kind of caller of the family `mine`."""
+    made = {name: Client(app) for name in (*FAMILY_ROLES, *OUTSIDERS)}
+    for http in made.values():
+        await http.__aenter__()
+    family = mine["family"]
+    await made["guardian"].log_in(family.email, family.password)
+    await made["caregiver"].log_in(mine["caregiver_email"], family.password)
+    await made["phone"].link_phone(mine["phone_code"])
+    await made["centre"].log_in(mine["centre_email"], family.password)
+    await made["shop"].log_in(mine["shop_email"], family.password)
+    return made
+
+
+def outcome(response) -> str:
+    """What the caller got: "allowed", or "refused" (403 or 404), or what went wrong."""
+    status = response.status_code
+    if status in (403, 404):
+        return "refused"
+    if status == 303 and response.headers["location"].startswith("/login"):
+        return "sent to log in"
+    if status >= 500:
+        return f"error {status}"
+    return "allowed"
+
+
+async def send(http: Client, method: str, url: str) -> Any:
+    if method == "GET":
+        return await http.get(url)
+    token = await http.csrf()
+    return await http.request(
+        method,
+        url,
+        data={"csrf_token": token, "text": "x", "note": "x", "name": "x"},
+        headers={"X-CSRF-Token": token},
+    )
+
+
+async def test_every_route_gives_each_role_what_the_authorization_table_says(app) -> None:
+    routes = {r.path: r for r in family_routes(app)}
+    assert set(routes) == set(ROUTE_ACTIONS), "say in ROUTE_ACTIONS what a new route needs"
+    for path, route in routes.items():
+        methods = {m for m in route.methods or {"GET"} if m != "HEAD"}
+        assert methods == set(ROUTE_ACTIONS[path]), f"{path}: {methods}"
+
+    async def fresh() -> tuple[dict[str, Any], dict[str, Client]]:
+        async with Client(app) as parent:
+            mine = await family_with_everything(parent)
+        # The person may plan and change lists on the phone: what LIST_EDIT gives PERSON.
+        await mine["family"].person.refresh_from_db()
+        mine["family"].person.settings = {**mine["family"].person.settings, "can_plan": True}
+        await mine["family"].person.save(update_fields=["settings"])
+        return mine, await callers(app, mine)
+
+    mine, clients = await fresh()
+    _other, other_clients = await fresh()
+    wrong = []
+    for path, needs in ROUTE_ACTIONS.items():
+        for method, action in needs.items():
+            for name in (*FAMILY_ROLES, *OUTSIDERS):
+                expected = (
+                    "allowed"
+                    if name in FAMILY_ROLES
+                    and allowed(FAMILY_ROLES[name], action)
+                    and (name, path) not in NOT_FOR
+                    else "refused"
+                )
+                http, family = clients[name], mine
+                if expected == "allowed" and method != "GET":
+                    # A change (a removal, a revoked phone) must not spoil the next checks.
+                    family, fresh_clients = await fresh()
+                    http = fresh_clients[name]
+                got = outcome(await send(http, method, url_for(path, family["params"])))
+                if got != expected:
+                    wrong.append(f"{name} {method} {path}: {got}, the table says {expected}")
+                # Another family's caller never gets in, whatever their role there.
+                if name in FAMILY_ROLES:
+                    response = await send(
+                        other_clients[name], method, url_for(path, mine["params"])
+                    )
+                    if response.status_code != 404:
+                        wrong.append(f"other {name} {method} {path}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)

@@ -7,6 +7,7 @@ or kept in the history, the latest one shown."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -232,6 +233,10 @@ async def _check_edits(self: SyncMachine, server: Device) -> None:
 SyncMachine.check_edits = _check_edits  # type: ignore[attr-defined]
 
 
+# 200 by default; SYNC_EXAMPLES=20 for a quick look while working on sync.
+EXAMPLES = int(os.environ.get("SYNC_EXAMPLES", "200"))
+
+
 def test_devices_converge_with_the_server(tmp_path: Path, database_url: str) -> None:
     app = create_app(
         Settings(
@@ -252,7 +257,7 @@ def test_devices_converge_with_the_server(tmp_path: Path, database_url: str) -> 
         run_state_machine_as_test(
             SyncMachine,
             settings=settings(
-                max_examples=200,
+                max_examples=EXAMPLES,
                 stateful_step_count=15,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
