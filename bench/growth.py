@@ -757,11 +757,11 @@ def main() -> None:
         else:
             print(f"Reusing {path} (--regenerate to make it again)")
         print(f"  database size {path.stat().st_size / 2**20:,.0f} MB", flush=True)
-        if args.explain:
-            explain(path, families)
         table[families] = asyncio.run(
             measure(path, families, args.runs, args.budget, up_to_date=not args.no_migrate)
         )
+        if args.explain:
+            explain(path, families)
     small, big = table[args.small], table[args.families]
     print(
         f"\n| measure | {args.small} families: median / p95 "
