@@ -543,12 +543,12 @@ class Browser(httpx.AsyncClient):
 async def timed(
     name: str, call: Callable[[], Awaitable[httpx.Response]], runs: int, budget: float
 ) -> dict[str, Any]:
-    """`runs` timed calls after one warm-up (fewer if they pass `budget` seconds, at least 3)."""
+    """`runs` timed calls after one warm-up (fewer, at least 3, once they pass `budget` s)."""
     first = await call()
     assert first.status_code == 200, (name, first.status_code, first.text[:300])
     times: list[float] = []
     spent = time.perf_counter()
-    while len(times) < runs and (len(times) < 3 or time.perf_counter() - spent < budget):
+    while len(times) < runs and (len(times) < min(runs, 3) or time.perf_counter() - spent < budget):
         started = time.perf_counter()
         response = await call()
         times.append(time.perf_counter() - started)
