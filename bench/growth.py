@@ -2,7 +2,7 @@
 and sync pull timings on it, beside the same measures on a database of 10 families.
 
     .venv/bin/python bench/growth.py                  # reuses /tmp/startrip-growth-*.sqlite3
-    .venv/bin/python bench/growth.py --regenerate     # makes the databases again (~7 min under load)
+    .venv/bin/python bench/growth.py --regenerate     # makes them again (~7 min under load)
     .venv/bin/python bench/growth.py --families 6000 --runs 30
 
 Generation writes rows straight into a database migrated by pwa.db.migrate (sqlite3
