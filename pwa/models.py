@@ -269,8 +269,9 @@ class ListItem(Model):
 
     class Meta:
         table = "list_item"
-        # Pull reads one family's changes after a cursor (pwa/sync.py).
-        indexes = (("family_id", "change_seq"),)
+        # Pull reads one family's changes after a cursor (pwa/sync.py); every list page reads
+        # one list's items (bench/growth.py: a scan of every family's items otherwise).
+        indexes = (("family_id", "change_seq"), ("list_id",))
 
 
 class MarkState(StrEnum):
@@ -305,8 +306,9 @@ class ItemMark(Model):
 
     class Meta:
         table = "item_mark"
-        # Pull reads one family's changes after a cursor (pwa/sync.py).
-        indexes = (("family_id", "change_seq"),)
+        # Pull reads one family's changes after a cursor (pwa/sync.py); the shopping view and
+        # each trip record read the marks of some items, a trip's by time (bench/growth.py).
+        indexes = (("family_id", "change_seq"), ("item_id", "client_time"))
 
 
 # --- plans and trips (issue 4) -----------------------------------------------------------------
@@ -374,8 +376,9 @@ class PlanStep(Model):
 
     class Meta:
         table = "plan_step"
-        # Pull reads one family's changes after a cursor (pwa/sync.py).
-        indexes = (("family_id", "change_seq"),)
+        # Pull reads one family's changes after a cursor (pwa/sync.py); plan pages and the
+        # phone's home screen read one plan's steps (bench/growth.py).
+        indexes = (("family_id", "change_seq"), ("plan_id",))
 
 
 class FirstThenBoard(Model):
@@ -421,6 +424,8 @@ class Trip(Model):
 
     class Meta:
         table = "trip"
+        # Trip history and progress read one person's trips, newest first (bench/growth.py).
+        indexes = (("person_id", "started_at"),)
 
 
 class TripEvent(Model):
@@ -448,6 +453,8 @@ class TripEvent(Model):
 
     class Meta:
         table = "trip_event"
+        # Every trip record reads its trip's events: a scan of every family's otherwise.
+        indexes = (("trip_id",),)
 
 
 class TripNote(Model):
@@ -469,6 +476,7 @@ class TripNote(Model):
 
     class Meta:
         table = "trip_note"
+        indexes = (("trip_id",),)
 
 
 class PushSubscription(Model):
