@@ -11,14 +11,23 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from starlette.applications import Starlette
 
+from pwa import auth
 from pwa.app import create_app
 from pwa.i18n import compile_catalogues
 from pwa.settings import Settings
 from tests import databases
 
 BASE_URL = "http://127.0.0.1"
+
+
+# Cheap password hashes in the tests' own process: the app's argon2 settings cost about 50 ms
+# a hash, and the tests make thousands of accounts and logins. Verifying reads the settings from
+# each hash, so logging in works the same; the live servers of the browser tests keep the real
+# settings.
+auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -63,6 +63,19 @@ async def test_every_page_has_strict_security_headers(client):
     assert "httponly" in cookie and "samesite=lax" in cookie
 
 
+async def test_pictures_and_styles_carry_only_the_headers_they_need(client):
+    """A picture is not a page: it is sent without the page headers (lighter for the phone),
+    and an SVG opened on its own may run nothing."""
+    css = await client.get("/static/css/app.css")
+    assert css.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in css.headers and "x-frame-options" not in css.headers
+    svg = await client.get("/openmoji/1F34E.svg")
+    assert svg.headers["content-type"] == "image/svg+xml"
+    assert svg.headers["content-security-policy"] == "default-src 'none'"
+    script = await client.get("/sw.js")
+    assert "worker-src 'self'" in script.headers["content-security-policy"]
+
+
 async def test_pages_have_no_inline_scripts_or_styles(client):
     family = await make_family()
     await client.log_in(family.email, PASSWORD)
