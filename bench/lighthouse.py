@@ -119,6 +119,8 @@ def lighthouse_run(base: str, cookie: dict[str, str], out: Path) -> dict[str, di
         sys.exit(f"Lighthouse failed:\n{done.stderr}")
     summaries = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     for summary in summaries:
+        if summary["attempts"] > 1:
+            print(f"({summary['name']}: Lighthouse had to run {summary['attempts']} times)")
         if summary["runtime_error"]:
             sys.exit(f"Lighthouse could not load {summary['name']}: {summary['runtime_error']}")
         if summary["name"] != "login" and "/login" in summary["final_url"]:

@@ -8,7 +8,8 @@
 // Each page gets a fresh Chromium (a new profile: empty HTTP cache, no service worker), so one
 // page's visit does not warm the next. Lighthouse keeps its default mobile settings (Moto G
 // Power, simulated slow 4G and 4x CPU). Writes OUT/NAME.json (the full report) and prints one
-// line of JSON per page with its scores.
+// line of JSON per page with its scores. A page whose load Lighthouse could not trace is run
+// again, at most 3 times in all.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import lighthouse from "lighthouse";
@@ -28,12 +29,17 @@ async function startTrip(browser, url) {
   const feeling = await page.$("#trip-feeling:not([hidden]) [data-feeling='']");
   if (feeling) await feeling.click();
   await page.waitForSelector("#trip-step:not([hidden])");
-  // The step is written to IndexedDB in one transaction after the tap: let it finish.
+  // The step is written to IndexedDB in one transaction after the tap, and the service worker
+  // may still be installing: let both finish before Lighthouse clears the worker and loads.
+  await page.evaluate(() =>
+    Promise.race([navigator.serviceWorker?.ready, new Promise((r) => setTimeout(r, 5000))]),
+  );
   await new Promise((resolve) => setTimeout(resolve, 500));
   await page.close();
 }
 
-for (const spec of job.pages) {
+/** One Lighthouse run on one page, in a Chromium of its own; returns Lighthouse's result. */
+async function measure(spec) {
   const browser = await puppeteer.launch({
     executablePath: job.chromium,
     headless: true,
@@ -50,36 +56,55 @@ for (const spec of job.pages) {
     // Default settings: Lighthouse clears the service worker, Cache Storage and the HTTP cache
     // before loading, but not cookies or IndexedDB (so the phone stays linked, and a started
     // trip shows its step).
-    const result = await lighthouse(
+    return await lighthouse(
       url,
       { output: "json", logLevel: "error", onlyCategories: CATEGORIES },
       undefined,
       page,
     );
-    const lhr = result.lhr;
-    writeFileSync(`${job.out}/${spec.name}.json`, result.report);
-    const scores = Object.fromEntries(CATEGORIES.map((c) => [c, lhr.categories[c].score]));
-    const failing = Object.values(lhr.audits)
-      // Lighthouse counts 0.9 and over as passed.
-      .filter((a) => a.score !== null && a.score < 0.9 && a.scoreDisplayMode !== "informative")
-      .map((a) => a.id);
-    console.log(
-      JSON.stringify({
-        name: spec.name,
-        final_url: lhr.finalDisplayedUrl,
-        runtime_error: lhr.runtimeError?.message ?? null,
-        scores,
-        metrics: {
-          fcp_ms: lhr.audits["first-contentful-paint"].numericValue,
-          lcp_ms: lhr.audits["largest-contentful-paint"].numericValue,
-          tbt_ms: lhr.audits["total-blocking-time"].numericValue,
-          cls: lhr.audits["cumulative-layout-shift"].numericValue,
-          si_ms: lhr.audits["speed-index"].numericValue,
-        },
-        failing,
-      }),
-    );
   } finally {
     await browser.close();
   }
+}
+
+for (const spec of job.pages) {
+  // On a busy machine Chromium now and then loses the trace of the load (NO_NAVSTART, "run
+  // Lighthouse again"): such a run has no scores at all, so it is run again, and the retry is
+  // reported. A run that has scores is never run again.
+  let result;
+  let attempts = 0;
+  do {
+    attempts += 1;
+    result = await measure(spec);
+  } while (result.lhr.runtimeError && attempts < 3);
+  const lhr = result.lhr;
+  writeFileSync(`${job.out}/${spec.name}.json`, result.report);
+  if (lhr.runtimeError) {
+    console.log(
+      JSON.stringify({ name: spec.name, attempts, runtime_error: lhr.runtimeError.message }),
+    );
+    continue;
+  }
+  const scores = Object.fromEntries(CATEGORIES.map((c) => [c, lhr.categories[c].score]));
+  const failing = Object.values(lhr.audits)
+    // Lighthouse counts 0.9 and over as passed.
+    .filter((a) => a.score !== null && a.score < 0.9 && a.scoreDisplayMode !== "informative")
+    .map((a) => a.id);
+  console.log(
+    JSON.stringify({
+      name: spec.name,
+      attempts,
+      final_url: lhr.finalDisplayedUrl,
+      runtime_error: null,
+      scores,
+      metrics: {
+        fcp_ms: lhr.audits["first-contentful-paint"].numericValue,
+        lcp_ms: lhr.audits["largest-contentful-paint"].numericValue,
+        tbt_ms: lhr.audits["total-blocking-time"].numericValue,
+        cls: lhr.audits["cumulative-layout-shift"].numericValue,
+        si_ms: lhr.audits["speed-index"].numericValue,
+      },
+      failing,
+    }),
+  );
 }
