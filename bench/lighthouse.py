@@ -95,7 +95,9 @@ def phone_cookie(base: str) -> dict[str, str]:
     return {"name": cookie["name"], "value": cookie["value"]}
 
 
-def lighthouse_run(base: str, cookie: dict[str, str], out: Path) -> dict[str, dict[str, Any]]:
+def lighthouse_run(
+    base: str, cookie: dict[str, str], out: Path, pages: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
     """One Lighthouse run on every page; the reports go to `out`, the summaries are returned."""
     job = {
         "base": base,
@@ -104,7 +106,7 @@ def lighthouse_run(base: str, cookie: dict[str, str], out: Path) -> dict[str, di
         "chromium": CHROMIUM,
         # Chinese is the app's first language, as bench/page_weight.py's phone has it.
         "args": [*CHROMIUM_ARGS, "--lang=zh-CN", "--accept-lang=zh-CN"],
-        "pages": PAGES,
+        "pages": pages,
     }
     done = subprocess.run(
         ["node", str(HERE / "run.mjs")],
@@ -137,7 +139,12 @@ def score_range(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page")
+    names = [page["name"] for page in PAGES]
+    parser.add_argument(
+        "--pages", default=",".join(names), help=f"comma-separated, of: {', '.join(names)}"
+    )
     args = parser.parse_args()
+    pages = [page for page in PAGES if page["name"] in args.pages.split(",")]
     if not (HERE / "node_modules" / "lighthouse").is_dir():
         sys.exit("Lighthouse is not installed: run `make bench-lighthouse` first")
 
@@ -174,7 +181,7 @@ def main() -> None:
             for n in range(1, args.runs + 1):
                 out = Path(folder) / f"run{n}"
                 out.mkdir()
-                summaries = lighthouse_run(base, cookie, out)
+                summaries = lighthouse_run(base, cookie, out, pages)
                 runs.append((out, summaries))
                 for name, s in summaries.items():
                     scores = " ".join(f"{round(s['scores'][c] * 100):>14}" for c in CATEGORIES)
@@ -188,7 +195,7 @@ def main() -> None:
             kept = RESULTS.relative_to(ROOT)
             print(f"\nover {args.runs} runs (the median run's report in {kept}/)")
             print(f"{'page':<10} " + " ".join(f"{c:>14}" for c in CATEGORIES))
-            for page in PAGES:
+            for page in pages:
                 name = page["name"]
                 mine = sorted(runs, key=lambda r: r[1][name]["scores"]["performance"])
                 median_out = mine[(len(mine) - 1) // 2][0]
