@@ -80,3 +80,14 @@ makemigrations: setup
 
 clean:
 	rm -rf $(VENV) node_modules
+
+## bench-lighthouse: Lighthouse mobile scores of the five pages of issue 8 (bench/lighthouse.py).
+## Lighthouse has its own package.json in bench/lighthouse/, so `make run` does not install it;
+## PUPPETEER_SKIP_DOWNLOAD: it runs Debian's Chromium and cannot download a browser here.
+.PHONY: bench-lighthouse
+bench-lighthouse: setup system-deps bench/lighthouse/node_modules/.installed
+	$(BIN)/python bench/lighthouse.py
+
+bench/lighthouse/node_modules/.installed: bench/lighthouse/package.json bench/lighthouse/package-lock.json
+	cd bench/lighthouse && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@

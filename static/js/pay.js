@@ -22,15 +22,18 @@ function usableCodes(stored) {
   return (stored?.codes || []).filter((code) => new Date(code.expires_at).getTime() > now);
 }
 
-function draw() {
+/** `asked`: the server was asked for codes (or could not be reached). Before that, a phone with
+ * no code keeps the QR code's place and shows no warning: codes arriving then move nothing. */
+function draw(asked) {
   const stored = load();
   if (stored) {
     $("pay-balance").textContent = stored.balance;
     $("pay-as-of").textContent = strings.as_of.replace("{time}", stored.as_of);
   }
   const [code] = usableCodes(stored);
-  $("pay-qr").hidden = !code;
-  $("pay-none").hidden = Boolean(code);
+  $("pay-qr").classList.toggle("pay-qr-waiting", !code && !asked);
+  $("pay-qr").hidden = !code && asked;
+  $("pay-none").hidden = Boolean(code) || !asked;
   $("pay-code").textContent = code ? code.code : "----";
   if (code) $("pay-qr").src = code.qr;
 }
@@ -55,7 +58,7 @@ async function refresh() {
   } catch {
     // No internet: the codes kept on the phone still work.
   }
-  draw();
+  draw(true);
 }
 
 async function keepScreenOn() {
@@ -67,7 +70,7 @@ async function keepScreenOn() {
 }
 
 if (data) {
-  draw();
+  draw(false);
   refresh();
   keepScreenOn();
   document.addEventListener("visibilitychange", () => {
@@ -81,7 +84,7 @@ if (data) {
     stored.skipped = [...(stored.skipped || []), current.code];
     stored.codes = stored.codes.filter((c) => c.code !== current.code);
     localStorage.setItem(key, JSON.stringify(stored));
-    draw();
+    draw(false);
     refresh();
   });
 }
