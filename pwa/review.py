@@ -38,7 +38,7 @@ async def person_records(person: Person, limit: int = 200) -> list[trips.TripRec
     found = await Trip.filter(person=person).order_by("-started_at").limit(limit)
     for trip in found:
         trip.person = person  # the summary names the person; no query per trip for it
-    return [await trips.trip_record(trip) for trip in found]
+    return await trips.trip_records(list(found))
 
 
 async def reviewed_person(request: Request) -> tuple[Person, list[trips.TripRecord]]:

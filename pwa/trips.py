@@ -5,6 +5,7 @@ of issue 6 replays exactly these)."""
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -177,7 +178,69 @@ class TripRecord:
 
 
 async def trip_record(trip: Trip) -> TripRecord:
-    events = sorted(await TripEvent.filter(trip=trip), key=lambda e: (e.client_time, e.created_at))
+    return (await trip_records([trip]))[0]
+
+
+async def trip_records(found: list[Trip]) -> list[TripRecord]:
+    """What happened on each trip (of one family). Five queries for all of them, not six a
+    trip: a year of weekly trips is one history page (bench/growth.py)."""
+    if not found:
+        return []
+    ids = [t.id for t in found]
+    events_of: dict[uuid.UUID, list[TripEvent]] = {i: [] for i in ids}
+    for event in await TripEvent.filter(trip_id__in=ids):
+        events_of[event.trip_id].append(event)
+    notes_of: dict[uuid.UUID, list[TripNote]] = {i: [] for i in ids}
+    for note in await TripNote.filter(trip_id__in=ids).order_by("created_at"):
+        notes_of[note.trip_id].append(note)
+    list_ids = {s["list_id"] for t in found for s in t.steps if s.get("list_id")}
+    items_of: dict[str, int] = {}
+    list_of: dict[uuid.UUID, str] = {}
+    marks: list[ItemMark] = []
+    if list_ids:
+        for item_id, list_id, deleted_at in await ListItem.filter(list_id__in=list_ids).values_list(
+            "id", "list_id", "deleted_at"
+        ):
+            list_of[item_id] = str(list_id)
+            if deleted_at is None:
+                items_of[str(list_id)] = items_of.get(str(list_id), 0) + 1
+        # By item id, not by a join on the list: that reads the (item_id, client_time) index
+        # instead of every mark since the first trip.
+        marks = await ItemMark.filter(
+            item_id__in=list(list_of), client_time__gte=min(t.started_at for t in found)
+        ).order_by("client_time", "id")
+    # Each list's marks, oldest first, with their times for a binary search per trip.
+    marks_of: dict[str, tuple[list[datetime], list[ItemMark]]] = {}
+    for mark in marks:
+        times, kept = marks_of.setdefault(list_of.get(mark.item_id, ""), ([], []))
+        times.append(mark.client_time)
+        kept.append(mark)
+    payments = await _payments_between(
+        found[0].family_id,
+        min(t.started_at for t in found),
+        max(_payment_end(t) for t in found),
+    )
+    return [
+        _record(
+            trip,
+            sorted(events_of[trip.id], key=lambda e: (e.client_time, e.created_at)),
+            notes_of[trip.id],
+            items_of,
+            marks_of,
+            payments,
+        )
+        for trip in found
+    ]
+
+
+def _record(
+    trip: Trip,
+    events: list[TripEvent],
+    notes: list[TripNote],
+    items_of: dict[str, int],
+    marks_of: dict[str, tuple[list[datetime], list[ItemMark]]],
+    payments: list[Redemption],
+) -> TripRecord:
     done: dict[int, TripEvent] = {}
     help_by_step: dict[int, int] = {}
     current = 0
@@ -208,8 +271,10 @@ async def trip_record(trip: Trip) -> TripRecord:
                 help_uses=help_by_step.get(index, 0),
             )
         )
-    ticked, not_found = await marks_during(trip)
+    list_ids = [s["list_id"] for s in trip.steps if s.get("list_id")]
+    ticked, not_found = _marks_during(trip, {str(i) for i in list_ids}, marks_of)
     feelings = {e.kind: e.value for e in events if e.kind.startswith("feeling_")}
+    end = _payment_end(trip)
     return TripRecord(
         trip=trip,
         steps=records,
@@ -218,38 +283,53 @@ async def trip_record(trip: Trip) -> TripRecord:
         ticked=ticked,
         not_found=not_found,
         current_step=min(current, max(len(trip.steps) - 1, 0)),
-        planned=await planned_items(trip),
+        planned=sum(items_of.get(str(i), 0) for i in list_ids),
         feeling_before=feelings.get("feeling_before", ""),
         feeling_after=feelings.get("feeling_after", ""),
-        notes=await TripNote.filter(trip=trip).order_by("created_at"),
-        payments=await payments_during(trip),
+        notes=notes,
+        payments=[
+            Payment(shop=r.shop.name, amount=r.amount, at=r.created_at)
+            for r in payments
+            if trip.started_at <= r.created_at <= end
+        ],
         last_heard=max((e.created_at for e in events), default=None),
     )
 
 
-async def planned_items(trip: Trip) -> int:
-    list_ids = [s["list_id"] for s in trip.steps if s.get("list_id")]
-    if not list_ids:
-        return 0
-    return await ListItem.filter(list_id__in=list_ids, deleted_at=None).count()
+def _marks_during(
+    trip: Trip, list_ids: set[str], marks_of: dict[str, tuple[list[datetime], list[ItemMark]]]
+) -> tuple[int, int]:
+    """Items ticked and not found on the trip's lists between its start and its end: the
+    newest mark of each item in that time."""
+    newest: dict[uuid.UUID, ItemMark] = {}
+    for list_id in list_ids:
+        times, marks = marks_of.get(list_id, ([], []))
+        start = bisect_left(times, trip.started_at)
+        end = len(times) if trip.finished_at is None else bisect_right(times, trip.finished_at)
+        for mark in marks[start:end]:  # oldest first: the newest of an item stays
+            newest[mark.item_id] = mark
+    states = [m.state for m in newest.values()]
+    return states.count(MarkState.TICKED), states.count(MarkState.NOT_FOUND)
 
 
-async def payments_during(trip: Trip) -> list[Payment]:
-    """Voucher payments of the family while the trip went on (or in the 3 hours after its
-    start while it is not finished)."""
-    end = trip.finished_at or trip.started_at + timedelta(hours=3)
-    found = (
+def _payment_end(trip: Trip) -> datetime:
+    # Payments while the trip went on, or in the 3 hours after its start while it is not
+    # finished.
+    return trip.finished_at or trip.started_at + timedelta(hours=3)
+
+
+async def _payments_between(family_id: uuid.UUID, start: datetime, end: datetime) -> list:
+    return (
         await Redemption.filter(
-            voucher__family_id=trip.family_id,
+            voucher__family_id=family_id,
             outcome="paid",
             reversed_at=None,
-            created_at__gte=trip.started_at,
+            created_at__gte=start,
             created_at__lte=end,
         )
         .order_by("created_at")
         .prefetch_related("shop")
     )
-    return [Payment(shop=r.shop.name, amount=r.amount, at=r.created_at) for r in found]
 
 
 async def add_note(trip: Trip, *, note_id: uuid.UUID, account: Account, text: str) -> TripNote:
@@ -272,21 +352,6 @@ async def add_note(trip: Trip, *, note_id: uuid.UUID, account: Account, text: st
         author_name=account.name,
         text=text,
     )
-
-
-async def marks_during(trip: Trip) -> tuple[int, int]:
-    """Items ticked and not found on the trip's lists between its start and its end."""
-    list_ids = [s["list_id"] for s in trip.steps if s.get("list_id")]
-    if not list_ids:
-        return 0, 0
-    marks = ItemMark.filter(item__list_id__in=list_ids, client_time__gte=trip.started_at)
-    if trip.finished_at is not None:
-        marks = marks.filter(client_time__lte=trip.finished_at)
-    newest: dict[uuid.UUID, ItemMark] = {}
-    for mark in await marks.order_by("client_time", "id"):
-        newest[mark.item_id] = mark
-    states = [m.state for m in newest.values()]
-    return states.count(MarkState.TICKED), states.count(MarkState.NOT_FOUND)
 
 
 def duration_words(seconds: int | None) -> str:

@@ -156,3 +156,52 @@ async def test_bad_events_are_refused_and_change_nothing(
             == "refused"
         )
     assert await Trip.all().count() == 1
+
+
+async def test_each_trip_of_a_history_counts_only_its_own_marks(client: Client) -> None:
+    """The history reads every trip at once: weekly trips on one list each count the marks
+    made during them, and the newest mark of an item in that time."""
+    from pwa import trips
+    from pwa.models import ItemMark, ListItem
+
+    family = await make_family()
+    shopping_list = await make_list(family, pictures={"1F95B": 1, "1F34E": 1, "1F35E": 1})
+    milk, apple, bread = [
+        await ListItem.get(list=shopping_list, pictogram=code)
+        for code in ("1F95B", "1F34E", "1F35E")
+    ]
+    steps = [{"text": "Shop", "picture": "1F6D2", "list_id": str(shopping_list.id)}]
+    week = timedelta(days=7)
+    made = []
+    for n in range(3):
+        made.append(
+            await Trip.create(
+                family=family.family,
+                person=family.person,
+                plan_name="Shop",
+                steps=steps,
+                started_at=T0 + n * week,
+                finished_at=T0 + n * week + timedelta(minutes=30),
+            )
+        )
+
+    async def mark(item, state: str, at: datetime) -> None:
+        await ItemMark.create(family=family.family, item=item, state=state, client_time=at)
+
+    await mark(milk, "ticked", T0 + timedelta(minutes=5))  # trip 1
+    await mark(apple, "not_found", T0 + timedelta(minutes=6))  # trip 1
+    await mark(milk, "ticked", T0 + week + timedelta(minutes=1))  # trip 2 …
+    await mark(milk, "cleared", T0 + week + timedelta(minutes=2))  # … then taken back out
+    await mark(bread, "ticked", T0 + week + timedelta(minutes=40))  # after trip 2 ended
+    await mark(bread, "ticked", T0 + 2 * week + timedelta(minutes=29))  # trip 3
+    await mark(apple, "ticked", T0 + 2 * week + timedelta(minutes=29))  # trip 3
+
+    records = await trips.trip_records(made)
+    assert [(r.ticked, r.not_found, r.planned) for r in records] == [
+        (1, 1, 3),
+        (0, 0, 3),
+        (2, 0, 3),
+    ]
+    # One trip read alone says the same as in the history.
+    alone = await trips.trip_record(made[1])
+    assert (alone.ticked, alone.not_found) == (0, 0)
