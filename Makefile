@@ -24,12 +24,13 @@ test: setup system-deps
 TEST_POSTGRES_URL ?= postgres://startrip_test:startrip_test@127.0.0.1:5432/postgres
 PG := TEST_POSTGRES_URL=$(TEST_POSTGRES_URL)
 
-## test-postgres: the tests that touch the database, on PostgreSQL (the browser tests and
-## SQLite's own backup are left to the SQLite run)
+## test-postgres: the tests that touch the database, on PostgreSQL, with the browser tests of
+## offline sync and of paying at the till (the other browser tests and SQLite's own backup are
+## left to the SQLite run)
 test-postgres: setup
 	@if $(PG) $(BIN)/python -m tests.databases; then \
 	  echo "again on PostgreSQL ($(TEST_POSTGRES_URL))"; \
-	  $(PG) $(BIN)/pytest -m "not browser and not sqlite_only"; \
+	  $(PG) $(BIN)/pytest -m "(not browser or both_databases) and not sqlite_only"; \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
 	  echo "REQUIRE_POSTGRES is set but PostgreSQL does not answer"; exit 1; \
 	else \

@@ -13,7 +13,10 @@ import os
 import shutil
 import sqlite3
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from tortoise import connections
@@ -23,6 +26,7 @@ from pwa.db import migrate
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 ON_POSTGRES = bool(POSTGRES_URL)
 BACKEND = "postgres" if ON_POSTGRES else "sqlite"
+T = TypeVar("T")
 
 
 def _url_of(name: str) -> str:
@@ -46,9 +50,20 @@ async def _admin(*statements: str) -> None:
         await connection.close()
 
 
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from sync code, also where an event loop is running already
+    (Playwright's sync API keeps one): then in a thread with its own loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def postgres_reachable() -> bool:
     try:
-        asyncio.run(_admin("SELECT 1"))
+        run(_admin("SELECT 1"))
     except (OSError, ImportError) as error:
         print(f"PostgreSQL at {POSTGRES_URL or '(TEST_POSTGRES_URL not set)'}: {error}")
         return False
@@ -62,13 +77,13 @@ def make_template(folder: Path) -> str:
     """A database with every migration applied; its URL."""
     if not ON_POSTGRES:
         path = folder / "template.sqlite3"
-        asyncio.run(migrate(f"sqlite://{path}"))
+        run(migrate(f"sqlite://{path}"))
         return f"sqlite://{path}"
     # One template per test process, so two runs on one server do not meet.
     name = f"startrip_template_{os.getpid()}"
     drop(_url_of(name))
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    asyncio.run(migrate(_url_of(name)))
+    run(_admin(f'CREATE DATABASE "{name}"'))
+    run(migrate(_url_of(name)))
     return _url_of(name)
 
 
@@ -79,7 +94,7 @@ def copy_of(template: str, folder: Path) -> str:
         shutil.copy(template.removeprefix("sqlite://"), path)
         return f"sqlite://{path}"
     name = f"startrip_test_{uuid.uuid4().hex[:16]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_name_of(template)}"'))
+    run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_name_of(template)}"'))
     return _url_of(name)
 
 
@@ -88,7 +103,7 @@ def empty(folder: Path) -> str:
     if not ON_POSTGRES:
         return f"sqlite://{folder / f'empty-{uuid.uuid4().hex[:8]}.sqlite3'}"
     name = f"startrip_test_{uuid.uuid4().hex[:16]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    run(_admin(f'CREATE DATABASE "{name}"'))
     return _url_of(name)
 
 
@@ -113,10 +128,15 @@ async def table_names(url: str) -> set[str]:
     return {r[0] for r in await fetch(url, "SELECT tablename FROM pg_tables")}
 
 
+def query(url: str, sql: str) -> list[tuple]:
+    """fetch() for sync code: a test of a server in another process reading its database."""
+    return run(fetch(url, sql))
+
+
 def drop(url: str) -> None:
     """Remove a database made by make_template or copy_of (SQLite files go with tmp_path)."""
     if url.startswith("postgres"):
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{_name_of(url)}" WITH (FORCE)'))
+        run(_admin(f'DROP DATABASE IF EXISTS "{_name_of(url)}" WITH (FORCE)'))
 
 
 async def tables() -> list[str]:

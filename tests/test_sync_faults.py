@@ -4,7 +4,6 @@ and what was applied is only acknowledged."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 import uuid
@@ -14,9 +13,9 @@ import httpx
 import pytest
 
 from pwa.models import ItemMark, ListItem, OpLog
+from tests import databases
 from tests.browser.conftest import LiveServer
 from tests.conftest import CSRF_RE, Client
-from tests.databases import fetch
 from tests.factories import link_phone, make_family, make_list
 
 
@@ -87,7 +86,7 @@ def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(
     base = live.url
 
     def query(sql: str) -> list[tuple]:
-        return asyncio.run(fetch(empty_database_url, sql))
+        return databases.query(empty_database_url, sql)
 
     try:
         with httpx.Client(base_url=base) as parent:

@@ -22,6 +22,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from pwa import ROOT
+from tests import databases
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -57,12 +58,17 @@ class LiveServer:
     database_url: str = ""
 
     @property
+    def db_url(self) -> str:
+        """The database the server uses, for tests that read it (tests/databases.fetch)."""
+        return self.database_url or f"sqlite://{self.data_dir / 'startrip.sqlite3'}"
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def _env(self) -> dict[str, str]:
         env = {**os.environ, "DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"}
-        env["DATABASE_URL"] = self.database_url or f"sqlite://{self.data_dir / 'startrip.sqlite3'}"
+        env["DATABASE_URL"] = self.db_url
         return env
 
     def prepare(self) -> None:
@@ -102,11 +108,16 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path_factory.mktemp("live"))
+    folder = tmp_path_factory.mktemp("live")
+    # On the PostgreSQL run (tests/databases.py) the server gets its own empty database there.
+    database_url = databases.empty(folder) if databases.ON_POSTGRES else ""
+    server = LiveServer(folder, database_url=database_url)
     server.prepare()
     server.start()
     yield server
     server.stop()
+    if database_url:
+        databases.drop(database_url)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests import databases
 from tests.browser.conftest import (
     LOCALES,
     PHONE,
@@ -26,7 +26,8 @@ from tests.browser.conftest import (
 )
 from tests.browser.test_offline_shell import wait_for_control
 
-pytestmark = pytest.mark.browser
+# Also on the PostgreSQL run: the phone's changes go through push and pull to that database.
+pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
 
 DEMO_LIST = "/lists/5a7e0000-0000-4000-8000-000000000001"
 DEMO_PLAN = "/plans/5a7e0000-0000-4000-8002-000000000001"
@@ -120,8 +121,9 @@ def proxy(live_server: LiveServer) -> Iterator[Proxy]:
     relay.stop()
 
 
-def database(live_server: LiveServer) -> sqlite3.Connection:
-    return sqlite3.connect(live_server.data_dir / "startrip.sqlite3")
+def query(live_server: LiveServer, sql: str) -> list[tuple]:
+    """Rows of the live server's database, SQLite or PostgreSQL."""
+    return databases.query(live_server.db_url, sql)
 
 
 def basket_text(page: Page) -> str:
@@ -210,21 +212,21 @@ def test_phone_offline_and_parent_online_both_end_with_every_change_once(
     parent.reload()
     expect(parent.locator("#progress-text")).to_have_text("3 of 6 in the basket.")
 
-    with database(live_server) as db:
-        client_id, last = db.execute(
-            "SELECT id, last_mutation_id FROM sync_client WHERE device_id IS NOT NULL"
-        ).fetchone()
-        logged = db.execute(
-            "SELECT mutation_id, name, error FROM op_log WHERE client_id = ? ORDER BY mutation_id",
-            (client_id,),
-        ).fetchall()
-        # The phone's own: its trip is the newest (the demo trips are in the past weeks).
-        step_done = db.execute(
-            "SELECT count(*) FROM trip_event WHERE kind = 'step_done' AND trip_id = "
-            "(SELECT id FROM trip ORDER BY started_at DESC LIMIT 1)"
-        )
-        marks = db.execute("SELECT count(*) FROM item_mark WHERE device_id IS NOT NULL")
-        step_done, marks = step_done.fetchone()[0], marks.fetchone()[0]
+    [(client_id, last)] = query(
+        live_server, "SELECT id, last_mutation_id FROM sync_client WHERE device_id IS NOT NULL"
+    )
+    logged = query(
+        live_server,
+        "SELECT mutation_id, name, error FROM op_log "
+        f"WHERE client_id = '{client_id}' ORDER BY mutation_id",
+    )
+    # The phone's own: its trip is the newest (the demo trips are in the past weeks).
+    [(step_done,)] = query(
+        live_server,
+        "SELECT count(*) FROM trip_event WHERE kind = 'step_done' AND trip_id = "
+        "(SELECT id FROM trip ORDER BY started_at DESC LIMIT 1)",
+    )
+    [(marks,)] = query(live_server, "SELECT count(*) FROM item_mark WHERE device_id IS NOT NULL")
     # Start, 2 steps done, 3 ticks: each once, in order, none refused.
     assert [row[0] for row in logged] == list(range(1, last + 1))
     assert sorted(row[1] for row in logged) == ["item.mark"] * 3 + ["trip.event"] * 3

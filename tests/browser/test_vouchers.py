@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import axe_violations, link_phone, log_in, small_targets
 from tests.browser.test_offline_shell import wait_for_control
 
-pytestmark = pytest.mark.browser
+# Also on the PostgreSQL run: the till's payment goes through that database's locks.
+pytestmark = [pytest.mark.browser, pytest.mark.both_databases]
 
 CODE = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}$")
 
