@@ -2,9 +2,9 @@
 SQLite (the default) or on PostgreSQL when TEST_POSTGRES_URL names a server.
 
 TEST_POSTGRES_URL is a URL whose role may create databases, such as
-postgres://startrip:startrip@127.0.0.1:5432/postgres (`make test` sets it when a server answers).
-Copying a template is how each test starts clean on both: a file copy on SQLite, CREATE DATABASE
-… TEMPLATE on PostgreSQL (about as fast)."""
+postgres://startrip_test:startrip_test@127.0.0.1:5432/postgres (the Makefile's test-postgres,
+after scripts/postgres.sh). Each test starts clean on both by copying the template: a file copy on
+SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from pwa.db import migrate
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 ON_POSTGRES = bool(POSTGRES_URL)
-BACKEND = "postgres" if ON_POSTGRES else "sqlite"
 T = TypeVar("T")
 
 
