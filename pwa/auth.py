@@ -338,6 +338,14 @@ def client_ip(request: Request) -> str:
 
 
 STATIC_PREFIXES = ("/static/", "/openmoji/")
+# How old the phone's "last heard from" may get before a request writes it again. Writing it
+# on every request made every page view and pull a database write (bench/load.py): on SQLite
+# each is a commit that waits for the disk and for the one writer's lock.
+LAST_SEEN_EVERY = timedelta(seconds=30)
+
+
+def _stale(last_seen_at: datetime | None) -> bool:
+    return last_seen_at is None or now() - last_seen_at >= LAST_SEEN_EVERY
 
 
 class PrincipalMiddleware:
@@ -353,7 +361,7 @@ class PrincipalMiddleware:
             await self.app(scope, receive, send)
             return
         who = await load_principal(scope.get("session", {}))
-        if who.device is not None:
+        if who.device is not None and _stale(who.device.last_seen_at):
             await DeviceLink.filter(id=who.device.id).update(last_seen_at=now())
         scope["startrip.principal"] = who
         headers = Headers(scope=scope)

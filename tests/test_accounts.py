@@ -242,6 +242,22 @@ async def test_revoking_the_phone_ends_its_session(client, other_client):
     assert after.status_code == 303 and after.headers["location"].startswith("/login")
 
 
+async def test_the_phone_last_seen_time_is_written_at_most_every_30_seconds(other_client):
+    """Not on every request: that made every page view and pull a write (bench/load.py)."""
+    family = await make_family()
+    code = await link_phone(family)
+    await other_client.submit(f"/link/{code}", {"confirm": "yes"})
+    await other_client.get("/me")
+    first = (await DeviceLink.get(person=family.person)).last_seen_at
+    assert first is not None
+    await other_client.get("/me")
+    assert (await DeviceLink.get(person=family.person)).last_seen_at == first
+    older = auth.now() - auth.LAST_SEEN_EVERY
+    await DeviceLink.filter(person=family.person).update(last_seen_at=older)
+    await other_client.get("/me")
+    assert (await DeviceLink.get(person=family.person)).last_seen_at > older
+
+
 async def test_an_expired_code_does_not_link(other_client):
     family = await make_family()
     code = await link_phone(family)
