@@ -559,7 +559,8 @@ def main() -> None:
     )
     low, high = args.think
     print(
-        f"think time {low:g}-{high:g} s, mix {MIX}, {seconds:g} s per phase, {datetime.now():%Y-%m-%d %H:%M}"
+        f"think time {low:g}-{high:g} s, mix {MIX}, {seconds:g} s per phase, "
+        f"{datetime.now():%Y-%m-%d %H:%M}"
     )
     print(f"work folder {work}")
     lines = [header]
