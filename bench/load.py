@@ -522,7 +522,8 @@ def report(label: str, result: dict[str, Any]) -> list[str]:
     cpu = "+".join(f"{c:.0%}" for c in result["client_cpu"])
     lines.append(
         f"{label:<34} {'all':<10} {total / seconds:>7.1f}   CPU in cores: server "
-        f"{result['server_cpu']:.2f}, client {cpu}, other programs {result['others_cpu']:.2f}"
+        f"{result['server_cpu']:.2f} ({result['server_cpu'] / total * seconds * 1000:.1f} ms a "
+        f"request), client {cpu}, other programs {result['others_cpu']:.2f}"
     )
     for example in result["examples"]:
         lines.append(f"    error: {example}")
