@@ -164,21 +164,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def process_tree_cpu(root_pid: int) -> float:
-    """CPU seconds used so far by a process and its children (uvicorn's workers), from /proc."""
+def process_tree_cpu(root_pid: int, database: str = "") -> float:
+    """CPU seconds used so far by a process and its children (uvicorn's workers), from /proc,
+    and by the PostgreSQL backends serving `database` (their title names it): the database's
+    work is the server's work too."""
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
+    backends = 0.0
     tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            title = (entry / "cmdline").read_bytes() if database else b""
         except OSError:
             continue
         parents[int(entry.name)] = int(fields[1])
         times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
-    total, todo = 0.0, [root_pid]
+        if database and title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+            backends += times[int(entry.name)]
+    total, todo = backends, [root_pid]
     while todo:
         pid = todo.pop()
         total += times.get(pid, 0.0)
@@ -206,6 +212,12 @@ class Server:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def postgres_database(self) -> str:
+        return (
+            self.database_url.rsplit("/", 1)[1] if self.database_url.startswith("postgres") else ""
+        )
 
     def start(self) -> None:
         self.port = free_port()
@@ -407,7 +419,10 @@ async def run_client(spec: dict[str, Any]) -> dict[str, Any]:
             await asyncio.gather(*(link(phone) for phone in phones))
             return {"phones": [phone.state for phone in phones]}
         think = spec["think"]
-        server_before, machine_before = process_tree_cpu(spec["server_pid"]), machine_busy()
+        server_before, machine_before = (
+            process_tree_cpu(spec["server_pid"], spec["database"]),
+            machine_busy(),
+        )
         cpu_before, started = time.process_time(), time.perf_counter()
         # Each phone's first action comes at a random moment of the first think time, so
         # they do not all arrive together.
@@ -431,7 +446,7 @@ async def run_client(spec: dict[str, Any]) -> dict[str, Any]:
             "examples": rec.examples,
             "cpu": cpu,
             "wall": wall,
-            "server_cpu": process_tree_cpu(spec["server_pid"]) - server_before,
+            "server_cpu": process_tree_cpu(spec["server_pid"], spec["database"]) - server_before,
             "machine_busy": machine_busy() - machine_before,
         }
     finally:
@@ -464,6 +479,7 @@ def run_clients(
         spec = {
             "base_url": server.url,
             "server_pid": server.process.pid,
+            "database": server.postgres_database,
             "phones": share,
             "mode": mode,
             "seconds": seconds,
