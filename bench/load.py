@@ -592,7 +592,12 @@ def main() -> None:
                 print(f"PostgreSQL skipped ({exc})")
                 continue
         started = time.perf_counter()
-        phones = asyncio.run(prepare(url, families))
+        # In a process of its own: tortoise keeps each model's SQL once built, so a second
+        # database of another kind in the same process would be sent the first one's SQL.
+        made = work / f"phones-{database}.json"
+        command = [sys.executable, __file__, "--as-preparer", url, str(families), str(made)]
+        subprocess.run(command, cwd=ROOT, check=True)
+        phones = json.loads(made.read_text())
         print(f"{database}: {families} families made in {time.perf_counter() - started:.0f} s")
         linked = False
         for workers in args.workers:
@@ -642,5 +647,8 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--as-client":
         client_process(sys.argv[2])
+    elif len(sys.argv) == 5 and sys.argv[1] == "--as-preparer":
+        made = asyncio.run(prepare(sys.argv[2], int(sys.argv[3])))
+        Path(sys.argv[4]).write_text(json.dumps(made))
     else:
         main()
