@@ -509,8 +509,10 @@ def run_clients(
         "client_cpu": [r["cpu"] / r["wall"] for r in results],
         # Seen by the first client process over its own phase (they all run at once).
         "server_cpu": results[0]["server_cpu"] / results[0]["wall"],
-        "others_cpu": (
-            results[0]["machine_busy"] - results[0]["server_cpu"] - sum(r["cpu"] for r in results)
+        # Never below 0: the clock ticks of /proc/stat and of each process are rounded apart.
+        "others_cpu": max(
+            0.0,
+            results[0]["machine_busy"] - results[0]["server_cpu"] - sum(r["cpu"] for r in results),
         )
         / results[0]["wall"],
         "seconds": seconds,
