@@ -1,8 +1,8 @@
 """HTTP load (issue 8): the person's phone's requests from many phones at once, against
 `python -m pwa serve` in its own process, on SQLite and PostgreSQL, with 1 and 2 workers.
 
-    .venv/bin/python bench/load.py            # the full run (about 5 minutes)
-    .venv/bin/python bench/load.py --quick    # shorter phases, for a first look
+    .venv/bin/python bench/load.py            # the full run (about 8 minutes)
+    .venv/bin/python bench/load.py --quick    # 8-second phases (about 4 minutes)
     .venv/bin/python bench/load.py --databases sqlite --workers 2
 
 What one virtual phone is: a linked person phone (its own session cookie, CSRF token, sync
