@@ -342,3 +342,35 @@ async def test_person_plans_only_when_the_guardian_allows_it(
     # Parents' pages stay closed to the phone.
     assert (await other_client.get(f"/lists/{list_id}/edit")).status_code == 403
     assert (await other_client.get(f"/lists/{list_id}/delete")).status_code == 403
+
+
+async def test_an_item_shows_its_newest_mark_by_time_then_id(client: Client) -> None:
+    """The state every device agrees on: the mark with the latest phone time wins, and of two
+    marks made at the same time the one with the greater id (SYNC.md), on either database."""
+    from datetime import UTC, datetime, timedelta
+
+    from pwa import lists
+
+    family = await make_family()
+    shopping_list = await make_list(family, pictures={"1F95B": 1, "1F34E": 1, "1F35E": 1})
+    milk, apple, bread = [
+        await ListItem.get(list=shopping_list, pictogram=code)
+        for code in ("1F95B", "1F34E", "1F35E")
+    ]
+    t0 = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
+
+    async def mark(item, state: str, at: datetime, mark_id: str | None = None) -> None:
+        await ItemMark.create(
+            id=mark_id or uuid.uuid4(), family=family.family, item=item, state=state, client_time=at
+        )
+
+    # Milk: ticked, then cleared later (made first, so the order of rows is not the answer).
+    await mark(milk, "cleared", t0 + timedelta(minutes=2))
+    await mark(milk, "ticked", t0 + timedelta(minutes=1))
+    # Apple: two marks at the same moment; the greater id wins.
+    await mark(apple, "ticked", t0, "ffffffff-0000-4000-8000-000000000000")
+    await mark(apple, "not_found", t0, "00000000-0000-4000-8000-000000000000")
+    for minute in range(31):  # bread: a long history, ticked last (minute 30)
+        await mark(bread, "cleared" if minute % 2 else "ticked", t0 + timedelta(minutes=minute))
+    states = await lists.item_states([milk, apple, bread])
+    assert states == {milk.id: "open", apple.id: "ticked", bread.id: "ticked"}
