@@ -558,6 +558,9 @@ def server_problems(log: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter phases (8 s, not 20 s)")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="length of each phase (default 20, or 8)"
+    )
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgres"])
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--clients", nargs="*", type=int, default=list(CLIENTS))
@@ -569,7 +572,7 @@ def main() -> None:
     parser.add_argument("--no-closed", action="store_true", help="skip the closed-loop run")
     parser.add_argument("--keep", action="store_true", help="keep the data folder and logs")
     args = parser.parse_args()
-    seconds = 8.0 if args.quick else 20.0
+    seconds = args.seconds or (8.0 if args.quick else 20.0)
     families = max([*args.clients, CLOSED_CLIENTS])
     work = Path(tempfile.mkdtemp(prefix="startrip-load-"))
     header = (
