@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port or settings.port,
             workers=args.workers,
             proxy_headers=False,
+            # Longer than a proxy's or a phone's idle connection (nginx keeps 60 s): with
+            # uvicorn's 5 s, a request sent on a connection the server was closing at that
+            # moment failed ("Server disconnected", bench/load.py).
+            timeout_keep_alive=75,
         )
     elif args.command == "migrate":
         from pwa.db import migrate
