@@ -21,31 +21,16 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from demo_server import CHROMIUM, CHROMIUM_ARGS, ROOT, demo_server, link_phone
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent / "lighthouse"
 RESULTS = HERE / "results"
-CHROMIUM = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 # The demo's fixed ids (pwa/demo.py): Ming's list, plan and ¥50 voucher.
 PAGES = [
     {"name": "login", "path": "/login", "phone": False},
@@ -62,36 +47,14 @@ PAGES = [
 CATEGORIES = ["performance", "accessibility", "best-practices"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def phone_cookie(base: str) -> dict[str, str]:
-    """Links Ming's phone as a parent and the phone would, and returns the phone's session
-    cookie: Lighthouse then sees the person's screens, not the log-in page."""
+    """Links Ming's phone and returns the phone's session cookie: Lighthouse then sees the
+    person's screens, not the log-in page."""
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        parent = browser.new_context(**PHONE, base_url=base, locale="zh-CN").new_page()
-        parent.goto("/login")
-        parent.locator("input[name=email]").fill("parent@demo.test")
-        parent.locator("input[name=password]").fill("startrip-demo")
-        parent.locator("form.form button[type=submit]").click()
-        parent.wait_for_load_state()
-        parent.locator("a.card").first.click()
-        parent.goto(f"{parent.url}/phone")
-        parent.locator("main form button.button-main").click()
-        code = parent.locator(".link-code .code-text").inner_text().strip()
-        linking = browser.new_context(**PHONE, base_url=base, locale="zh-CN")
-        phone = linking.new_page()
-        phone.goto("/link")
-        phone.locator("input[name=code]").fill(code)
-        phone.locator("main form button[type=submit]").click()
-        phone.locator("main form button[type=submit]").click()
-        phone.wait_for_url("**/me")
-        cookie = next(c for c in linking.cookies() if c["name"] == "startrip_session")
+        cookies = link_phone(browser, base)
         browser.close()
+    cookie = next(c for c in cookies if c["name"] == "startrip_session")
     return {"name": cookie["name"], "value": cookie["value"]}
 
 
@@ -148,63 +111,35 @@ def main() -> None:
     if not (HERE / "node_modules" / "lighthouse").is_dir():
         sys.exit("Lighthouse is not installed: run `make bench-lighthouse` first")
 
-    with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "DATA_DIR": folder}
-        for command in ("migrate", "demo"):
-            subprocess.run(
-                [sys.executable, "-m", "pwa", command],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "pwa", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(100):
-                try:
-                    httpx.get(f"{base}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            cookie = phone_cookie(base)
-            runs: list[tuple[Path, dict[str, dict[str, Any]]]] = []
-            header = f"{'run':<4} {'page':<10} " + " ".join(f"{c:>14}" for c in CATEGORIES)
-            print(header + f" {'LCP':>8} {'TBT':>7}  not passed")
-            for n in range(1, args.runs + 1):
-                out = Path(folder) / f"run{n}"
-                out.mkdir()
-                summaries = lighthouse_run(base, cookie, out, pages)
-                runs.append((out, summaries))
-                for name, s in summaries.items():
-                    scores = " ".join(f"{round(s['scores'][c] * 100):>14}" for c in CATEGORIES)
-                    print(
-                        f"{n:<4} {name:<10} {scores} {s['metrics']['lcp_ms']:>6.0f}ms"
-                        f" {s['metrics']['tbt_ms']:>5.0f}ms  {', '.join(s['failing'])}",
-                        flush=True,
-                    )
+    with demo_server() as (base, folder):
+        cookie = phone_cookie(base)
+        runs: list[tuple[Path, dict[str, dict[str, Any]]]] = []
+        header = f"{'run':<4} {'page':<10} " + " ".join(f"{c:>14}" for c in CATEGORIES)
+        print(header + f" {'LCP':>8} {'TBT':>7}  not passed")
+        for n in range(1, args.runs + 1):
+            out = Path(folder) / f"run{n}"
+            out.mkdir()
+            summaries = lighthouse_run(base, cookie, out, pages)
+            runs.append((out, summaries))
+            for name, s in summaries.items():
+                scores = " ".join(f"{round(s['scores'][c] * 100):>14}" for c in CATEGORIES)
+                print(
+                    f"{n:<4} {name:<10} {scores} {s['metrics']['lcp_ms']:>6.0f}ms"
+                    f" {s['metrics']['tbt_ms']:>5.0f}ms  {', '.join(s['failing'])}",
+                    flush=True,
+                )
 
-            RESULTS.mkdir(exist_ok=True)
-            kept = RESULTS.relative_to(ROOT)
-            print(f"\nover {args.runs} runs (the median run's report in {kept}/)")
-            print(f"{'page':<10} " + " ".join(f"{c:>14}" for c in CATEGORIES))
-            for page in pages:
-                name = page["name"]
-                mine = sorted(runs, key=lambda r: r[1][name]["scores"]["performance"])
-                median_out = mine[(len(mine) - 1) // 2][0]
-                shutil.copy(median_out / f"{name}.json", RESULTS / f"{name}.json")
-                ranges = [score_range([r[1][name]["scores"][c] for r in runs]) for c in CATEGORIES]
-                print(f"{name:<10} " + " ".join(f"{r:>14}" for r in ranges))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        RESULTS.mkdir(exist_ok=True)
+        kept = RESULTS.relative_to(ROOT)
+        print(f"\nover {args.runs} runs (the median run's report in {kept}/)")
+        print(f"{'page':<10} " + " ".join(f"{c:>14}" for c in CATEGORIES))
+        for page in pages:
+            name = page["name"]
+            mine = sorted(runs, key=lambda r: r[1][name]["scores"]["performance"])
+            median_out = mine[(len(mine) - 1) // 2][0]
+            shutil.copy(median_out / f"{name}.json", RESULTS / f"{name}.json")
+            ranges = [score_range([r[1][name]["scores"][c] for r in runs]) for c in CATEGORIES]
+            print(f"{name:<10} " + " ".join(f"{r:>14}" for r in ranges))
 
 
 if __name__ == "__main__":

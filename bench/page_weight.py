@@ -13,41 +13,17 @@ the trip screen from the service worker (navigation start to the load event), 10
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
 
-import httpx
+from demo_server import CHROMIUM, CHROMIUM_ARGS, PHONE, demo_server, link_phone
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 SCREENS = {
     "trip mode": "/plans/5a7e0000-0000-4000-8002-000000000001/go",
     "shopping list": "/lists/5a7e0000-0000-4000-8000-000000000001/shop",
     "help card": "/me/help",
     "pay": "/me/pay",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def weigh(page, url: str) -> int:
@@ -65,86 +41,38 @@ def weigh(page, url: str) -> int:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "DATA_DIR": folder}
-        for command in ("migrate", "demo"):
-            subprocess.run(
-                [sys.executable, "-m", "pwa", command],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
+    with demo_server() as (base, _folder), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        cookies = link_phone(browser, base)
+
+        print(f"{'screen':<14} {'first visit':>12} {'repeat visit':>13}")
+        for name, url in SCREENS.items():
+            context = browser.new_context(**PHONE, base_url=base, locale="zh-CN")
+            context.add_cookies(cookies)
+            page = context.new_page()
+            first = weigh(page, url)
+            repeat = weigh(page, url)
+            print(f"{name:<14} {first / 1024:>9.1f} KB {repeat / 1024:>10.1f} KB")
+            context.close()
+
+        context = browser.new_context(**PHONE, base_url=base, locale="zh-CN")
+        context.add_cookies(cookies)
+        page = context.new_page()
+        page.goto("/me", wait_until="networkidle")
+        page.wait_for_timeout(3000)  # the service worker keeps the person's screens
+        context.set_offline(True)
+        times = []
+        for _ in range(10):
+            page.goto(SCREENS["trip mode"], wait_until="load")
+            times.append(
+                page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
             )
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "pwa", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        median, slowest = statistics.median(times), max(times)
+        print(
+            "trip screen offline, from the service worker: "
+            f"median {median:.0f} ms, slowest {slowest:.0f} ms"
         )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(100):
-                try:
-                    httpx.get(f"{base}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-                )
-                parent = browser.new_context(**PHONE, base_url=base, locale="zh-CN").new_page()
-                parent.goto("/login")
-                parent.locator("input[name=email]").fill("parent@demo.test")
-                parent.locator("input[name=password]").fill("startrip-demo")
-                parent.locator("form.form button[type=submit]").click()
-                parent.wait_for_load_state()
-                parent.locator("a.card").first.click()
-                parent.goto(f"{parent.url}/phone")
-                parent.locator("main form button.button-main").click()
-                code = parent.locator(".link-code .code-text").inner_text().strip()
-                linking = browser.new_context(**PHONE, base_url=base, locale="zh-CN")
-                phone = linking.new_page()
-                phone.goto("/link")
-                phone.locator("input[name=code]").fill(code)
-                phone.locator("main form button[type=submit]").click()
-                phone.locator("main form button[type=submit]").click()
-                phone.wait_for_url("**/me")
-                cookies = linking.cookies()
-
-                print(f"{'screen':<14} {'first visit':>12} {'repeat visit':>13}")
-                for name, url in SCREENS.items():
-                    context = browser.new_context(**PHONE, base_url=base, locale="zh-CN")
-                    context.add_cookies(cookies)
-                    page = context.new_page()
-                    first = weigh(page, url)
-                    repeat = weigh(page, url)
-                    print(f"{name:<14} {first / 1024:>9.1f} KB {repeat / 1024:>10.1f} KB")
-                    context.close()
-
-                context = browser.new_context(**PHONE, base_url=base, locale="zh-CN")
-                context.add_cookies(cookies)
-                page = context.new_page()
-                page.goto("/me", wait_until="networkidle")
-                page.wait_for_timeout(3000)  # the service worker keeps the person's screens
-                context.set_offline(True)
-                times = []
-                for _ in range(10):
-                    page.goto(SCREENS["trip mode"], wait_until="load")
-                    times.append(
-                        page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
-                    )
-                median, slowest = statistics.median(times), max(times)
-                print(
-                    "trip screen offline, from the service worker: "
-                    f"median {median:.0f} ms, slowest {slowest:.0f} ms"
-                )
-                browser.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        browser.close()
 
 
 if __name__ == "__main__":
