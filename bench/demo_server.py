@@ -19,17 +19,12 @@ import httpx
 from playwright.sync_api import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+# The scripts run as `python bench/NAME.py`: the repository root is not on the path by itself.
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, PHONE  # noqa: E402
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "PHONE", "ROOT", "demo_server", "free_port", "link_phone"]
 
 
 def free_port() -> int:

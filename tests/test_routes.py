@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import AsyncExitStack
 from typing import Any
 
 from starlette.routing import Mount, Route
@@ -326,18 +327,21 @@ FAMILY_ROLES = {"guardian": Role.GUARDIAN, "caregiver": Role.CAREGIVER, "phone":
 OUTSIDERS = ("centre", "shop")
 
 
-async def callers(app, mine: dict[str, Any]) -> dict[str, Client]:
-    """A logged-in client for each kind of caller of the family `mine`."""
-    made = {name: Client(app) for name in (*FAMILY_ROLES, *OUTSIDERS)}
-    for http in made.values():
-        await http.__aenter__()
-    family = mine["family"]
-    await made["guardian"].log_in(family.email, family.password)
-    await made["caregiver"].log_in(mine["caregiver_email"], family.password)
-    await made["phone"].link_phone(mine["phone_code"])
-    await made["centre"].log_in(mine["centre_email"], family.password)
-    await made["shop"].log_in(mine["shop_email"], family.password)
-    return made
+async def caller(stack: AsyncExitStack, app, mine: dict[str, Any], name: str) -> Client:
+    """A client of the family `mine` logged in as one kind of caller, closed with the stack."""
+    http = await stack.enter_async_context(Client(app))
+    password = mine["family"].password
+    if name == "phone":
+        await http.link_phone(mine["phone_code"])
+    else:
+        email = {
+            "guardian": mine["family"].email,
+            "caregiver": mine["caregiver_email"],
+            "centre": mine["centre_email"],
+            "shop": mine["shop_email"],
+        }[name]
+        await http.log_in(email, password)
+    return http
 
 
 def outcome(response) -> str:
@@ -371,21 +375,25 @@ async def test_every_route_gives_each_role_what_the_authorization_table_says(app
         methods = {m for m in route.methods or {"GET"} if m != "HEAD"}
         assert methods == set(ROUTE_ACTIONS[path]), f"{path}: {methods}"
 
-    async def fresh() -> tuple[dict[str, Any], dict[str, Client]]:
+    async def fresh() -> dict[str, Any]:
         async with Client(app) as parent:
-            mine = await family_with_everything(parent)
+            family = await family_with_everything(parent)
         # The person may plan and change lists on the phone: what LIST_EDIT gives PERSON.
-        await mine["family"].person.refresh_from_db()
-        mine["family"].person.settings = {**mine["family"].person.settings, "can_plan": True}
-        await mine["family"].person.save(update_fields=["settings"])
-        return mine, await callers(app, mine)
+        person = family["family"].person
+        await person.refresh_from_db()
+        person.settings = {**person.settings, "can_plan": True}
+        await person.save(update_fields=["settings"])
+        return family
 
-    mine, clients = await fresh()
-    _other, other_clients = await fresh()
+    stack = AsyncExitStack()
+    mine, other = await fresh(), await fresh()
+    names = (*FAMILY_ROLES, *OUTSIDERS)
+    clients = {name: await caller(stack, app, mine, name) for name in names}
+    other_clients = {name: await caller(stack, app, other, name) for name in FAMILY_ROLES}
     wrong = []
     for path, needs in ROUTE_ACTIONS.items():
         for method, action in needs.items():
-            for name in (*FAMILY_ROLES, *OUTSIDERS):
+            for name in names:
                 expected = (
                     "allowed"
                     if name in FAMILY_ROLES
@@ -396,8 +404,8 @@ async def test_every_route_gives_each_role_what_the_authorization_table_says(app
                 http, family = clients[name], mine
                 if expected == "allowed" and method != "GET":
                     # A change (a removal, a revoked phone) must not spoil the next checks.
-                    family, fresh_clients = await fresh()
-                    http = fresh_clients[name]
+                    family = await fresh()
+                    http = await caller(stack, app, family, name)
                 got = outcome(await send(http, method, url_for(path, family["params"])))
                 if got != expected:
                     wrong.append(f"{name} {method} {path}: {got}, the table says {expected}")
@@ -408,4 +416,5 @@ async def test_every_route_gives_each_role_what_the_authorization_table_says(app
                     )
                     if response.status_code != 404:
                         wrong.append(f"other {name} {method} {path}: {response.status_code}")
+    await stack.aclose()
     assert not wrong, "\n".join(wrong)

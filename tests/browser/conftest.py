@@ -23,18 +23,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from pwa import ROOT
 from tests import databases
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, PHONE
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 LOCALES = {"en": "en-GB", "zh": "zh-CN"}
 
