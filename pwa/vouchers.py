@@ -364,8 +364,11 @@ async def pay_tokens(voucher: Voucher) -> list[PayToken]:
     return fresh
 
 
-async def find_token(presented: str, secret: str) -> PayToken | None:
-    """A typed code or a scanned QR code → its token (None when it is not one of ours)."""
+async def find_token(presented: str, secret: str, *, lock: bool = False) -> PayToken | None:
+    """A typed code or a scanned QR code → its token (None when it is not one of ours).
+    lock: FOR UPDATE until the transaction ends (PostgreSQL; SQLite's BEGIN IMMEDIATE holds the
+    whole database already), so a second till with the same code waits, then sees it used."""
+    tokens = PayToken.select_for_update() if lock else PayToken.all()
     presented = presented.strip()
     if "." in presented and len(presented) > 20:
         try:
@@ -374,11 +377,11 @@ async def find_token(presented: str, secret: str) -> PayToken | None:
             return None
         if not isinstance(payload, dict):
             return None
-        return await PayToken.get_or_none(nonce=str(payload.get("n")), voucher_id=payload.get("v"))
+        return await tokens.get_or_none(nonce=str(payload.get("n")), voucher_id=payload.get("v"))
     code = normalise_code(presented)
     if len(code) != 8:
         return None
-    return await PayToken.get_or_none(code=code)
+    return await tokens.get_or_none(code=code)
 
 
 # --- paying at the till ----------------------------------------------------------------------
@@ -455,14 +458,12 @@ async def _redeem(
             if earlier.request_hash != fingerprint:
                 raise KeyReused
             return Answer(earlier.outcome, earlier.amount, earlier.balance_after)
-        token = await find_token(presented, secret)
-        voucher = None
-        if token is not None:
-            # FOR UPDATE (PostgreSQL; SQLite holds its write lock already): a second till with
-            # the same code waits here and then sees it used, and the balance read below is the
-            # one this payment changes, so the balance it reports is right.
-            token = await PayToken.select_for_update().get(id=token.id)
-            voucher = await Voucher.select_for_update().get_or_none(id=token.voucher_id)
+        token = await find_token(presented, secret, lock=True)
+        # Locked too, so the balance read here is the one this payment changes and the balance
+        # it reports is right while other tills pay from the same voucher.
+        voucher = (
+            await Voucher.select_for_update().get_or_none(id=token.voucher_id) if token else None
+        )
         now = auth.now()
         outcome = await _refusal(shop, token, voucher, amount, now)
         balance = None
