@@ -47,11 +47,12 @@ from fractional_indexing import generate_n_keys_between
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pwa import accounts, auth  # noqa: E402
+from pwa.accounts import services as accounts
 from pwa.app import create_app  # noqa: E402
+from pwa.auth import passwords
+from pwa.core.pictograms import catalogue  # noqa: E402
 from pwa.db import migrate  # noqa: E402
 from pwa.models import Person  # noqa: E402
-from pwa.pictograms import catalogue  # noqa: E402
 from pwa.settings import Settings  # noqa: E402
 from pwa.templating import pictogram_url  # noqa: E402
 
@@ -463,7 +464,7 @@ def generate(path: Path, families: int, seed: int = 8) -> dict[str, Any]:
     db.execute("PRAGMA cache_size = -1000000")
     db.execute("BEGIN")
     w = Writer(db)
-    password_hash = auth.hash_password(PASSWORD)
+    password_hash = passwords.hash_password(PASSWORD)
     orgs: dict[str, Any] = {"centres": [], "shops": [], "pictures": list(catalogue().items)}
     org_id = 0
     for city in CITIES:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from tortoise.context import TortoiseContext
 
-from pwa import vouchers
 from pwa.db import migrate, tortoise_config
 from pwa.models import CentreFamily, Family, LedgerEntry, Organisation, OrgKind, Voucher
+from pwa.vouchers import services as vouchers
 
 
 async def main(rows: int) -> None:

@@ -57,6 +57,8 @@ from typing import Any
 
 import httpx
 
+from pwa.auth import passwords
+
 ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = 200
 ITEMS = 15
@@ -84,17 +86,20 @@ async def prepare(database_url: str, families: int) -> list[dict[str, Any]]:
     """Migrate a fresh database and make the families; one dict per phone, with its link code."""
     from tortoise import Tortoise
 
-    from pwa import accounts, auth, i18n, lists, plans
+    from pwa import i18n
+    from pwa.accounts import services as accounts
+    from pwa.core.pictograms import catalogue
     from pwa.db import migrate, tortoise_config
+    from pwa.lists import services as lists
     from pwa.models import Person
-    from pwa.pictograms import catalogue
+    from pwa.plans import services as plans
 
     await migrate(database_url)
     await Tortoise.init(config=tortoise_config(database_url))
     # One argon2 hash for every parent (the same password): a real hash that verifies, made
     # once instead of 200 times, because password hashing is not what this bench measures.
-    real_hash = auth.hash_password
-    auth.hash_password = functools.cache(real_hash)  # type: ignore[assignment]
+    real_hash = passwords.hash_password
+    passwords.hash_password = functools.cache(real_hash)  # type: ignore[assignment]
     codes = [p.code for p in catalogue().items][:ITEMS]
     phones = []
     try:
@@ -138,7 +143,7 @@ async def prepare(database_url: str, families: int) -> list[dict[str, Any]]:
                 }
             )
     finally:
-        auth.hash_password = real_hash  # type: ignore[assignment]
+        passwords.hash_password = real_hash  # type: ignore[assignment]
         await Tortoise.close_connections()
     return phones
 

@@ -24,9 +24,10 @@ from pathlib import Path
 import httpx
 from fractional_indexing import generate_n_keys_between
 
-from pwa import accounts, lists
+from pwa.accounts import services as accounts
 from pwa.app import create_app
 from pwa.db import migrate
+from pwa.lists import services as lists
 from pwa.models import ChangeCounter, Family, ListItem, OpLog, ShoppingList
 from pwa.settings import Settings
 

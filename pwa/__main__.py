@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         made = _with_db(load_demo)
         print("demo data: " + (", ".join(made) if made else "already there"))
     elif args.command == "check-ledger":
-        from pwa.vouchers import ledger_problems
+        from pwa.vouchers.services import ledger_problems
 
         problems = _with_db(ledger_problems)
         for problem in problems:
@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in compile_catalogues():
             print(f"compiled {path}")
     elif args.command == "create-staff":
+        from pwa.accounts.services import create_staff
         from pwa.models import OrgKind
-        from pwa.orgs import create_staff
 
         if sys.stdin.isatty():
             password = getpass.getpass("Password for the new account: ")

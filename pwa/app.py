@@ -17,32 +17,28 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
-from pwa import (
-    accounts,
-    alerts,
-    centre,
-    errors,
-    family,
-    history,
-    i18n,
-    list_pages,
-    me,
-    orgs,
-    pages,
-    photos,
-    plan_pages,
-    review,
-    shopping,
-    shops,
-    sync,
-    trip_pages,
-    voucher_pages,
-)
-from pwa.auth import CSRFMiddleware, LoginRequired, PrincipalMiddleware
+from pwa import errors, i18n, pages
+from pwa.accounts import routes as accounts
+from pwa.auth.middleware import CSRFMiddleware, PrincipalMiddleware
+from pwa.auth.sessions import LoginRequired
+from pwa.centre import routes as centre
+from pwa.core.refusals import Denied, Hidden
 from pwa.db import tortoise_config
+from pwa.family import me
+from pwa.family import routes as family
+from pwa.lists import routes as list_pages
+from pwa.lists import shopping
+from pwa.photos import routes as photos
+from pwa.plans import routes as plan_pages
+from pwa.review import alerts
+from pwa.review import routes as review
 from pwa.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from pwa.settings import Settings
+from pwa.shops import routes as shops
+from pwa.sync import routes as sync
 from pwa.templating import OPENMOJI_DIR, STATIC_DIR
+from pwa.trips import routes as trip_pages
+from pwa.vouchers import routes as voucher_pages
 
 # Long enough that the person's phone stays linked (WCAG 2.2.6); browsers cap it at 400 days.
 SESSION_MAX_AGE = 400 * 24 * 3600
@@ -93,10 +89,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *shops.routes,
         *centre.routes,
         *sync.routes,
-        *history.routes,
         *review.routes,
         *alerts.routes,
-        *orgs.routes,
         *pages.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),
         Mount(
@@ -115,7 +109,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             session_cookie="startrip_session",
             max_age=SESSION_MAX_AGE,
             same_site="lax",
-            https_only=False,
+            # Secure cookies when the app is served over HTTPS (docs/DEPLOY.md turns it on).
+            https_only=settings.secure_cookies,
         ),
         Middleware(PrincipalMiddleware, default_locale=settings.default_locale),
         Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, on_failure=errors.too_large),
@@ -128,6 +123,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={
             HTTPException: errors.http_exception,
             LoginRequired: errors.login_required,
+            Hidden: errors.hidden,
+            Denied: errors.denied,
             500: errors.server_error,
         },
         lifespan=lifespan,

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from pwa import auth, i18n, lists, plans, trips, vouchers
-from pwa.accounts import create_account, new_family
+from pwa import i18n
+from pwa.accounts.services import create_account, create_staff, new_family
+from pwa.core import clock
+from pwa.lists import services as lists
 from pwa.models import (
     Account,
     CentreFamily,
@@ -26,7 +28,9 @@ from pwa.models import (
     Trip,
     Voucher,
 )
-from pwa.orgs import create_staff
+from pwa.plans import services as plans
+from pwa.trips import services as trips
+from pwa.vouchers import services as vouchers
 
 PASSWORD = "startrip-demo"
 DEMO_FAMILY_CODE = "DEMO2345"
@@ -204,7 +208,7 @@ async def demo_trips(family: Family, caregiver: Account) -> list[str]:
     person = await Person.get(id=plan.person_id)
     steps = [s.as_data() for s in await plans.step_views(plan)]
     items = await ListItem.filter(list_id=DEMO_LIST_ID, deleted_at=None).order_by("position")
-    last_saturday = auth.now().replace(hour=2, minute=0, second=0, microsecond=0)
+    last_saturday = clock.now().replace(hour=2, minute=0, second=0, microsecond=0)
     last_saturday -= timedelta(days=(last_saturday.weekday() - 5) % 7 or 7)
     for n, (help_at, minutes, ticked, before, after) in enumerate(PAST_TRIPS):
         trip_id = uuid.uuid5(DEMO_TRIPS, str(n))

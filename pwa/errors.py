@@ -55,6 +55,16 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return error_page(request, exc.status_code)
 
 
+async def hidden(request: Request, exc: Exception) -> Response:
+    """The access rule's Hidden: not the caller's to know of (pwa/auth/rules.py)."""
+    return await http_exception(request, HTTPException(404))
+
+
+async def denied(request: Request, exc: Exception) -> Response:
+    """The access rule's Denied: known to the caller, not theirs to do."""
+    return await http_exception(request, HTTPException(403))
+
+
 async def login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 

@@ -171,6 +171,27 @@ class DeviceLink(Model):
         table = "device_link"
 
 
+class Session(Model):
+    """A log-in on one browser, or a linked phone's session: the cookie holds a random key and
+    this row its sha256. Ending it (log out, a new password, "log out on every device", a
+    revoked caregiver, an unlinked phone) deletes the row, and the cookie opens nothing."""
+
+    id = fields.IntField(primary_key=True)
+    key_hash = fields.CharField(max_length=64, unique=True)
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="sessions", null=True, on_delete=fields.CASCADE
+    )
+    device: fields.ForeignKeyNullableRelation[DeviceLink] = fields.ForeignKeyField(
+        "models.DeviceLink", related_name="sessions", null=True, on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # None: a linked phone's session, which lasts until the phone is unlinked (WCAG 2.2.6).
+    expires_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "session"
+
+
 class LoginFailure(Model):
     """Failed log-ins and code attempts, counted to slow down guessing."""
 

@@ -8,9 +8,10 @@ from functools import cache
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
 from pwa import i18n
+from pwa.auth.routing import Route
+from pwa.auth.rules import Action
 from pwa.i18n import _
 from pwa.settings import SUPPORTED_LOCALES
 from pwa.templating import STATIC_DIR, TEMPLATE_DIR, file_hash, pictogram_url, render, static_url
@@ -135,11 +136,12 @@ async def health(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+PUBLIC = Action.PUBLIC
 routes = [
-    Route("/sw.js", service_worker),
-    Route("/manifest.webmanifest", manifest),
-    Route("/offline/{lang}", offline),
-    Route("/help", help_page),
-    Route("/about", about_page),
-    Route("/healthz", health),
+    Route("/sw.js", service_worker, action=PUBLIC),
+    Route("/manifest.webmanifest", manifest, action=PUBLIC),
+    Route("/offline/{lang}", offline, action=PUBLIC),
+    Route("/help", help_page, action=PUBLIC),
+    Route("/about", about_page, action=PUBLIC),
+    Route("/healthz", health, action=PUBLIC),
 ]

@@ -48,6 +48,8 @@ class Settings:
     data_dir: Path = ROOT / "data"
     # Web Push to a push service on this machine (http://127.0.0.1): only for tests.
     push_allow_local: bool = False
+    # The session cookie is sent over HTTPS only (docs/DEPLOY.md: on behind TLS).
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -64,6 +66,7 @@ class Settings:
             default_locale=locale,
             data_dir=data_dir,
             push_allow_local=_bool(env.get("PUSH_ALLOW_LOCAL", "false")),
+            secure_cookies=_bool(env.get("SECURE_COOKIES", "false")),
         )
 
 
@@ -76,4 +79,5 @@ DOCUMENTED = (
     "DEFAULT_LOCALE",
     "DATA_DIR",
     "PUSH_ALLOW_LOCAL",
+    "SECURE_COOKIES",
 )

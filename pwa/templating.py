@@ -15,8 +15,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from pwa import ROOT, auth, i18n, person_settings
-from pwa.forms import FormErrors, read_form
+from pwa import ROOT, i18n
+from pwa.auth import middleware, sessions
+from pwa.core import person_settings
+from pwa.core.forms import FormErrors, read_form
 
 TEMPLATE_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
@@ -72,7 +74,7 @@ templates = Jinja2Templates(env=make_env())
 
 def page_context(request: Request) -> dict[str, Any]:
     """What base.html needs on every page."""
-    who = auth.principal(request)
+    who = sessions.principal(request)
     locale = i18n.current_locale()
     # The person's settings apply on every page the person sees: on their linked phone, and
     # for an adult who manages their own trips.
@@ -82,7 +84,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "html_lang": i18n.html_lang(locale),
         "other_locale": next(code for code in i18n.NATIVE_NAME if code != locale),
         "principal": who,
-        "csrf_token": auth.csrf_token(request),
+        "csrf_token": middleware.csrf_token(request),
         "notices": request.session.pop("notices", []),
         "person_settings": settings,
         "html_classes": person_settings.html_classes(settings) if settings else "",
@@ -92,7 +94,7 @@ def page_context(request: Request) -> dict[str, Any]:
     }
 
 
-def home_url(who: auth.Principal) -> str:
+def home_url(who: sessions.Principal) -> str:
     if who.device is not None:
         return "/me"
     if who.account is None:

@@ -14,8 +14,8 @@ import pytest
 from argon2 import PasswordHasher
 from starlette.applications import Starlette
 
-from pwa import auth
 from pwa.app import create_app
+from pwa.auth import passwords
 from pwa.i18n import compile_catalogues
 from pwa.settings import Settings
 from tests import databases
@@ -27,7 +27,7 @@ BASE_URL = "http://127.0.0.1"
 # a hash, and the tests make thousands of accounts and logins. Verifying reads the settings from
 # each hash, so logging in works the same; the live servers of the browser tests keep the real
 # settings.
-auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+passwords.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -10,7 +10,9 @@ from datetime import timedelta
 
 from PIL import Image
 
-from pwa import accounts, i18n, lists, plans, vouchers
+from pwa import i18n
+from pwa.accounts import services as accounts
+from pwa.lists import services as lists
 from pwa.models import (
     Account,
     CentreFamily,
@@ -22,6 +24,8 @@ from pwa.models import (
     ShoppingList,
     Voucher,
 )
+from pwa.plans import services as plans
+from pwa.vouchers import services as vouchers
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -113,7 +117,7 @@ async def make_plan(
 
 async def make_centre_and_shop() -> tuple[Organisation, Organisation, Account]:
     """A centre and a friendly shop, with a staff account for the shop."""
-    from pwa.orgs import create_staff
+    from pwa.accounts.services import create_staff
 
     n = next(_counter)
     await create_staff(

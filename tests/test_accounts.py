@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pwa import accounts, auth
+from pwa.accounts import services as accounts
+from pwa.auth import sessions, throttle
+from pwa.core import clock
 from pwa.models import Account, DeviceLink, Invitation, Membership, Person
 from tests.factories import PASSWORD, link_phone, make_account, make_family
 
@@ -116,7 +118,7 @@ async def test_wrong_password_is_refused_in_words(client):
 
 async def test_log_in_attempts_are_limited(client):
     family = await make_family()
-    for _ in range(auth.THROTTLE_LIMITS["email"]):
+    for _ in range(throttle.THROTTLE_LIMITS["email"]):
         await client.submit("/login", {"email": family.email, "password": "wrong-one"})
     blocked = await client.submit("/login", {"email": family.email, "password": PASSWORD})
     assert blocked.status_code == 429
@@ -187,6 +189,10 @@ async def test_revoking_an_invitation_ends_the_caregivers_access(client, other_c
     await client.log_in(family.email, PASSWORD)
     invitation = await Invitation.get(family=family.family)
     await client.submit(f"/families/{family.family.id}/caregivers/{invitation.id}/revoke")
+    # Their session ended with the invitation: the old cookie is sent to log in.
+    ended = await other_client.get(f"/people/{family.person.id}")
+    assert ended.status_code == 303 and ended.headers["location"].startswith("/login")
+    await other_client.log_in(email, PASSWORD)
     assert (await other_client.get(f"/people/{family.person.id}")).status_code == 404
     assert (await other_client.get(f"/invite/{token}")).status_code == 404
 
@@ -195,7 +201,7 @@ async def test_an_expired_invitation_does_not_open(other_client):
     family = await make_family()
     token = await accounts.create_invitation(family.family, family.guardian)
     await Invitation.filter(family=family.family).update(
-        expires_at=auth.now() - timedelta(minutes=1)
+        expires_at=clock.now() - timedelta(minutes=1)
     )
     assert (await other_client.get(f"/invite/{token}")).status_code == 404
 
@@ -252,7 +258,7 @@ async def test_the_phone_last_seen_time_is_written_at_most_every_30_seconds(othe
     assert first is not None
     await other_client.get("/me")
     assert (await DeviceLink.get(person=family.person)).last_seen_at == first
-    older = auth.now() - auth.LAST_SEEN_EVERY
+    older = clock.now() - sessions.LAST_SEEN_EVERY
     await DeviceLink.filter(person=family.person).update(last_seen_at=older)
     await other_client.get("/me")
     assert (await DeviceLink.get(person=family.person)).last_seen_at > older
@@ -262,7 +268,7 @@ async def test_an_expired_code_does_not_link(other_client):
     family = await make_family()
     code = await link_phone(family)
     await DeviceLink.filter(person=family.person).update(
-        code_expires_at=auth.now() - timedelta(seconds=1)
+        code_expires_at=clock.now() - timedelta(seconds=1)
     )
     response = await other_client.submit(f"/link/{code}", {"confirm": "yes"})
     assert response.status_code == 400

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pwa.auth import AUTHORIZATION, Action, Role, allowed
+from pwa.auth.rules import AUTHORIZATION, Action, Role, allowed
 
 
 def test_every_action_is_in_the_table():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pwa import person_settings
+from pwa.core import person_settings
 from pwa.models import Person
 from tests.factories import PASSWORD, link_phone, make_caregiver, make_family
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pwa import i18n
-from pwa.pictograms import catalogue
+from pwa.core.pictograms import catalogue
 from pwa.templating import OPENMOJI_DIR
 
 

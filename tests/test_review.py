@@ -8,7 +8,7 @@ import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from pwa import person_settings
+from pwa.core import person_settings
 from pwa.models import TripNote
 from tests.conftest import Client
 from tests.factories import (
@@ -218,7 +218,8 @@ async def test_a_caregiver_cannot_pay_edit_or_change_settings(
 async def test_a_voucher_paid_during_the_trip_is_in_its_timeline(
     client: Client, other_client: Client
 ) -> None:
-    from pwa import i18n, vouchers
+    from pwa import i18n
+    from pwa.vouchers import services as vouchers
     from tests.factories import make_centre_and_shop, make_voucher
 
     family = await make_family()

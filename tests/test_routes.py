@@ -12,9 +12,12 @@ from typing import Any
 
 from starlette.routing import Mount, Route
 
-from pwa import history, lists, plans, trips
-from pwa.auth import Action, Role, allowed
+from pwa import conflicts as history
+from pwa.auth.rules import Action, Role, allowed
+from pwa.lists import services as lists
 from pwa.models import FieldHistory, Invitation, ListItem, PlanStep
+from pwa.plans import services as plans
+from pwa.trips import services as trips
 from tests.conftest import Client
 from tests.databases import table_counts
 from tests.factories import (

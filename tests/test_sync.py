@@ -176,7 +176,7 @@ async def test_pull_sends_what_changed_since_the_cursor(other_client: Client) ->
     assert [row["item_id"] for row in second["rows"]["marks"]] == [str(items[0].id)]
     assert second["rows"]["lists"] == [] and second["rows"]["items"] == []
     # A deleted item comes as a row with its deleted_at: the marker the phone needs.
-    from pwa import lists
+    from pwa.lists import services as lists
 
     await lists.remove_item(items[1])
     third = (await pull(other_client, client_id, second["cursor"])).json()
@@ -202,8 +202,8 @@ async def test_pull_never_returns_another_familys_rows(
 
 async def test_the_phone_pulls_only_its_persons_lists(client: Client, other_client: Client) -> None:
     family, shopping_list, _items, _token = await phone_with_list(other_client)
-    from pwa import family as family_module
-    from pwa import lists
+    from pwa.family import services as family_module
+    from pwa.lists import services as lists
 
     sister = await family_module.add_person(family.family, display_name="Hua", avatar="1F467")
     theirs = await lists.create_list(

@@ -161,8 +161,8 @@ async def test_bad_events_are_refused_and_change_nothing(
 async def test_each_trip_of_a_history_counts_only_its_own_marks(client: Client) -> None:
     """The history reads every trip at once: weekly trips on one list each count the marks
     made during them, and the newest mark of an item in that time."""
-    from pwa import trips
     from pwa.models import ItemMark, ListItem
+    from pwa.trips import services as trips
 
     family = await make_family()
     shopping_list = await make_list(family, pictures={"1F95B": 1, "1F34E": 1, "1F35E": 1})

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from tortoise.exceptions import IntegrityError, OperationalError
 
-from pwa import vouchers
 from pwa.models import LedgerEntry, PayToken, Redemption, Voucher
+from pwa.vouchers import services as vouchers
 from tests.factories import make_centre_and_shop, make_family, make_voucher
 
 SECRET = "test-secret-key"

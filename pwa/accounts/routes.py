@@ -1,0 +1,378 @@
+"""The accounts pages: log in and out, sign up, the account page and password, caregivers'
+invitations, linking the person's phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from markupsafe import Markup
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from pwa import i18n
+from pwa.accounts.services import (
+    LINK_CODE_MINUTES,
+    accept_invitation,
+    authenticate,
+    change_password,
+    claim_device_link,
+    create_account,
+    create_device_link,
+    create_invitation,
+    find_device_link,
+    normalise_code,
+    open_invitation,
+    revoke_device_link,
+    revoke_invitation,
+    set_language,
+    show_code,
+    sign_up_parent,
+    sign_up_self,
+    update_account,
+)
+from pwa.auth import sessions, throttle
+from pwa.auth.routing import Route
+from pwa.auth.rules import Action
+from pwa.core import clock
+from pwa.core.forms import FormErrors, read_form, safe_next
+from pwa.family import access
+from pwa.i18n import _
+from pwa.models import DeviceLink, Invitation, Membership
+from pwa.settings import SUPPORTED_LOCALES
+from pwa.templating import notify, render
+
+
+def _signup_context(form: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    return {"title": _("Sign up"), "form": form, "errors": errors}
+
+
+async def login_page(request: Request) -> Response:
+    if request.method == "GET":
+        return render(
+            request,
+            "accounts/login.html",
+            {
+                "title": _("Log in"),
+                "form": {},
+                "errors": {},
+                "next": safe_next(request.query_params.get("next"), ""),
+            },
+        )
+    form = await read_form(request)
+    try:
+        account = await authenticate(
+            form.get("email", ""), form.get("password", ""), throttle.client_ip(request)
+        )
+    except FormErrors as exc:
+        return render(
+            request,
+            "accounts/login.html",
+            {
+                "title": _("Log in"),
+                "form": {"email": form.get("email", "")},
+                "errors": exc.errors,
+                "next": safe_next(form.get("next"), ""),
+            },
+            400,
+        )
+    await sessions.login_session(request, account)
+    return RedirectResponse(safe_next(form.get("next"), "/"), status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    await sessions.end_session(request)
+    notify(request, _("You are logged out."))
+    return RedirectResponse("/login?logged_out=1", status_code=303)
+
+
+async def signup_page(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "accounts/signup.html", _signup_context({"kind": "family"}, {}))
+    form = await read_form(request)
+    kind = form.get("kind", "family")
+    fields = {
+        "email": form.get("email", ""),
+        "password": form.get("password", ""),
+        "name": form.get("name", ""),
+        "phone": form.get("phone", ""),
+        "locale": i18n.current_locale(),
+    }
+    try:
+        if kind == "self":
+            account = await sign_up_self(**fields)
+        else:
+            account = await sign_up_parent(**fields, person_name=form.get("person_name", ""))
+    except FormErrors as exc:
+        form.pop("password", None)
+        return render(request, "accounts/signup.html", _signup_context(form, exc.errors), 400)
+    await sessions.login_session(request, account)
+    notify(request, _("Welcome. Your account is ready."))
+    return RedirectResponse("/home", status_code=303)
+
+
+async def account_page(request: Request) -> Response:
+    account = sessions.require_account(request)
+    ctx = {"title": _("My account"), "errors": {}, "locales": SUPPORTED_LOCALES}
+    if request.method == "GET":
+        form = {"name": account.name, "phone": account.phone, "locale": account.locale or ""}
+        return render(request, "accounts/account.html", {**ctx, "form": form})
+    form = await read_form(request)
+    try:
+        await update_account(
+            account,
+            name=form.get("name", ""),
+            phone=form.get("phone", ""),
+            locale=form.get("locale", ""),
+        )
+    except FormErrors as exc:
+        return render(
+            request, "accounts/account.html", {**ctx, "form": form, "errors": exc.errors}, 400
+        )
+    if account.locale:
+        i18n.set_locale(account.locale)
+    notify(request, _("Saved."))
+    return RedirectResponse("/account", status_code=303)
+
+
+async def language(request: Request) -> Response:
+    form = await read_form(request)
+    locale = form.get("locale", "")
+    await set_language(sessions.principal(request), locale)
+    request.session["lang"] = locale
+    return RedirectResponse(safe_next(form.get("next"), "/"), status_code=303)
+
+
+async def invitations_page(request: Request) -> Response:
+    family, _access = await access.family_for(request)
+    if request.method == "POST":
+        token = await create_invitation(family, sessions.require_account(request))
+        request.session["new_invitation"] = token
+        notify(request, _("The invitation link is ready. Send it to the caregiver."))
+        return RedirectResponse(f"/families/{family.id}/caregivers", status_code=303)
+    token = request.session.pop("new_invitation", None)
+    invitations = (
+        await Invitation.filter(family=family)
+        .order_by("-created_at")
+        .prefetch_related("accepted_by")
+    )
+    return render(
+        request,
+        "accounts/caregivers.html",
+        {
+            "title": _("Caregivers"),
+            "family": family,
+            "invitations": invitations,
+            "new_link": str(request.url_for("invitation", token=token)) if token else None,
+            "now": clock.now(),
+        },
+    )
+
+
+async def revoke_invitation_page(request: Request) -> Response:
+    family, _access = await access.family_for(request)
+    await revoke_invitation(family, request.path_params["invitation_id"])
+    notify(request, _("The invitation is cancelled. That caregiver can no longer see your family."))
+    return RedirectResponse(f"/families/{family.id}/caregivers", status_code=303)
+
+
+async def invitation_page(request: Request) -> Response:
+    token = request.path_params["token"]
+    invitation = await open_invitation(token)
+    who = sessions.principal(request)
+    if who.device is not None:
+        raise HTTPException(403)
+    if request.method == "POST":
+        form = await read_form(request)
+        if who.account is None:
+            try:
+                account = await create_account(
+                    form.get("email", ""),
+                    form.get("password", ""),
+                    form.get("name", ""),
+                    locale=i18n.current_locale(),
+                )
+            except FormErrors as exc:
+                form.pop("password", None)
+                return render(
+                    request,
+                    "accounts/invitation.html",
+                    {
+                        "title": _("Invitation"),
+                        "invitation": invitation,
+                        "form": form,
+                        "errors": exc.errors,
+                    },
+                    400,
+                )
+            await sessions.login_session(request, account)
+        else:
+            account = who.account
+        family = await accept_invitation(token, account)
+        notify(request, _("You can now see the trips of %(family)s.", family=family.name))
+        return RedirectResponse("/home", status_code=303)
+    already = who.account is not None and await Membership.exists(
+        account=who.account, family=invitation.family
+    )
+    return render(
+        request,
+        "accounts/invitation.html",
+        {
+            "title": _("Invitation"),
+            "invitation": invitation,
+            "form": {},
+            "errors": {},
+            "already": already,
+        },
+    )
+
+
+def qr_svg(data: str, label: str) -> Markup:
+    svg = segno.make(data, error="m").svg_inline(scale=6, border=2, dark="#1f2d3d", light="#fff")
+    svg = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+    return Markup('<div class="qr" role="img" aria-label="{}">{}</div>').format(label, Markup(svg))
+
+
+async def link_phone_page(request: Request) -> Response:
+    """The guardian makes a one-time code for the person's phone and sees the linked phones."""
+    person, _access = await access.person_for(request)
+    if request.method == "POST":
+        code = await create_device_link(person, sessions.require_account(request))
+        request.session["new_link_code"] = code
+        return RedirectResponse(f"/people/{person.id}/phone", status_code=303)
+    code = request.session.pop("new_link_code", None)
+    qr = None
+    if code:
+        url = str(request.url_for("link_code", code=code))
+        qr = qr_svg(url, _("QR code to link the phone of %(name)s", name=person.display_name))
+    devices = await DeviceLink.filter(
+        person=person, claimed_at__isnull=False, revoked_at=None
+    ).order_by("-claimed_at")
+    return render(
+        request,
+        "accounts/phone.html",
+        {
+            "title": _("Link the phone of %(name)s", name=person.display_name),
+            "person": person,
+            "code": show_code(code) if code else None,
+            "qr": qr,
+            "devices": devices,
+            "minutes": LINK_CODE_MINUTES,
+        },
+    )
+
+
+async def revoke_phone_page(request: Request) -> Response:
+    person, _access = await access.person_for(request)
+    await revoke_device_link(person, request.path_params["device_id"])
+    notify(request, _("That phone is no longer linked."))
+    return RedirectResponse(f"/people/{person.id}/phone", status_code=303)
+
+
+async def link_page(request: Request) -> Response:
+    """On the person's phone: type the code (or open the QR link), then confirm."""
+    code = request.path_params.get("code") or ""
+    errors = {}
+    if request.method == "POST":
+        form = await read_form(request)
+        code = form.get("code", code)
+        keys = {"ip": throttle.client_ip(request)}
+        if await throttle.throttled(keys):
+            raise HTTPException(429)
+        if not normalise_code(code):
+            errors["code"] = _("Type the code.")
+        elif form.get("confirm") == "yes":
+            link = await claim_device_link(code, request.headers.get("user-agent", ""))
+            if link is not None:
+                await sessions.device_session(request, link)
+                return RedirectResponse("/me", status_code=303)
+        elif await find_device_link(code) is not None:
+            return RedirectResponse(f"/link/{normalise_code(code)}", status_code=303)
+        if not errors:
+            # A wrong or used code counts towards the limit, so codes cannot be guessed.
+            await throttle.record_failure(keys)
+            errors["code"] = _("This code does not work. Ask your parent for a new code.")
+    link = await find_device_link(code) if code and not errors else None
+    if code and link is None and not errors:
+        errors["code"] = _("This code does not work. Ask your parent for a new code.")
+    return render(
+        request,
+        "accounts/link.html",
+        {
+            "title": _("Link this phone"),
+            "link": link,
+            "code": normalise_code(code),
+            "errors": errors,
+        },
+        400 if errors and request.method == "POST" else 200,
+    )
+
+
+async def password_page(request: Request) -> Response:
+    """Change the password: every other browser of the account is logged out."""
+    account = sessions.require_account(request)
+    ctx = {"title": _("Change the password"), "errors": {}, "back_url": "/account"}
+    if request.method == "GET":
+        return render(request, "accounts/password.html", ctx)
+    form = await read_form(request)
+    try:
+        await change_password(
+            account,
+            current=form.get("current_password", ""),
+            new=form.get("password", ""),
+            again=form.get("password_again", ""),
+            keep_session=sessions.principal(request).session_id,
+        )
+    except FormErrors as exc:
+        return render(request, "accounts/password.html", {**ctx, "errors": exc.errors}, 400)
+    notify(request, _("The password is changed. Every other device is logged out."))
+    return RedirectResponse("/account", status_code=303)
+
+
+async def log_out_everywhere(request: Request) -> Response:
+    """ "Log out on every device": a lost phone or laptop, a shared computer."""
+    account = sessions.require_account(request)
+    await sessions.end_account_sessions(account.id)
+    await sessions.end_session(request)
+    notify(request, _("You are logged out on every device."))
+    return RedirectResponse("/login?logged_out=1", status_code=303)
+
+
+A = Action
+GET_POST = ["GET", "POST"]
+routes = [
+    Route("/login", login_page, methods=GET_POST, action=A.PUBLIC),
+    Route("/logout", logout, methods=["POST"], action=A.OWN_ACCOUNT),
+    Route("/signup", signup_page, methods=GET_POST, action=A.PUBLIC),
+    Route("/account", account_page, methods=GET_POST, action=A.OWN_ACCOUNT),
+    Route("/account/password", password_page, methods=GET_POST, action=A.OWN_ACCOUNT),
+    Route(
+        "/account/log-out-everywhere", log_out_everywhere, methods=["POST"], action=A.OWN_ACCOUNT
+    ),
+    Route("/lang", language, methods=["POST"], action=A.PUBLIC),
+    Route(
+        "/families/{family_id}/caregivers",
+        invitations_page,
+        methods=GET_POST,
+        action=A.CAREGIVER_INVITE,
+    ),
+    Route(
+        "/families/{family_id}/caregivers/{invitation_id}/revoke",
+        revoke_invitation_page,
+        methods=["POST"],
+        action=A.CAREGIVER_INVITE,
+    ),
+    # The secret token is the key; accepting it makes the membership.
+    Route("/invite/{token}", invitation_page, methods=GET_POST, name="invitation", action=A.PUBLIC),
+    Route("/people/{person_id}/phone", link_phone_page, methods=GET_POST, action=A.DEVICE_LINK),
+    Route(
+        "/people/{person_id}/phone/{device_id}/revoke",
+        revoke_phone_page,
+        methods=["POST"],
+        action=A.DEVICE_LINK,
+    ),
+    # A one-time code is the key.
+    Route("/link", link_page, methods=GET_POST, action=A.PUBLIC),
+    Route("/link/{code}", link_page, methods=GET_POST, name="link_code", action=A.PUBLIC),
+]

@@ -1,0 +1,287 @@
+"""Accounts: sign-up, log-in, passwords, invitations of caregivers, linking the person's phone,
+staff of organisations (the only writers of accounts, memberships and links)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from starlette.exceptions import HTTPException
+from tortoise.transactions import in_transaction
+
+from pwa.auth import passwords, sessions, throttle
+from pwa.core import clock
+from pwa.core.forms import EMAIL_RE, PASSWORD_MIN, PHONE_RE, FormErrors
+from pwa.core.ids import BadId, parse_uuid
+from pwa.i18n import _
+from pwa.models import (
+    Account,
+    DeviceLink,
+    Family,
+    Invitation,
+    Membership,
+    Organisation,
+    OrgKind,
+    OrgMembership,
+    Person,
+    Role,
+)
+from pwa.settings import SUPPORTED_LOCALES
+
+INVITATION_DAYS = 7
+LINK_CODE_MINUTES = 30
+# No 0/O, 1/I/L: a code read aloud or typed from a screen is not misread.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_code(length: int = 8) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def show_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def normalise_code(typed: str) -> str:
+    return "".join(ch for ch in typed.upper() if ch.isalnum())
+
+
+# --- service functions: the only writers -----------------------------------------------------
+
+
+def check_account_fields(email: str, password: str, name: str, phone: str = "") -> dict[str, str]:
+    errors = {}
+    if not name:
+        errors["name"] = _("Write your name.")
+    if not EMAIL_RE.match(email):
+        errors["email"] = _("Write an email address like name@example.com.")
+    if len(password) < PASSWORD_MIN:
+        errors["password"] = _("The password needs at least %(n)s characters.", n=PASSWORD_MIN)
+    if phone and not PHONE_RE.match(phone):
+        errors["phone"] = _("Write a phone number with digits only, like 13800138000.")
+    return errors
+
+
+async def create_account(
+    email: str, password: str, name: str, phone: str = "", locale: str | None = None
+) -> Account:
+    email = email.strip().lower()
+    errors = check_account_fields(email, password, name, phone)
+    if not errors and await Account.exists(email=email):
+        errors["email"] = _("There is already an account with this email. Log in instead.")
+    if errors:
+        raise FormErrors(errors)
+    return await Account.create(
+        email=email,
+        password_hash=passwords.hash_password(password),
+        name=name,
+        phone=phone,
+        locale=locale,
+    )
+
+
+async def new_family(name: str) -> Family:
+    while True:
+        code = new_code()
+        if not await Family.exists(code=code):
+            return await Family.create(name=name, code=code)
+
+
+async def sign_up_parent(
+    *, email: str, password: str, name: str, phone: str, person_name: str, locale: str | None
+) -> Account:
+    """A parent's sign-up creates their family, with the person when a name is given."""
+    async with in_transaction():
+        account = await create_account(email, password, name, phone, locale)
+        family = await new_family(_("%(name)s's family", name=name))
+        await Membership.create(account=account, family=family, role=Role.GUARDIAN)
+        if person_name:
+            await Person.create(family=family, display_name=person_name[:60])
+    return account
+
+
+async def sign_up_self(
+    *, email: str, password: str, name: str, phone: str, locale: str | None
+) -> Account:
+    """An autistic adult plans their own trips: a family of one, guardian and person at once."""
+    async with in_transaction():
+        account = await create_account(email, password, name, phone, locale)
+        family = await new_family(name)
+        await Membership.create(account=account, family=family, role=Role.GUARDIAN)
+        await Person.create(family=family, display_name=name[:60], account=account)
+    return account
+
+
+async def authenticate(email: str, password: str, ip: str) -> Account:
+    """Check a log-in; raises FormErrors, or HTTPException(429) after too many failures."""
+    keys = {"email": email.strip().lower(), "ip": ip}
+    if await throttle.throttled(keys):
+        raise HTTPException(429)
+    account = await Account.get_or_none(email=keys["email"])
+    if account is None or not passwords.verify_password(account.password_hash, password):
+        await throttle.record_failure(keys)
+        raise FormErrors({"password": _("The email or the password is not right.")})
+    await throttle.clear_failures({"email": keys["email"]})
+    return account
+
+
+async def update_account(account: Account, *, name: str, phone: str, locale: str) -> None:
+    errors = {}
+    if not name:
+        errors["name"] = _("Write your name.")
+    if phone and not PHONE_RE.match(phone):
+        errors["phone"] = _("Write a phone number with digits only, like 13800138000.")
+    if locale and locale not in SUPPORTED_LOCALES:
+        errors["locale"] = _("Choose one of the languages.")
+    if errors:
+        raise FormErrors(errors)
+    account.name, account.phone, account.locale = name, phone, locale or None
+    await account.save(update_fields=["name", "phone", "locale"])
+
+
+async def set_language(who: sessions.Principal, locale: str) -> None:
+    """The language switch: kept on the account or the person's phone so it follows them."""
+    if locale not in SUPPORTED_LOCALES:
+        raise HTTPException(400)
+    if who.account is not None and who.account.locale:
+        await Account.filter(id=who.account.id).update(locale=locale)
+    if who.device is not None and who.person is not None:
+        settings = dict(who.person.settings)
+        settings["language"] = locale
+        await Person.filter(id=who.person.id).update(settings=settings)
+
+
+async def create_invitation(family: Family, by: Account) -> str:
+    token = secrets.token_urlsafe(24)
+    await Invitation.create(
+        family=family,
+        created_by=by,
+        token_hash=passwords.token_digest(token),
+        expires_at=clock.now() + timedelta(days=INVITATION_DAYS),
+    )
+    return token
+
+
+async def open_invitation(token: str) -> Invitation:
+    invitation = await Invitation.get_or_none(
+        token_hash=passwords.token_digest(token)
+    ).prefetch_related("family", "created_by")
+    if invitation is None or invitation.revoked_at or invitation.expires_at < clock.now():
+        raise HTTPException(404)
+    return invitation
+
+
+async def accept_invitation(token: str, account: Account) -> Family:
+    async with in_transaction():
+        invitation = await open_invitation(token)
+        if invitation.accepted_by_id not in (None, account.id):
+            raise HTTPException(404)
+        if not await Membership.exists(account=account, family=invitation.family):
+            await Membership.create(
+                account=account,
+                family=invitation.family,
+                role=Role.CAREGIVER,
+                invitation=invitation,
+            )
+        invitation.accepted_by = account
+        invitation.accepted_at = invitation.accepted_at or clock.now()
+        await invitation.save(update_fields=["accepted_by_id", "accepted_at"])
+    return invitation.family
+
+
+async def revoke_invitation(family: Family, invitation_id: str) -> None:
+    """Revoking also ends the access of the caregiver who accepted it."""
+    async with in_transaction():
+        invitation = await Invitation.get_or_none(id=invitation_id, family=family)
+        if invitation is None:
+            raise HTTPException(404)
+        invitation.revoked_at = invitation.revoked_at or clock.now()
+        await invitation.save(update_fields=["revoked_at"])
+        await Membership.filter(invitation=invitation, role=Role.CAREGIVER).delete()
+        # Their browsers are logged out at once, so no page, pull or push of theirs still
+        # carries the family (a new log-in finds no membership).
+        if invitation.accepted_by_id is not None:
+            await sessions.end_account_sessions(invitation.accepted_by_id)
+
+
+async def create_device_link(person: Person, by: Account) -> str:
+    code = new_code()
+    await DeviceLink.create(
+        person=person,
+        created_by=by,
+        code_hash=passwords.token_digest(code),
+        code_expires_at=clock.now() + timedelta(minutes=LINK_CODE_MINUTES),
+    )
+    return code
+
+
+async def find_device_link(code: str) -> DeviceLink | None:
+    link = await DeviceLink.get_or_none(
+        code_hash=passwords.token_digest(normalise_code(code)), revoked_at=None, claimed_at=None
+    ).prefetch_related("person")
+    if link is None or link.code_expires_at < clock.now():
+        return None
+    return link
+
+
+async def claim_device_link(code: str, device_label: str) -> DeviceLink | None:
+    """Use a one-time code; the conditional update makes a second use of the same code fail."""
+    link = await find_device_link(code)
+    if link is None:
+        return None
+    claimed = await DeviceLink.filter(id=link.id, claimed_at=None, revoked_at=None).update(
+        claimed_at=clock.now(), code_hash=None, device_label=device_label[:120]
+    )
+    return link if claimed == 1 else None
+
+
+async def revoke_device_link(person: Person, device_id: str) -> None:
+    try:
+        device_uuid = parse_uuid(device_id)
+    except BadId:
+        raise HTTPException(404) from None
+    async with in_transaction():
+        updated = await DeviceLink.filter(id=device_uuid, person=person, revoked_at=None).update(
+            revoked_at=clock.now(), code_hash=None
+        )
+        if not updated:
+            raise HTTPException(404)
+        await sessions.end_device_sessions(device_uuid)
+
+
+async def change_password(
+    account: Account, *, current: str, new: str, again: str, keep_session: int | None
+) -> None:
+    """A new password ends every other session of the account (a lost laptop, a shared
+    computer); the browser that changed it stays logged in."""
+    errors = {}
+    if not passwords.verify_password(account.password_hash, current):
+        errors["current_password"] = _("This is not your password now.")
+    if len(new) < PASSWORD_MIN:
+        errors["password"] = _("The password needs at least %(n)s characters.", n=PASSWORD_MIN)
+    elif new != again:
+        errors["password_again"] = _("The two new passwords are not the same.")
+    if errors:
+        raise FormErrors(errors)
+    async with in_transaction():
+        account.password_hash = passwords.hash_password(new)
+        await account.save(update_fields=["password_hash"])
+        await sessions.end_account_sessions(account.id, keep=keep_session)
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+async def create_staff(
+    *, kind: OrgKind, org_name: str, city: str, address: str, email: str, password: str, name: str
+) -> Account:
+    """A staff account in an organisation (made if new); used by the CLI and the demo data."""
+    async with in_transaction():
+        organisation, _created = await Organisation.get_or_create(
+            kind=kind, name=org_name, city=city, defaults={"address": address}
+        )
+        account = await Account.get_or_none(email=email.lower())
+        if account is None:
+            account = await create_account(email, password, name)
+        await OrgMembership.get_or_create(account=account, organisation=organisation)
+    return account

@@ -1,0 +1,129 @@
+"""Who may do what: the roles, the actions, the one table, and the one decision.
+
+Every route (pwa/core/routing.py) and every sync mutation (pwa/sync/services.py) names the
+action it does. A domain's access module loads the object the action is on, finds the caller's
+roles in that object's family, and asks `decide`; nothing else decides. Anything not in the
+table is denied. An object of a family the caller does not belong to is hidden (404), so its
+existence is not revealed; a family member without the right gets 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from pwa.core import person_settings
+from pwa.core.refusals import Denied, Hidden
+
+__all__ = ["Action", "Denied", "Hidden", "Role", "allowed", "decide"]
+
+if TYPE_CHECKING:
+    from pwa.models import Person
+
+
+class Role(StrEnum):
+    GUARDIAN = "guardian"
+    CAREGIVER = "caregiver"
+    PERSON = "person"  # the person's own linked phone, or an adult who is their own guardian
+    CENTRE_STAFF = "centre_staff"
+    MERCHANT_STAFF = "merchant_staff"
+
+
+class Action(StrEnum):
+    # Routes that show nobody's family data: each says whose they are.
+    PUBLIC = "public"  # anyone, logged in or not
+    OWN_ACCOUNT = "own.account"  # the caller's own session, account or language
+    SIGNED_IN = "signed.in"  # anyone logged in: the friendly-shop directory and guide
+    SYNC = "sync"  # push and pull: each mutation and each pull names its own action
+    FAMILY_VIEW = "family.view"  # the family's pages: home, the lists and plans of all its people
+    FAMILY_MANAGE = "family.manage"  # add a person, rename the family
+    CAREGIVER_INVITE = "caregiver.invite"
+    PERSON_VIEW = "person.view"
+    PERSON_SETTINGS_VIEW = "person.settings.view"
+    PERSON_SETTINGS_EDIT = "person.settings.edit"
+    DEVICE_LINK = "device.link"
+    PERSON_SCREENS = "person.screens"  # the screens the person uses in the shop
+    PAY = "pay"  # pay codes: made for the person who shows them at the till
+    LIST_VIEW = "list.view"
+    # The person may change only their own lists, and only when the guardian allows it
+    # (the can_plan setting).
+    LIST_EDIT = "list.edit"
+    LIST_SHOP = "list.shop"  # tick items in the shopping view
+    # The parents' tools for a list: a new list for anyone, its name, person, shop and budget,
+    # each item's details, copy, archive, delete, and its earlier changes.
+    LIST_MANAGE = "list.manage"
+    PLAN_VIEW = "plan.view"
+    PLAN_EDIT = "plan.edit"
+    TRIP_RUN = "trip.run"  # go through a plan step by step (the guardian: as a preview)
+    TRIP_VIEW = "trip.view"
+    TRIP_NOTE = "trip.note"  # a caregiver's only write (issue 7)
+    WALLET_VIEW = "wallet.view"
+    PHOTO_ADD = "photo.add"
+    PHOTO_VIEW = "photo.view"
+    CENTRE_SCREENS = "centre.screens"
+    MERCHANT_SCREENS = "merchant.screens"
+
+
+FAMILY = frozenset({Role.GUARDIAN, Role.CAREGIVER, Role.PERSON})
+
+AUTHORIZATION: dict[Action, frozenset[Role]] = {
+    Action.FAMILY_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER}),
+    Action.FAMILY_MANAGE: frozenset({Role.GUARDIAN}),
+    Action.CAREGIVER_INVITE: frozenset({Role.GUARDIAN}),
+    Action.PERSON_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER}),
+    Action.PERSON_SETTINGS_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER}),
+    Action.PERSON_SETTINGS_EDIT: frozenset({Role.GUARDIAN}),
+    Action.DEVICE_LINK: frozenset({Role.GUARDIAN}),
+    Action.PERSON_SCREENS: frozenset({Role.PERSON, Role.GUARDIAN}),
+    Action.PAY: frozenset({Role.PERSON}),
+    Action.LIST_VIEW: FAMILY,
+    Action.LIST_EDIT: frozenset({Role.GUARDIAN, Role.PERSON}),
+    Action.LIST_SHOP: frozenset({Role.GUARDIAN, Role.PERSON}),
+    Action.LIST_MANAGE: frozenset({Role.GUARDIAN}),
+    Action.PLAN_VIEW: FAMILY,
+    Action.PLAN_EDIT: frozenset({Role.GUARDIAN}),
+    Action.TRIP_RUN: frozenset({Role.GUARDIAN, Role.PERSON}),
+    Action.TRIP_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER}),
+    Action.TRIP_NOTE: frozenset({Role.GUARDIAN, Role.CAREGIVER}),
+    # Caregivers never see or use the family's money (issue 7).
+    Action.WALLET_VIEW: frozenset({Role.GUARDIAN}),
+    Action.PHOTO_ADD: frozenset({Role.GUARDIAN}),
+    Action.PHOTO_VIEW: FAMILY,
+    Action.CENTRE_SCREENS: frozenset({Role.CENTRE_STAFF}),
+    Action.MERCHANT_SCREENS: frozenset({Role.MERCHANT_STAFF}),
+}
+# Actions the person may do only while the guardian lets them plan (the can_plan setting).
+NEEDS_CAN_PLAN = frozenset({Action.LIST_EDIT})
+# Actions that are not about a family's object: the route says whose page it is.
+NOT_FAMILY = frozenset({Action.PUBLIC, Action.OWN_ACCOUNT, Action.SIGNED_IN, Action.SYNC})
+
+
+def allowed(roles: Iterable[Role], action: Action, person: Person | None = None) -> bool:
+    """Whether any of the caller's roles in a family may do the action. `person` is the
+    person acting through their own screens (their phone, or their own account): their
+    settings decide the actions in NEEDS_CAN_PLAN."""
+    permitted = AUTHORIZATION.get(action, frozenset())
+    for role in roles:
+        if role not in permitted:
+            continue
+        may_plan = person is not None and person_settings.effective(person.settings)["can_plan"]
+        if role == Role.PERSON and action in NEEDS_CAN_PLAN and not may_plan:
+            continue
+        return True
+    return False
+
+
+def decide(roles: frozenset[Role], action: Action, person: Person | None = None) -> None:
+    """The decision every access function ends with: Hidden without a role in the family,
+    Denied without the right."""
+    if not roles:
+        raise Hidden()
+    if not allowed(roles, action, person):
+        raise Denied()
+
+
+def permitted_actions(roles: Iterable[Role], person: Person | None = None) -> frozenset[Action]:
+    """What a page may offer this caller: the same rule, asked for every action at once."""
+    roles = frozenset(roles)
+    return frozenset(a for a in AUTHORIZATION if allowed(roles, a, person))

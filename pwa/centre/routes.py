@@ -1,0 +1,223 @@
+"""The rehabilitation centre's pages: its families, issuing vouchers one by one or from a CSV
+file, and reports of what was issued, paid and is left, by city and by shop."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from pwa.auth import access as org_access
+from pwa.auth import sessions
+from pwa.auth.routing import Route
+from pwa.auth.rules import Action
+from pwa.core.forms import FormErrors, read_form
+from pwa.i18n import _, format_money
+from pwa.models import CentreFamily, LedgerEntry, Organisation, OrgKind, Voucher
+from pwa.templating import form_page, notify, render
+from pwa.vouchers import services as vouchers
+
+MAX_CSV_BYTES = 2 * 1024 * 1024
+
+
+async def my_centre(request: Request) -> Organisation:
+    who = org_access.check_org(sessions.principal(request), Action.CENTRE_SCREENS)
+    centre = (
+        await Organisation.filter(members__account=who.account, kind=OrgKind.CENTRE)
+        .order_by("id")
+        .first()
+    )
+    if centre is None:
+        raise HTTPException(403)
+    return centre
+
+
+async def families(request: Request) -> Response:
+    centre = await my_centre(request)
+    links = await CentreFamily.filter(centre=centre).prefetch_related("family").order_by("-id")
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = await read_form(request)
+        try:
+            if form.get("action") == "attach":
+                family = await vouchers.attach_family(centre, code=form.get("code", ""))
+            else:
+                family = await vouchers.register_family(centre, name=form.get("name", ""))
+        except FormErrors as exc:
+            errors, status = exc.errors, 400
+        else:
+            notify(
+                request,
+                _(
+                    "The family “%(name)s” is with the centre. Its family code is %(code)s.",
+                    name=family.name,
+                    code=family.code,
+                ),
+            )
+            return RedirectResponse("/centre/families", status_code=303)
+    return render(
+        request,
+        "centre/families.html",
+        {
+            "title": _("Families of the centre"),
+            "centre": centre,
+            "links": links,
+            "errors": errors,
+            "back_url": "/centre",
+        },
+        status,
+    )
+
+
+async def new_voucher(request: Request) -> Response:
+    centre = await my_centre(request)
+    links = await CentreFamily.filter(centre=centre).prefetch_related("family").order_by("-id")
+    shops = await Organisation.filter(kind=OrgKind.MERCHANT).order_by("city", "name")
+    ctx = {
+        "title": _("Give a voucher"),
+        "family_options": [(str(x.family_id), f"{x.family.name} · {x.family.code}") for x in links],
+        "shops": shops,
+        "back_url": "/centre",
+    }
+    last = vouchers.today().replace(year=vouchers.today().year + 1)
+    initial = {"id": str(uuid.uuid4()), "valid_until": last.isoformat(), "amount": "50"}
+
+    async def save(form: dict[str, str]) -> str:
+        async with request.form() as submitted:
+            shop_ids = [str(v) for v in submitted.getlist("shops") if isinstance(v, str)]
+        voucher = await vouchers.issue_voucher(
+            centre,
+            voucher_id=_voucher_id(form.get("id", "")),
+            family_id=form.get("family_id", ""),
+            amount=form.get("amount", ""),
+            valid_from=form.get("valid_from", ""),
+            valid_until=form.get("valid_until", ""),
+            shop_ids=shop_ids,
+        )
+        notify(
+            request, _("A voucher of %(amount)s is given.", amount=format_money(voucher.face_value))
+        )
+        return "/centre"
+
+    return await form_page(request, "centre/voucher.html", ctx, initial, save)
+
+
+def _voucher_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise FormErrors({"id": _("This form is old. Reload the page and try again.")}) from None
+
+
+async def import_vouchers(request: Request) -> Response:
+    centre = await my_centre(request)
+    ctx: dict[str, Any] = {"title": _("Give vouchers from a CSV file"), "back_url": "/centre"}
+    if request.method == "GET":
+        return render(request, "centre/import.html", {**ctx, "errors": {}})
+    async with request.form(max_files=1, max_fields=5) as submitted:
+        upload = submitted.get("file")
+        data = await upload.read(MAX_CSV_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    try:
+        if not data:
+            raise FormErrors({"file": _("Choose a CSV file.")})
+        if len(data) > MAX_CSV_BYTES:
+            raise FormErrors({"file": _("The file is too big. It can be at most 2 MB.")})
+        count = await vouchers.import_csv(centre, data)
+    except FormErrors as exc:
+        return render(request, "centre/import.html", {**ctx, "errors": exc.errors}, 400)
+    notify(request, _("%(n)s vouchers are given.", n=count))
+    return RedirectResponse("/centre/reports", status_code=303)
+
+
+async def report_rows(centre: Organisation) -> tuple[list[dict], list[dict]]:
+    """(by city, by shop): issued, paid and left, in fen."""
+    issued = await Voucher.filter(centre=centre).values("face_value", "balance")
+    entries = await LedgerEntry.filter(
+        voucher__centre=centre, kind__in=["redeem", "reverse"]
+    ).values("amount", "shop__name", "shop__city")
+    by_city: dict[str, dict[str, int]] = defaultdict(lambda: {"issued": 0, "paid": 0, "left": 0})
+    city = centre.city
+    by_city[city]["issued"] = sum(v["face_value"] for v in issued)
+    by_city[city]["left"] = sum(v["balance"] for v in issued)
+    by_city[city]["paid"] = by_city[city]["issued"] - by_city[city]["left"]
+    by_shop: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"paid": 0, "count": 0})
+    for entry in entries:
+        key = (entry["shop__city"] or "", entry["shop__name"] or "")
+        by_shop[key]["paid"] -= entry["amount"]
+        by_shop[key]["count"] += 1 if entry["amount"] < 0 else -1
+    cities = [{"city": c, **values} for c, values in sorted(by_city.items()) if values["issued"]]
+    shops = [{"city": k[0], "shop": k[1], **v} for k, v in sorted(by_shop.items())]
+    return cities, shops
+
+
+async def reports(request: Request) -> Response:
+    centre = await my_centre(request)
+    cities, shops = await report_rows(centre)
+    return render(
+        request,
+        "centre/reports.html",
+        {"title": _("Voucher reports"), "cities": cities, "shops": shops, "back_url": "/centre"},
+    )
+
+
+async def reports_csv(request: Request) -> Response:
+    centre = await my_centre(request)
+    cities, shops = await report_rows(centre)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["part", "city", "shop", "issued_yuan", "paid_yuan", "left_yuan", "payments"])
+    for row in cities:
+        writer.writerow(
+            [
+                "city",
+                row["city"],
+                "",
+                _yuan(row["issued"]),
+                _yuan(row["paid"]),
+                _yuan(row["left"]),
+                "",
+            ]
+        )
+    for row in shops:
+        writer.writerow(
+            ["shop", row["city"], row["shop"], "", _yuan(row["paid"]), "", row["count"]]
+        )
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="voucher-report.csv"'},
+    )
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+async def centre_start(request: Request) -> Response:
+    """The start page of a centre's staff."""
+    who = org_access.check_org(sessions.principal(request), STAFF)
+    organisations = await Organisation.filter(members__account=who.account, kind=OrgKind.CENTRE)
+    return render(
+        request,
+        "orgs/start.html",
+        {"title": _("Centre"), "organisations": organisations, "kind": "centre"},
+    )
+
+
+STAFF = Action.CENTRE_SCREENS
+routes = [
+    Route("/centre", centre_start, action=STAFF),
+    Route("/centre/families", families, methods=["GET", "POST"], action=STAFF),
+    Route("/centre/vouchers/new", new_voucher, methods=["GET", "POST"], action=STAFF),
+    Route("/centre/import", import_vouchers, methods=["GET", "POST"], action=STAFF),
+    Route("/centre/reports", reports, action=STAFF),
+    Route("/centre/reports.csv", reports_csv, action=STAFF),
+]

@@ -1,0 +1,102 @@
+"""The person's own start screen, on their linked phone (or for an adult who plans alone)."""
+
+from __future__ import annotations
+
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import Response
+from tortoise.expressions import Q
+
+from pwa.auth.routing import Route
+from pwa.auth.rules import Action
+from pwa.family import access
+from pwa.lists import services as lists
+from pwa.lists.shopping import person_lists
+from pwa.models import Account, FirstThenBoard, Plan, Role, Voucher
+from pwa.plans import services as plans
+from pwa.plans.services import board_words
+from pwa.templating import pictogram_url, render, static_url
+
+
+async def guardian_phone(person_family_id: object, exclude_account_id: int | None) -> str:
+    """The phone of the first guardian who gave one (not the person themselves)."""
+    guardians = (
+        await Account.filter(
+            memberships__family_id=person_family_id, memberships__role=Role.GUARDIAN
+        )
+        .exclude(phone="")
+        .order_by("id")
+    )
+    for guardian in guardians:
+        if guardian.id != exclude_account_id:
+            return guardian.phone
+    return ""
+
+
+async def me(request: Request) -> Response:
+    person, granted = await access.own_person_for(request)
+    phone = await guardian_phone(person.family_id, person.account_id)
+    my_lists = await person_lists(person)
+    my_plans = (
+        await Plan.filter(family_id=person.family_id, deleted_at=None)
+        .filter(Q(person_id=person.id) | Q(person_id=None))
+        .order_by("-created_at")
+    )
+    # Each tile shows its own first picture, so lists and trips look different even with
+    # pictures only (a cart for an empty list, a calendar for an empty plan).
+    covers = {}
+    pictures: list[str] = []
+    for each in my_lists:
+        views = await lists.item_views(each)
+        covers[each.id] = views[0].picture_url if views else pictogram_url("1F6D2")
+        pictures += [v.picture_url for v in views]
+    for plan in my_plans:
+        steps = await plans.step_views(plan)
+        covers[plan.id] = steps[0].picture_url if steps else pictogram_url("1F5D3")
+        pictures += [s.picture_url for s in steps]
+    can_pay = (
+        granted.may(Action.PAY)
+        and await Voucher.filter(
+            family_id=person.family_id, status="active", balance__gt=0
+        ).exists()
+    )
+    boards = await FirstThenBoard.filter(family_id=person.family_id, deleted_at=None).order_by(
+        "-created_at"
+    )
+    # What the phone keeps for a shop with no signal (static/js/sw.js, "keep"): every screen
+    # these tiles open, with the pictures and scripts they use, fetched while online.
+    keep = {
+        "pages": [f"/plans/{plan.id}/go" for plan in my_plans]
+        + [f"/lists/{each.id}/shop" for each in my_lists]
+        + [f"/boards/{board.id}" for board in boards]
+        + ["/me/help"]
+        + (["/me/pay"] if can_pay else []),
+        "files": sorted(
+            set(pictures)
+            | set(covers.values())
+            | {static_url(f"js/{name}.js") for name in ("trip", "shopping", "pay")}
+            | {f"/static/js/{name}.js" for name in ("phone", "outbox")}
+        ),
+    }
+    return render(
+        request,
+        "person/me.html",
+        {
+            "title": person.display_name,
+            "person": person,
+            "parent_phone": phone,
+            "lists": my_lists,
+            "plans": my_plans,
+            "covers": covers,
+            "boards": boards,
+            "keep": keep,
+            "can_plan": granted.may(Action.LIST_EDIT),
+            "new_list_id": str(uuid.uuid4()),
+            "board_words": board_words,
+            "can_pay": can_pay,
+        },
+    )
+
+
+routes = [Route("/me", me, action=Action.PERSON_SCREENS)]

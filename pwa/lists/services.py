@@ -1,0 +1,540 @@
+"""Shopping lists: the service functions that change them, and the views pages read.
+
+Every writer takes the id the client made for the new row (a hidden field in the form, or the
+phone's own id), so a form sent twice or a change replayed by the offline sync (issue 6) finds
+what it already made instead of making it again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fractional_indexing import generate_key_between
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from pwa import conflicts as history
+from pwa.core import clock, money
+from pwa.core.forms import FormErrors
+from pwa.core.pictograms import catalogue
+from pwa.i18n import _
+from pwa.models import (
+    Account,
+    DeviceLink,
+    Family,
+    ItemMark,
+    ListItem,
+    MarkState,
+    Organisation,
+    OrgKind,
+    Person,
+    Photo,
+    ShoppingList,
+)
+from pwa.templating import pictogram_url
+
+MAX_QUANTITY = 10
+# Up to this many, the quantity is shown as that many pictures; above it, one picture and "× N".
+PICTURES_UP_TO = 5
+MAX_PRICE_FEN = 100_000_00
+NAME_MAX = 60
+
+
+def parse_id(value: str | None) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise FormErrors({"id": _("This form is old. Reload the page and try again.")}) from None
+
+
+def parse_money(text: str, field: str) -> int | None:
+    """ "12", "12.5", "¥12.50" → fen; empty → None; anything else is a form error."""
+    return money.parse_fen(text, field=field, maximum=MAX_PRICE_FEN)
+
+
+def parse_quantity(text: str | int) -> int:
+    try:
+        quantity = int(text)
+    except (TypeError, ValueError):
+        quantity = 0
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise FormErrors({"quantity": _("Choose a number from 1 to 10.")})
+    return quantity
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise FormErrors({"name": _("Write a name for the list.")})
+    if len(name) > NAME_MAX:
+        raise FormErrors({"name": _("The name can have at most 60 characters.")})
+    return name
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+async def create_list(
+    family: Family,
+    *,
+    list_id: uuid.UUID,
+    name: str,
+    person_id: str = "",
+    shop_id: str = "",
+    budget: str = "",
+) -> ShoppingList:
+    existing = await ShoppingList.get_or_none(id=list_id)
+    if existing is not None:
+        _same_family(existing.family_id, family.id)
+        return existing
+    fields = await _list_fields(
+        family, name=name, person_id=person_id, shop_id=shop_id, budget=budget
+    )
+    return await ShoppingList.create(id=list_id, family=family, **fields)
+
+
+async def update_list(
+    shopping_list: ShoppingList, *, name: str, person_id: str, shop_id: str, budget: str
+) -> None:
+    family = await Family.get(id=shopping_list.family_id)
+    fields = await _list_fields(
+        family, name=name, person_id=person_id, shop_id=shop_id, budget=budget
+    )
+    shopping_list.update_from_dict(fields)
+    await shopping_list.save()
+
+
+async def _list_fields(
+    family: Family, *, name: str, person_id: str, shop_id: str, budget: str
+) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    fields: dict[str, Any] = {"person": None, "shop": None}
+    try:
+        fields["name"] = _check_name(name)
+    except FormErrors as exc:
+        errors.update(exc.errors)
+    if person_id:
+        person = await _get_or_none(Person, person_id, family=family)
+        if person is None:
+            errors["person_id"] = _("Choose one of the people.")
+        fields["person"] = person
+    if shop_id:
+        shop = await _get_or_none(Organisation, shop_id, kind=OrgKind.MERCHANT)
+        if shop is None:
+            errors["shop_id"] = _("Choose one of the shops.")
+        fields["shop"] = shop
+    try:
+        fields["budget"] = parse_money(budget, "budget")
+    except FormErrors as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise FormErrors(errors)
+    return fields
+
+
+async def duplicate_list(shopping_list: ShoppingList, *, new_id: uuid.UUID) -> ShoppingList:
+    existing = await ShoppingList.get_or_none(id=new_id)
+    if existing is not None:
+        _same_family(existing.family_id, shopping_list.family_id)
+        return existing
+    name = _("%(name)s (copy)", name=shopping_list.name)[:NAME_MAX]
+    async with in_transaction():
+        copy = await ShoppingList.create(
+            id=new_id,
+            family_id=shopping_list.family_id,
+            person_id=shopping_list.person_id,
+            shop_id=shopping_list.shop_id,
+            budget=shopping_list.budget,
+            name=name,
+        )
+        # One by one, not bulk_create: each copy takes its place in the sync sequence.
+        for item in await ListItem.filter(list=shopping_list, deleted_at=None):
+            await ListItem.create(
+                id=uuid.uuid4(),
+                family_id=item.family_id,
+                list=copy,
+                pictogram=item.pictogram,
+                photo_id=item.photo_id,
+                label=item.label,
+                quantity=item.quantity,
+                note=item.note,
+                price=item.price,
+                area=item.area,
+                position=item.position,
+            )
+    return copy
+
+
+async def archive_list(shopping_list: ShoppingList, *, archived: bool) -> None:
+    if archived and shopping_list.archived_at is None:
+        shopping_list.archived_at = clock.now()
+    elif not archived:
+        shopping_list.archived_at = None
+    await shopping_list.save(update_fields=["archived_at", "updated_at"])
+
+
+async def delete_list(shopping_list: ShoppingList) -> None:
+    """Kept, marked deleted, so the parent can undo it."""
+    if shopping_list.deleted_at is None:
+        shopping_list.deleted_at = clock.now()
+        await shopping_list.save(update_fields=["deleted_at", "updated_at"])
+
+
+async def restore_list(shopping_list: ShoppingList) -> None:
+    shopping_list.deleted_at = None
+    await shopping_list.save(update_fields=["deleted_at", "updated_at"])
+
+
+# --- items -----------------------------------------------------------------------------------
+
+
+async def add_item(
+    shopping_list: ShoppingList,
+    *,
+    item_id: uuid.UUID,
+    pictogram: str = "",
+    photo_id: str = "",
+    quantity: str | int = 1,
+) -> ListItem:
+    """Put a picture on the list. Sent again for the same item id, it sets the quantity."""
+    count = parse_quantity(quantity)
+    existing = await ListItem.get_or_none(id=item_id)
+    if existing is not None:
+        if existing.list_id != shopping_list.id:
+            raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
+        existing.quantity = count
+        existing.deleted_at = None
+        await existing.save(update_fields=["quantity", "deleted_at", "updated_at"])
+        return existing
+    photo = None
+    if photo_id:
+        photo = await _get_or_none(Photo, photo_id, family_id=shopping_list.family_id)
+        if photo is None:
+            raise FormErrors({"photo_id": _("This photo is not there any more.")})
+        area = photo.area
+    else:
+        picture = catalogue().get(pictogram)
+        if picture is None:
+            raise FormErrors({"pictogram": _("Choose one of the pictures.")})
+        area = picture.area
+    last = await ListItem.filter(list=shopping_list).order_by("-position").first()
+    return await ListItem.create(
+        id=item_id,
+        family_id=shopping_list.family_id,
+        list=shopping_list,
+        pictogram="" if photo else pictogram,
+        photo=photo,
+        quantity=count,
+        area=area,
+        position=generate_key_between(last.position if last else None, None),
+    )
+
+
+async def update_item(
+    item: ListItem, raw: dict[str, str], *, client_time: datetime | None = None, writer: str = ""
+) -> bool:
+    """Change some of an item's fields (label, quantity, note, price, area; only those given),
+    each by last writer wins (pwa/history.py). Returns False when the item was taken off the
+    list meanwhile: the change is kept in its history and nothing else changes."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if "label" in raw:
+        label = str(raw["label"]).strip()
+        if len(label) > NAME_MAX:
+            errors["label"] = _("The name can have at most 60 characters.")
+        values["label"] = "" if label == await default_label(item) else label
+    if "note" in raw:
+        values["note"] = str(raw["note"]).strip()
+        if len(values["note"]) > 100:
+            errors["note"] = _("The note can have at most 100 characters.")
+    if "area" in raw:
+        values["area"] = str(raw["area"])
+        if catalogue().area(values["area"]) is None:
+            errors["area"] = _("Choose one of the shop areas.")
+    for field, parse in (
+        ("quantity", lambda text: parse_quantity(text)),
+        ("price", lambda text: parse_money(str(text), "price")),
+    ):
+        if field in raw:
+            try:
+                values[field] = parse(raw[field])
+            except FormErrors as exc:
+                errors.update(exc.errors)
+    if errors:
+        raise FormErrors(errors)
+    return await history.write_fields(
+        item, values, client_time=client_time or clock.now(), writer=writer
+    )
+
+
+async def move_item(item: ListItem, direction: str) -> None:
+    """Move up / Move down inside the item's shop area, as the list shows it."""
+    siblings = sorted_items(
+        await ListItem.filter(list_id=item.list_id, area=item.area, deleted_at=None)
+    )
+    index = next(i for i, sibling in enumerate(siblings) if sibling.id == item.id)
+    if direction == "up" and index > 0:
+        before = siblings[index - 2].position if index > 1 else None
+        item.position = generate_key_between(before, siblings[index - 1].position)
+    elif direction == "down" and index < len(siblings) - 1:
+        after = siblings[index + 2].position if index + 2 < len(siblings) else None
+        item.position = generate_key_between(siblings[index + 1].position, after)
+    else:
+        return
+    await item.save(update_fields=["position", "updated_at"])
+
+
+async def remove_item(item: ListItem) -> None:
+    if item.deleted_at is None:
+        item.deleted_at = clock.now()
+        await item.save(update_fields=["deleted_at", "updated_at"])
+
+
+async def restore_item(item: ListItem) -> None:
+    item.deleted_at = None
+    await item.save(update_fields=["deleted_at", "updated_at"])
+
+
+async def mark_item(
+    item: ListItem,
+    *,
+    mark_id: uuid.UUID,
+    state: str,
+    client_time: datetime | None = None,
+    device: DeviceLink | None = None,
+    account: Account | None = None,
+    once: bool = False,
+) -> ItemMark:
+    """Tick, "I can't find it" or undo: an event appended once, however often it is sent.
+    `once`: the caller already makes sure of that (the sync op log applies each mutation
+    once), so the look-up is skipped and a reused id fails at the insert."""
+    existing = None if once else await ItemMark.get_or_none(id=mark_id)
+    if existing is not None:
+        if existing.item_id != item.id:
+            raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
+        return existing
+    try:
+        mark_state = MarkState(state)
+    except ValueError:
+        raise FormErrors({"state": _("Choose one of the choices.")}) from None
+    return await ItemMark.create(
+        id=mark_id,
+        family_id=item.family_id,
+        item=item,
+        state=mark_state,
+        client_time=client_time or clock.now(),
+        device=device,
+        account=account,
+    )
+
+
+async def start_again(shopping_list: ShoppingList, *, reset_id: uuid.UUID) -> None:
+    """Untick every item for the next trip: one "cleared" mark per item, made once per reset."""
+    for item in await ListItem.filter(list=shopping_list, deleted_at=None):
+        await mark_item(item, mark_id=uuid.uuid5(reset_id, str(item.id)), state="cleared")
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def sorted_items(items: list[ListItem]) -> list[ListItem]:
+    """Shop areas in the catalogue's order, then position; ties broken by id (SYNC.md).
+    Sorted here, not in SQL, so the order is the same on SQLite and PostgreSQL collations."""
+    order = catalogue().area_order()
+    return sorted(items, key=lambda i: (order.get(i.area, len(order)), i.position, str(i.id)))
+
+
+async def newest_marks(items: list[ListItem]) -> dict[uuid.UUID, ItemMark]:
+    """The newest mark of each item by (client_time, id), the order every device uses.
+
+    The database picks them (a window over the item_mark (item_id, client_time) index): a list
+    used every week has hundreds of marks, and reading each into Python was most of the cost of
+    the phone's list screen (bench/load.py)."""
+    if not items:
+        return {}
+    # The ids are our own rows' UUIDs, so they are safe to write into the statement; the same
+    # text works on SQLite and PostgreSQL, whose placeholders differ.
+    ids = ", ".join(f"'{uuid.UUID(str(item.id))}'" for item in items)
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY item_id "
+        "ORDER BY client_time DESC, id DESC) AS place "
+        f"FROM item_mark WHERE item_id IN ({ids})) AS ranked WHERE place = 1"
+    )
+    if not rows:
+        return {}
+    marks = await ItemMark.filter(id__in=[row["id"] for row in rows])
+    return {mark.item_id: mark for mark in marks}
+
+
+async def item_states(items: list[ListItem]) -> dict[uuid.UUID, str]:
+    """The state of each item from its newest mark; no mark → "open"."""
+    newest = await newest_marks(items)
+    return {item.id: _state_of(newest.get(item.id)) for item in items}
+
+
+def _state_of(mark: ItemMark | None) -> str:
+    return "open" if mark is None or mark.state == MarkState.CLEARED else mark.state.value
+
+
+@dataclass
+class ItemView:
+    """An item as every page and the phone's data show it, in the page's language."""
+
+    id: str
+    label: str
+    picture_url: str
+    quantity: int
+    note: str
+    price: int | None
+    area: str
+    state: str = "open"
+    # The newest mark as (client_time, id): the phone draws later marks on top of it.
+    marked: tuple[str, str] | None = None
+
+    @property
+    def picture_count(self) -> int:
+        return self.quantity if self.quantity <= PICTURES_UP_TO else 1
+
+    @property
+    def quantity_label(self) -> str:
+        return _("%(label)s × %(n)s", label=self.label, n=self.quantity)
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "alt": self.quantity_label,
+            "picture": self.picture_url,
+            "pictures": self.picture_count,
+            "quantity": self.quantity,
+            "note": self.note,
+            "price": self.price,
+            "area": self.area,
+            "state": self.state,
+            "marked": list(self.marked) if self.marked else None,
+        }
+
+
+async def default_label(item: ListItem) -> str:
+    if item.photo_id:
+        photo = await Photo.get_or_none(id=item.photo_id)
+        return photo.label if photo else ""
+    picture = catalogue().get(item.pictogram)
+    return picture.label if picture else ""
+
+
+def photo_url(photo_id: uuid.UUID | str) -> str:
+    return f"/photos/{photo_id}"
+
+
+def item_view(
+    columns: dict[str, Any], photo: Photo | None, mark: ItemMark | None = None
+) -> ItemView:
+    """An item as the pages and the phone show it, from its columns (a row or a pulled dict),
+    its photo if it has one, and its newest mark."""
+    if photo is not None:
+        label, url = photo.label, photo_url(photo.id)
+    else:
+        picture = catalogue().get(columns.get("pictogram") or "")
+        label = picture.label if picture else ""
+        url = pictogram_url(columns.get("pictogram") or "2753")
+    return ItemView(
+        id=str(columns["id"]),
+        label=columns.get("label") or label,
+        picture_url=url,
+        quantity=columns["quantity"],
+        note=columns["note"],
+        price=columns["price"],
+        area=columns["area"],
+        state=_state_of(mark),
+        marked=(mark.client_time.isoformat(), str(mark.id)) if mark else None,
+    )
+
+
+async def views_of(rows: list[dict[str, Any]]) -> list[ItemView]:
+    """The views of pulled item rows (sync pull), their photos read in one query."""
+    photo_ids = {row["photo_id"] for row in rows if row.get("photo_id")}
+    photos = {str(p.id): p for p in await Photo.filter(id__in=photo_ids)} if photo_ids else {}
+    return [item_view(row, photos.get(str(row.get("photo_id")))) for row in rows]
+
+
+async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) -> list[ItemView]:
+    items = sorted_items(
+        await ListItem.filter(list=shopping_list, deleted_at=None).prefetch_related("photo")
+    )
+    marks = await newest_marks(items) if with_states else {}
+    return [
+        item_view(
+            {f: getattr(item, f) for f in ("id", "pictogram", *history.ITEM_FIELDS)},
+            item.photo,
+            marks.get(item.id),
+        )
+        for item in items
+    ]
+
+
+def group_by_area(views: list[ItemView]) -> list[tuple[Any, list[ItemView]]]:
+    """[(area, items)] in the shop's order, leaving out empty areas."""
+    groups = []
+    for area in catalogue().areas:
+        in_area = [v for v in views if v.area == area.id]
+        if in_area:
+            groups.append((area, in_area))
+    return groups
+
+
+def estimated_total(views: list[ItemView]) -> int | None:
+    priced = [v.price * v.quantity for v in views if v.price is not None]
+    return sum(priced) if priced else None
+
+
+async def bought_before(family_id: uuid.UUID, exclude: ShoppingList, limit: int = 24) -> list[Any]:
+    """Pictures this family put on earlier lists, newest first, each once."""
+    items = (
+        await ListItem.filter(family_id=family_id)
+        .exclude(list_id=exclude.id)
+        .order_by("-created_at")
+        .limit(400)
+        .prefetch_related("photo")
+    )
+    seen: set[str] = set()
+    result = []
+    for item in items:
+        key = f"photo:{item.photo_id}" if item.photo_id else f"picto:{item.pictogram}"
+        if key in seen or (item.photo_id and item.photo is None):
+            continue
+        seen.add(key)
+        if item.photo is not None:
+            result.append(item.photo)
+        elif picture := catalogue().get(item.pictogram):
+            result.append(picture)
+        if len(result) >= limit:
+            break
+    return result
+
+
+def area_options() -> list[tuple[str, str]]:
+    return [(area.id, area.label) for area in catalogue().areas]
+
+
+QUANTITY_OPTIONS = [(str(n), str(n)) for n in range(1, MAX_QUANTITY + 1)]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _same_family(a: uuid.UUID, b: uuid.UUID) -> None:
+    if a != b:
+        # An id made by another family's device: never reveal or touch that row.
+        raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
+
+
+async def _get_or_none(model: Any, raw_id: str, **filters: Any) -> Any:
+    try:
+        key: Any = uuid.UUID(raw_id) if model is not Organisation else int(raw_id)
+    except ValueError:
+        return None
+    return await model.get_or_none(id=key, **filters)

@@ -1,0 +1,342 @@
+"""Friendly shops: taking a voucher payment at the till, the shop's payments and reversals, the
+shop's entry in the directory, the directory families browse, and the guide for shop staff.
+
+The till always needs the network: a payment is decided by the server, once (pwa/vouchers.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+
+from pwa.auth import access as org_access
+from pwa.auth import sessions
+from pwa.auth.routing import Route
+from pwa.auth.rules import Action
+from pwa.core.forms import FormErrors, read_form
+from pwa.i18n import _
+from pwa.models import Organisation, OrgKind, OrgMembership, Redemption, Voucher
+from pwa.photos import services as photos
+from pwa.templating import notify, render
+from pwa.vouchers import services as vouchers
+
+
+async def my_shops(request: Request) -> list[Organisation]:
+    who = org_access.check_org(sessions.principal(request), Action.MERCHANT_SCREENS)
+    return await Organisation.filter(members__account=who.account, kind=OrgKind.MERCHANT).order_by(
+        "id"
+    )
+
+
+async def my_shop(request: Request, shop_id: str | int | None) -> Organisation:
+    shops = await my_shops(request)
+    shop = next((s for s in shops if str(s.id) == str(shop_id)), None) if shop_id else None
+    if shop is None and not shop_id and len(shops) == 1:
+        shop = shops[0]
+    if shop is None:
+        raise HTTPException(404)
+    return shop
+
+
+# --- taking a payment --------------------------------------------------------------------------
+
+
+async def redeem_page(request: Request) -> Response:
+    """Type the code (or scan it), see the voucher's balance, write the amount, confirm."""
+    shops = await my_shops(request)
+    params = request.query_params if request.method == "GET" else await read_form(request)
+    shop_id = params.get("shop") or (str(shops[0].id) if len(shops) == 1 else "")
+    presented = (params.get("code") or "").strip()
+    ctx = {
+        "title": _("Take a voucher payment"),
+        "shops": shops,
+        "shop_id": shop_id,
+        "code": presented,
+        "back_url": "/shop",
+        "errors": {},
+        "voucher": None,
+        "answer": None,
+    }
+    if not presented:
+        return render(request, "shops/redeem.html", ctx)
+    shop = await my_shop(request, shop_id) if shop_id else None
+    token = await vouchers.find_token(presented, request.app.state.settings.secret_key)
+    voucher = await Voucher.get_or_none(id=token.voucher_id) if token else None
+    if shop is None:
+        ctx["errors"] = {"shop": _("Choose the shop you are at.")}
+        return render(request, "shops/redeem.html", ctx, 400)
+    if token is None or voucher is None:
+        answer = vouchers.Answer("invalid", 0)
+        return render(request, "shops/redeem.html", {**ctx, "answer": answer}, 400)
+    if request.method == "GET":
+        ctx.update(voucher=voucher, key=str(uuid.uuid4()), shop=shop)
+        return render(request, "shops/redeem.html", ctx)
+    try:
+        amount = vouchers.parse_yuan(params.get("amount", ""))
+    except FormErrors as exc:
+        ctx.update(voucher=voucher, key=params.get("key") or str(uuid.uuid4()), shop=shop)
+        return render(request, "shops/redeem.html", {**ctx, "errors": exc.errors}, 400)
+    try:
+        answer = await vouchers.redeem(
+            shop,
+            key=params.get("key") or str(uuid.uuid4()),
+            presented=presented,
+            amount=amount,
+            staff=sessions.principal(request).account,
+            secret=request.app.state.settings.secret_key,
+        )
+    except vouchers.KeyReused:
+        answer = vouchers.Answer("invalid", amount)
+    return render(request, "shops/redeem.html", {**ctx, "answer": answer, "shop": shop, "code": ""})
+
+
+async def redeem_api(request: Request) -> Response:
+    """POST /api/redeem {code, amount (fen), shop_id} with an Idempotency-Key header."""
+    key = request.headers.get("idempotency-key", "").strip()
+    if not 8 <= len(key) <= 100:
+        return JSONResponse({"error": _("Send an Idempotency-Key header.")}, 400)
+    try:
+        body = json.loads(await request.body())
+        amount = int(body["amount"])
+        presented = str(body["code"])
+        if amount <= 0:
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        return JSONResponse(
+            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
+        )
+    shop = await my_shop(request, body.get("shop_id"))
+    try:
+        answer = await vouchers.redeem(
+            shop,
+            key=key,
+            presented=presented,
+            amount=amount,
+            staff=sessions.principal(request).account,
+            secret=request.app.state.settings.secret_key,
+        )
+    except vouchers.KeyReused:
+        return JSONResponse({"error": _("This Idempotency-Key was used for another payment.")}, 422)
+    return JSONResponse(
+        {
+            "outcome": answer.outcome,
+            "amount": answer.amount,
+            "balance": answer.balance,
+            "message": answer.words,
+        },
+        status_code=200 if answer.outcome == "paid" else 409,
+    )
+
+
+# --- the shop's payments -----------------------------------------------------------------------
+
+
+async def payments(request: Request) -> Response:
+    shops = await my_shops(request)
+    who = sessions.principal(request)
+    admin_of = set(
+        await OrgMembership.filter(account=who.account, admin=True).values_list(
+            "organisation_id", flat=True
+        )
+    )
+    rows = (
+        await Redemption.filter(shop_id__in=[s.id for s in shops], outcome="paid")
+        .prefetch_related("shop")
+        .order_by("-created_at")
+        .limit(200)
+    )
+    return render(
+        request,
+        "shops/payments.html",
+        {
+            "title": _("Voucher payments"),
+            "rows": rows,
+            "today": vouchers.today(),
+            "china": vouchers.CHINA,
+            "admin_of": admin_of,
+            "back_url": "/shop",
+        },
+    )
+
+
+async def reverse_payment(request: Request) -> Response:
+    shops = await my_shops(request)
+    redemption = await Redemption.get_or_none(
+        id=int(request.path_params["redemption_id"]), shop_id__in=[s.id for s in shops]
+    )
+    if redemption is None:
+        raise HTTPException(404)
+    account = sessions.principal(request).account
+    if not await OrgMembership.exists(
+        account=account, organisation_id=redemption.shop_id, admin=True
+    ):
+        raise HTTPException(403)
+    try:
+        await vouchers.reverse(redemption, account)  # type: ignore[arg-type]
+    except FormErrors as exc:
+        notify(request, next(iter(exc.errors.values())), "warning")
+    else:
+        notify(request, _("The payment is reversed. The money is back on the voucher."))
+    return RedirectResponse("/shop/payments", status_code=303)
+
+
+# --- the directory -----------------------------------------------------------------------------
+
+
+def shop_photo_dir(request: Request) -> Path:
+    return Path(request.app.state.settings.data_dir) / "shops"
+
+
+async def edit_shop(request: Request) -> Response:
+    shop = await my_shop(request, request.path_params["shop_id"])
+    ctx = {
+        "title": _("%(shop)s in the directory", shop=shop.name),
+        "shop": shop,
+        "back_url": "/shop",
+    }
+    if request.method == "POST":
+        return await _save_shop(request, shop, ctx)
+    form = {
+        "opening_hours": shop.opening_hours,
+        "quiet_hours": shop.quiet_hours,
+        "staff_know": shop.staff_know,
+        "address": shop.address,
+        "accepts_vouchers": "on" if shop.accepts_vouchers else "",
+    }
+    return render(request, "shops/edit.html", {**ctx, "form": form, "errors": {}})
+
+
+async def _save_shop(request: Request, shop: Organisation, ctx: dict) -> Response:
+    async with request.form(max_files=2, max_fields=20) as submitted:
+        form = {k: v.strip() for k, v in submitted.items() if isinstance(v, str)}
+        files = {
+            name: await upload.read(photos.MAX_BYTES + 1)
+            for name in ("entrance", "till")
+            if isinstance(upload := submitted.get(name), UploadFile) and upload.filename
+        }
+    errors: dict[str, str] = {}
+    for field, limit in (
+        ("opening_hours", 120),
+        ("quiet_hours", 120),
+        ("staff_know", 500),
+        ("address", 200),
+    ):
+        if len(form.get(field, "")) > limit:
+            errors[field] = _("This is too long. It can have at most %(n)s characters.", n=limit)
+    encoded: dict[str, bytes] = {}
+    for name, data in files.items():
+        try:
+            encoded[name] = photos.reencode(data)[0]
+        except FormErrors as exc:
+            errors[name] = exc.errors["photo"]
+    if errors:
+        return render(request, "shops/edit.html", {**ctx, "form": form, "errors": errors}, 400)
+    folder = shop_photo_dir(request)
+    for name, data in encoded.items():
+        file_name = f"{uuid.uuid4().hex}.jpg"
+        await _write(folder / file_name, data)
+        setattr(shop, f"{name}_photo", file_name)
+    shop.opening_hours = form.get("opening_hours", "")
+    shop.quiet_hours = form.get("quiet_hours", "")
+    shop.staff_know = form.get("staff_know", "")
+    shop.address = form.get("address", "")
+    shop.accepts_vouchers = form.get("accepts_vouchers") == "on"
+    await shop.save()
+    notify(request, _("The shop's page in the directory is saved."))
+    return RedirectResponse(f"/shops/{shop.id}", status_code=303)
+
+
+async def _write(path: Path, data: bytes) -> None:
+    await asyncio.to_thread(photos.write_file, path, data)
+
+
+def require_someone(request: Request) -> None:
+    sessions.require_someone(request)
+
+
+async def directory(request: Request) -> Response:
+    require_someone(request)
+    city = request.query_params.get("city", "")
+    shops = Organisation.filter(kind=OrgKind.MERCHANT)
+    cities = sorted(set(await shops.values_list("city", flat=True)))
+    listed = await (shops.filter(city=city) if city in cities else shops).order_by("city", "name")
+    return render(
+        request,
+        "shops/directory.html",
+        {"title": _("Friendly shops"), "shops": listed, "cities": cities, "city": city},
+    )
+
+
+async def shop_detail(request: Request) -> Response:
+    require_someone(request)
+    shop = await Organisation.get_or_none(
+        id=int(request.path_params["shop_id"]), kind=OrgKind.MERCHANT
+    )
+    if shop is None:
+        raise HTTPException(404)
+    return render(
+        request,
+        "shops/shop.html",
+        {"title": shop.name, "shop": shop, "back_url": "/shops"},
+    )
+
+
+async def shop_photo(request: Request) -> Response:
+    require_someone(request)
+    shop = await Organisation.get_or_none(
+        id=int(request.path_params["shop_id"]), kind=OrgKind.MERCHANT
+    )
+    kind = request.path_params["kind"]
+    name = getattr(shop, f"{kind}_photo", "") if shop and kind in ("entrance", "till") else ""
+    if not name:
+        raise HTTPException(404)
+    return FileResponse(
+        shop_photo_dir(request) / name,
+        media_type="image/jpeg",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+async def guide(request: Request) -> Response:
+    require_someone(request)
+    return render(
+        request,
+        "shops/guide.html",
+        {"title": _("How to help an autistic customer"), "back_url": "/shop"},
+    )
+
+
+async def shop_start(request: Request) -> Response:
+    """The start page of a friendly shop's staff."""
+    return render(
+        request,
+        "orgs/start.html",
+        {"title": _("Friendly shop"), "organisations": await my_shops(request), "kind": "merchant"},
+    )
+
+
+STAFF = Action.MERCHANT_SCREENS
+routes = [
+    Route("/shop", shop_start, action=STAFF),
+    Route("/shop/redeem", redeem_page, methods=["GET", "POST"], action=STAFF),
+    Route("/api/redeem", redeem_api, methods=["POST"], action=STAFF),
+    Route("/shop/payments", payments, action=STAFF),
+    Route(
+        "/shop/payments/{redemption_id:int}/reverse",
+        reverse_payment,
+        methods=["POST"],
+        action=STAFF,
+    ),
+    Route("/shop/{shop_id:int}/edit", edit_shop, methods=["GET", "POST"], action=STAFF),
+    Route("/shop/guide", guide, action=Action.SIGNED_IN),
+    Route("/shops", directory, action=Action.SIGNED_IN),
+    Route("/shops/{shop_id:int}", shop_detail, action=Action.SIGNED_IN),
+    Route("/shops/{shop_id:int}/photo/{kind}", shop_photo, action=Action.SIGNED_IN),
+]

@@ -1,0 +1,179 @@
+"""Offline sync over HTTP: POST /api/sync/push and GET /api/sync/pull (SYNC.md).
+
+GET /api/sync/pull sends what changed since a cursor (the server sequence, see ChangeCounter).
+Items and steps change field by field, last writer wins, the other value kept (pwa/conflicts.py).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from tortoise.expressions import Q
+
+from pwa import conflicts
+from pwa.auth import sessions
+from pwa.auth.routing import Route
+from pwa.auth.rules import Action
+from pwa.core.forms import FormErrors
+from pwa.i18n import _
+from pwa.lists import services as lists
+from pwa.models import Family, ItemMark, ListItem, Plan, PlanStep, ShoppingList
+from pwa.review import alerts
+from pwa.sync.services import MAX_BATCH, MAX_NUMBER, Context, Gap, apply, bind_client
+
+PULL_PAGE = 2000
+
+
+async def push(request: Request) -> Response:
+    who = sessions.principal(request)
+    if who.is_anonymous:
+        return JSONResponse({"error": _("Log in first.")}, 401)
+    try:
+        body = json.loads(await request.body())
+        client_id = uuid.UUID(str(body["client_id"]))
+        mutations = sorted(body["mutations"], key=lambda m: int(m["mutation_id"]))
+        if not isinstance(mutations, list) or len(mutations) > MAX_BATCH:
+            raise ValueError
+        if len({int(m["mutation_id"]) for m in mutations}) != len(mutations):
+            raise ValueError
+        if not all(0 < int(m["mutation_id"]) < MAX_NUMBER for m in mutations):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        return JSONResponse(
+            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
+        )
+    try:
+        client = await bind_client(who, client_id, body.get("family_id"))
+    except FormErrors as exc:
+        return JSONResponse({"error": next(iter(exc.errors.values()))}, 400)
+    family = await Family.get(id=client.family_id)
+    ctx = Context(who=who, family=family, client_id=str(client.id))
+    try:
+        last, results = await apply(client, ctx, mutations)
+    except Gap as gap:
+        # A number is missing before this batch: nothing was applied; send again from here.
+        return JSONResponse({"last_mutation_id": gap.last, "error": "gap"}, 409)
+    # Guardians who asked are told of a trip's start, help card and end, once it is committed.
+    applied = {r["mutation_id"] for r in results if r["status"] == "applied"}
+    events = [
+        (str(m["args"].get("trip_id")), str(m["args"].get("kind")))
+        for m in mutations
+        if int(m["mutation_id"]) in applied
+        and m.get("name") == "trip.event"
+        and isinstance(m.get("args"), dict)
+    ]
+    background = (
+        BackgroundTask(alerts.send_alerts, events, request.app.state.settings.data_dir)
+        if any(kind in alerts.ALERT_KINDS for _trip, kind in events)
+        else None
+    )
+    return JSONResponse({"last_mutation_id": last, "results": results}, background=background)
+
+
+# --- pull -------------------------------------------------------------------------------------
+
+PULLED = {
+    "lists": (ShoppingList, ["id", "person_id", "name", "budget", "archived_at", "deleted_at"]),
+    "items": (
+        ListItem,
+        [
+            "id",
+            "list_id",
+            "pictogram",
+            "photo_id",
+            *conflicts.ITEM_FIELDS,
+            "position",
+            "deleted_at",
+        ],
+    ),
+    "marks": (ItemMark, ["id", "item_id", "state", "client_time"]),
+    "plans": (Plan, ["id", "person_id", "name", "deleted_at"]),
+    "steps": (PlanStep, ["id", "plan_id", "position", *conflicts.STEP_FIELDS, "deleted_at"]),
+}
+
+
+# Where each kind of row says whose it is.
+PERSON_OF = {
+    "lists": "person_id",
+    "items": "list__person_id",
+    "marks": "item__list__person_id",
+    "plans": "person_id",
+    "steps": "plan__person_id",
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+async def pull(request: Request) -> Response:
+    """GET /api/sync/pull?client_id=…&cursor=N: rows changed since N that the caller may see,
+    deleted rows included (their deleted_at says so), the client's last applied mutation and
+    the new cursor. The cost follows the changes since N, not the history."""
+    who = sessions.principal(request)
+    if who.is_anonymous:
+        return JSONResponse({"error": _("Log in first.")}, 401)
+    try:
+        client_id = uuid.UUID(request.query_params.get("client_id", ""))
+        cursor = int(request.query_params.get("cursor", "0"))
+        if not 0 <= cursor < MAX_NUMBER:
+            raise ValueError
+    except ValueError:
+        return JSONResponse(
+            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
+        )
+    try:
+        client = await bind_client(who, client_id, request.query_params.get("family_id"))
+    except FormErrors as exc:
+        return JSONResponse({"error": next(iter(exc.errors.values()))}, 400)
+    family_id = client.family_id
+    person = who.person if who.device is not None else None
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for name, (model, columns) in PULLED.items():
+        query = model.filter(family_id=family_id, change_seq__gt=cursor)
+        if person is not None:
+            # The phone sees what is for its person, or for nobody in particular.
+            owner = PERSON_OF[name]
+            query = query.filter(Q(**{owner: person.id}) | Q(**{owner: None}))
+        found = await query.order_by("change_seq").limit(PULL_PAGE).values(*columns, "change_seq")
+        rows[name] = [{k: _plain(v) for k, v in row.items()} for row in found]
+    # A kind that filled its page may have more: this answer stops where the first full page
+    # stops, and the client asks again from there, so nothing in between is skipped.
+    full = [r[-1]["change_seq"] for r in rows.values() if len(r) == PULL_PAGE]
+    more = bool(full)
+    if more:
+        stop = min(full)
+        rows = {k: [row for row in r if row["change_seq"] <= stop] for k, r in rows.items()}
+    newest = max([cursor, *(row["change_seq"] for r in rows.values() for row in r)])
+    await _add_item_views(rows["items"])
+    return JSONResponse(
+        {
+            "cursor": newest,
+            "more": more,
+            "last_mutation_id": client.last_mutation_id,
+            "rows": rows,
+        }
+    )
+
+
+async def _add_item_views(items: list[dict[str, Any]]) -> None:
+    """What the phone draws for each item, in the caller's language, as the page would."""
+    shown = [row for row in items if not row["deleted_at"]]
+    for row, view in zip(shown, await lists.views_of(shown), strict=True):
+        row["view"] = view.as_data()
+
+
+# Each mutation of a push names its own action (MUTATIONS); a pull reads what LIST_VIEW shows.
+routes = [
+    Route("/api/sync/push", push, methods=["POST"], action=Action.SYNC),
+    Route("/api/sync/pull", pull, action=Action.SYNC),
+]
