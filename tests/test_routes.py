@@ -1,7 +1,8 @@
-"""Generated from the app's route table (issue 8, first part): every route that names a family's
-object answers 404 to a parent of another family, for every method, and changes nothing; a
-visitor who is not logged in never gets a family's page. A route this file does not know fails
-the test, so a new route has to say here what it shows."""
+"""Generated from the app's route table: every route declares, per method, the action it does
+(pwa/auth/routing.py), and these tests read those declarations, with no copy of their own.
+Every route that names a family's object answers 404 to another family, for every method, and
+changes nothing; a visitor who is not logged in never gets a family's page; each role gets on
+each route what the one rule (pwa/auth/rules.py) says for the declared action."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ import uuid
 from contextlib import AsyncExitStack
 from typing import Any
 
-from starlette.routing import Mount, Route
+import pytest
+from starlette.routing import Mount
 
 from pwa import conflicts as history
-from pwa.auth.rules import Action, Role, allowed
+from pwa.auth import rules
+from pwa.auth.routing import Route as DeclaredRoute
+from pwa.auth.rules import Action, Role
+from pwa.core import clock
 from pwa.lists import services as lists
-from pwa.models import FieldHistory, Invitation, ListItem, PlanStep
+from pwa.models import FieldHistory, Invitation, ListItem, Person, PlanStep
 from pwa.plans import services as plans
 from pwa.trips import services as trips
 from tests.conftest import Client
@@ -31,48 +36,10 @@ from tests.factories import (
     make_voucher,
 )
 
-# Routes that show no family's object, each with why.
-OPEN_ROUTES = {
-    "/": "sends each visitor to their start page",
-    "/home": "the caller's own home",
-    "/login": "public",
-    "/logout": "the caller's own session",
-    "/signup": "public",
-    "/account": "the caller's own account",
-    "/lang": "the caller's own language",
-    "/invite/{token}": "a secret token is the key",
-    "/link": "public: type a code",
-    "/link/{code}": "a one-time code is the key",
-    "/me": "the phone's own person",
-    "/me/lists": "the phone's own person",
-    "/me/help": "the phone's own person",
-    "/me/pay": "the phone's own person",
-    "/me/pay/{voucher_id}": "the phone's own person: tested in test_voucher_pages",
-    "/shop/redeem": "shop staff only",
-    "/api/redeem": "shop staff only; fuzzed in test_fuzz",
-    "/shop/payments": "shop staff only, their own shop",
-    "/shop/payments/{redemption_id:int}/reverse": "shop staff only, their own shop",
-    "/shop/{shop_id:int}/edit": "shop staff only, their own shop",
-    "/shop/guide": "the guide for shop staff (logged in)",
-    "/shops": "the directory of friendly shops (logged in)",
-    "/shops/{shop_id:int}": "the directory of friendly shops (logged in)",
-    "/shops/{shop_id:int}/photo/{kind}": "the directory of friendly shops (logged in)",
-    "/centre/families": "centre staff only",
-    "/centre/vouchers/new": "centre staff only",
-    "/centre/import": "centre staff only",
-    "/centre/reports": "centre staff only",
-    "/centre/reports.csv": "centre staff only",
-    "/centre": "centre staff only",
-    "/shop": "shop staff only",
-    "/api/sync/push": "bound to its client; tested in test_sync",
-    "/api/sync/pull": "bound to its client; tested in test_sync",
-    "/sw.js": "public",
-    "/manifest.webmanifest": "public",
-    "/offline/{lang}": "public",
-    "/help": "public",
-    "/about": "public",
-    "/healthz": "public",
-}
+# Routes of no family, by the action they declare: anyone, the caller's own account, anyone
+# logged in, sync (each mutation and pull decides for itself, tested in test_sync), and the
+# screens of centre and shop staff.
+NOT_FAMILY = {*rules.NOT_FAMILY, Action.CENTRE_SCREENS, Action.MERCHANT_SCREENS}
 PUBLIC = {
     "/login",
     "/signup",
@@ -122,7 +89,7 @@ async def family_with_everything(client: Client) -> dict[str, Any]:
     await lists.update_item(item, {"note": "one"}, writer="a")
     await lists.update_item(item, {"note": "two"}, writer="b")
     entry = await FieldHistory.filter(row_id=item.id).first()
-    await history.write_fields(step, {"text": "Go."}, client_time=trips.auth.now(), writer="b")
+    await history.write_fields(step, {"text": "Go."}, client_time=clock.now(), writer="b")
     step_entry = await FieldHistory.filter(row_id=step.id).first()
     await client.log_in(family.email, family.password)
     photo_page = await client.get(f"/lists/{shopping_list.id}/photos/new")
@@ -176,28 +143,49 @@ def url_for(path: str, params: dict[str, Any]) -> str:
     return re.sub(r"\{([^}]+)\}", value, path)
 
 
-def family_routes(app) -> list[Route]:
-    found = []
-    for route in app.routes:
-        if isinstance(route, Mount):
-            continue  # /static and /openmoji: files, no family data
-        if route.path in OPEN_ROUTES:
-            continue
-        found.append(route)
-    return found
+def declared_routes(app) -> list[DeclaredRoute]:
+    """Every route of the app but the static files, each with the actions it declares."""
+    return [r for r in app.routes if not isinstance(r, Mount)]
+
+
+def family_routes(app) -> list[DeclaredRoute]:
+    """The routes whose every action is about a family's object (the table's actions)."""
+    return [r for r in declared_routes(app) if not set(r.actions.values()) & NOT_FAMILY]
+
+
+def test_every_route_declares_the_action_of_each_of_its_methods(app) -> None:
+    for route in declared_routes(app):
+        assert isinstance(route, DeclaredRoute), f"{route.path}: use pwa.auth.routing.Route"
+        methods = {m for m in route.methods or {"GET"} if m != "HEAD"}
+        assert methods and set(route.actions) == methods, (
+            f"{route.path}: declare the action of {methods - set(route.actions)}"
+        )
+        for action in route.actions.values():
+            assert isinstance(action, Action), (route.path, action)
+
+
+def test_a_route_without_its_action_is_caught(app) -> None:
+    """The check above fails for a route whose declaration was left out (a new route, or
+    one removed by mistake), and its handler refuses to guess."""
+    route = next(r for r in declared_routes(app) if r.path == "/lists/{list_id}")
+    saved = route.actions
+    route.actions = {}
+    try:
+        with pytest.raises(AssertionError, match="declare the action"):
+            test_every_route_declares_the_action_of_each_of_its_methods(app)
+    finally:
+        route.actions = saved
 
 
 async def test_another_family_gets_404_on_every_route_of_a_family(
     app, client: Client, other_client: Client
 ) -> None:
     mine = await family_with_everything(client)
-    routes = family_routes(app)
+    # The family routes that name an object: the /me screens name none (the caller's own).
+    routes = [r for r in family_routes(app) if "{" in r.path]
     names = {n for r in routes for n in re.findall(r"\{([^}:]+)", r.path)}
     unknown = names - set(mine["params"]) - {"action"}
     assert not unknown, f"path parameters this test cannot fill: {unknown}"
-    # Every route is either open (with its reason) or names a family's object.
-    for route in routes:
-        assert re.search(r"\{", route.path), f"{route.path}: say in OPEN_ROUTES what it shows"
 
     stranger = await make_family()
     await other_client.log_in(stranger.email, stranger.password)
@@ -238,95 +226,12 @@ async def test_a_visitor_who_is_not_logged_in_sees_no_family_page(
 
 # --- every route × every role, as the authorization table says (issue 8) ---------------------
 
-A = Action
-# What each family route needs, named as in the authorization table (pwa/auth.py). "GET" stands
-# for GET and HEAD. The test checks each role against allowed(role, action).
-ROUTE_ACTIONS: dict[str, dict[str, Action]] = {
-    "/families/{family_id}/people/new": {"GET": A.FAMILY_MANAGE, "POST": A.FAMILY_MANAGE},
-    "/people/{person_id}": {"GET": A.PERSON_VIEW},
-    "/people/{person_id}/settings": {
-        "GET": A.PERSON_SETTINGS_VIEW,
-        "POST": A.PERSON_SETTINGS_EDIT,
-    },
-    "/families/{family_id}/caregivers": {"GET": A.CAREGIVER_INVITE, "POST": A.CAREGIVER_INVITE},
-    "/families/{family_id}/caregivers/{invitation_id}/revoke": {"POST": A.CAREGIVER_INVITE},
-    "/people/{person_id}/phone": {"GET": A.DEVICE_LINK, "POST": A.DEVICE_LINK},
-    "/people/{person_id}/phone/{device_id}/revoke": {"POST": A.DEVICE_LINK},
-    "/lists/{list_id}/shop": {"GET": A.LIST_VIEW},
-    "/lists/{list_id}/items/{item_id}/mark": {"POST": A.LIST_SHOP},
-    "/families/{family_id}/lists": {"GET": A.LIST_VIEW},
-    "/families/{family_id}/lists/new": {"GET": A.LIST_EDIT, "POST": A.LIST_EDIT},
-    "/lists/{list_id}": {"GET": A.LIST_VIEW},
-    "/lists/{list_id}/edit": {"GET": A.LIST_EDIT, "POST": A.LIST_EDIT},
-    "/lists/{list_id}/add": {"GET": A.LIST_EDIT},
-    "/lists/{list_id}/items": {"POST": A.LIST_EDIT},
-    "/lists/{list_id}/items/{item_id}": {"GET": A.LIST_EDIT, "POST": A.LIST_EDIT},
-    "/lists/{list_id}/items/{item_id}/{action:str}": {"POST": A.LIST_EDIT},
-    "/lists/{list_id}/delete": {"GET": A.LIST_EDIT, "POST": A.LIST_EDIT},
-    "/lists/{list_id}/restore": {"POST": A.LIST_EDIT},
-    "/lists/{list_id}/{action:str}": {"POST": A.LIST_EDIT},
-    "/photos/{photo_id}": {"GET": A.PHOTO_VIEW},
-    "/lists/{list_id}/photos/new": {"GET": A.PHOTO_ADD, "POST": A.PHOTO_ADD},
-    "/families/{family_id}/plans": {"GET": A.PLAN_VIEW},
-    "/families/{family_id}/plans/new": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
-    "/families/{family_id}/boards/new": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
-    "/boards/{board_id}": {"GET": A.PLAN_VIEW},
-    "/boards/{board_id}/edit": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
-    "/boards/{board_id}/{action:str}": {"POST": A.PLAN_EDIT},
-    "/plans/{plan_id}": {"GET": A.PLAN_VIEW},
-    "/plans/{plan_id}/rename": {"POST": A.PLAN_EDIT},
-    "/plans/{plan_id}/delete": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
-    "/plans/{plan_id}/restore": {"POST": A.PLAN_EDIT},
-    "/plans/{plan_id}/story": {"GET": A.PLAN_VIEW},
-    "/plans/{plan_id}/steps/new": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
-    "/plans/{plan_id}/steps/{step_id}": {"GET": A.PLAN_EDIT, "POST": A.PLAN_EDIT},
-    "/plans/{plan_id}/steps/{step_id}/{action:str}": {"POST": A.PLAN_EDIT},
-    "/people/{person_id}/help-card": {
-        "GET": A.PERSON_SETTINGS_EDIT,
-        "POST": A.PERSON_SETTINGS_EDIT,
-    },
-    "/plans/{plan_id}/go": {"GET": A.TRIP_RUN},
-    "/families/{family_id}/wallet": {"GET": A.WALLET_VIEW},
-    "/api/vouchers/{voucher_id}/codes": {"POST": A.PERSON_SCREENS},
-    "/lists/{list_id}/history": {"GET": A.LIST_EDIT},
-    "/lists/{list_id}/history/{entry_id}": {"POST": A.LIST_EDIT},
-    "/plans/{plan_id}/history": {"GET": A.PLAN_EDIT},
-    "/plans/{plan_id}/history/{entry_id}": {"POST": A.PLAN_EDIT},
-    "/people/{person_id}/trips": {"GET": A.TRIP_VIEW},
-    "/people/{person_id}/trips/live": {"GET": A.TRIP_VIEW},
-    "/people/{person_id}/progress": {"GET": A.TRIP_VIEW},
-    "/people/{person_id}/care-record": {"GET": A.TRIP_VIEW},
-    "/people/{person_id}/care-record.csv": {"GET": A.TRIP_VIEW},
-    "/trips/{trip_id}": {"GET": A.TRIP_VIEW, "POST": A.TRIP_NOTE},
-    "/api/people/{person_id}/alerts": {
-        "POST": A.PERSON_SETTINGS_EDIT,
-        "DELETE": A.PERSON_SETTINGS_EDIT,
-    },
-    "/api/people/{person_id}/alerts/key": {"GET": A.PERSON_SETTINGS_EDIT},
-}
-# Where a role is refused what its action alone would allow, and why.
-NOT_FOR = {
-    **{
-        ("phone", path): "a parents' page: the phone changes lists through its own screens "
-        "(the picture picker) and the sync push"
-        for path in (
-            "/families/{family_id}/lists",
-            "/families/{family_id}/lists/new",
-            "/lists/{list_id}/edit",
-            "/lists/{list_id}/items/{item_id}",
-            "/lists/{list_id}/delete",
-            "/lists/{list_id}/restore",
-            "/lists/{list_id}/{action:str}",
-            "/families/{family_id}/plans",
-            "/lists/{list_id}/history",
-            "/lists/{list_id}/history/{entry_id}",
-        )
-    },
-    ("guardian", "/api/vouchers/{voucher_id}/codes"): "pay codes are made for the phone that "
-    "shows them at the till; the parent sees the wallet",
-}
 # The roles a caller can have in a family, and the callers with no role in it.
-FAMILY_ROLES = {"guardian": Role.GUARDIAN, "caregiver": Role.CAREGIVER, "phone": Role.PERSON}
+FAMILY_ROLES = {
+    "guardian": frozenset({Role.GUARDIAN}),
+    "caregiver": frozenset({Role.CAREGIVER}),
+    "phone": frozenset({Role.PERSON}),
+}
 OUTSIDERS = ("centre", "shop")
 
 
@@ -371,12 +276,17 @@ async def send(http: Client, method: str, url: str) -> Any:
     )
 
 
+def expected(name: str, path: str, action: Action, person: Person) -> str:
+    """What the one rule says, asked as the app asks it: the caller's roles in the family
+    (on a /me screen, toward their own person: only a phone has one here) and the action."""
+    roles = FAMILY_ROLES.get(name, frozenset())
+    if "{" not in path and name != "phone":
+        roles = frozenset()
+    return "allowed" if rules.allowed(roles, action, person) else "refused"
+
+
 async def test_every_route_gives_each_role_what_the_authorization_table_says(app) -> None:
-    routes = {r.path: r for r in family_routes(app)}
-    assert set(routes) == set(ROUTE_ACTIONS), "say in ROUTE_ACTIONS what a new route needs"
-    for path, route in routes.items():
-        methods = {m for m in route.methods or {"GET"} if m != "HEAD"}
-        assert methods == set(ROUTE_ACTIONS[path]), f"{path}: {methods}"
+    routes = family_routes(app)
 
     async def fresh() -> dict[str, Any]:
         async with Client(app) as parent:
@@ -386,6 +296,7 @@ async def test_every_route_gives_each_role_what_the_authorization_table_says(app
         await person.refresh_from_db()
         person.settings = {**person.settings, "can_plan": True}
         await person.save(update_fields=["settings"])
+        family["person"] = person
         return family
 
     stack = AsyncExitStack()
@@ -394,30 +305,47 @@ async def test_every_route_gives_each_role_what_the_authorization_table_says(app
     clients = {name: await caller(stack, app, mine, name) for name in names}
     other_clients = {name: await caller(stack, app, other, name) for name in FAMILY_ROLES}
     wrong = []
-    for path, needs in ROUTE_ACTIONS.items():
-        for method, action in needs.items():
+    checked = 0
+    for route in routes:
+        path = route.path
+        for method, action in route.actions.items():
             for name in names:
-                expected = (
-                    "allowed"
-                    if name in FAMILY_ROLES
-                    and allowed(FAMILY_ROLES[name], action)
-                    and (name, path) not in NOT_FOR
-                    else "refused"
-                )
+                want = expected(name, path, action, mine["person"])
                 http, family = clients[name], mine
-                if expected == "allowed" and method != "GET":
+                if want == "allowed" and method != "GET":
                     # A change (a removal, a revoked phone) must not spoil the next checks.
                     family = await fresh()
                     http = await caller(stack, app, family, name)
                 got = outcome(await send(http, method, url_for(path, family["params"])))
-                if got != expected:
-                    wrong.append(f"{name} {method} {path}: {got}, the table says {expected}")
+                checked += 1
+                if got != want:
+                    wrong.append(f"{name} {method} {path} ({action}): {got}, the rule says {want}")
                 # Another family's caller never gets in, whatever their role there.
-                if name in FAMILY_ROLES:
+                if name in FAMILY_ROLES and "{" in path:
                     response = await send(
                         other_clients[name], method, url_for(path, mine["params"])
                     )
                     if response.status_code != 404:
                         wrong.append(f"other {name} {method} {path}: {response.status_code}")
+    await stack.aclose()
+    assert checked > 300
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_centre_and_shop_screens_are_their_staffs_only(app, client: Client) -> None:
+    mine = await family_with_everything(client)
+    stack = AsyncExitStack()
+    clients = {name: await caller(stack, app, mine, name) for name in (*FAMILY_ROLES, *OUTSIDERS)}
+    staff = {"centre": Action.CENTRE_SCREENS, "shop": Action.MERCHANT_SCREENS}
+    wrong = []
+    for route in declared_routes(app):
+        action = route.actions.get("GET")
+        if action not in staff.values() or "{" in route.path:
+            continue
+        for name, http in clients.items():
+            want = "allowed" if staff.get(name) == action else "refused"
+            got = outcome(await http.get(route.path))
+            if got != want:
+                wrong.append(f"{name} GET {route.path}: {got}, the rule says {want}")
     await stack.aclose()
     assert not wrong, "\n".join(wrong)

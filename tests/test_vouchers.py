@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from tortoise.exceptions import IntegrityError, OperationalError
 
+from pwa.core import clock
 from pwa.models import LedgerEntry, PayToken, Redemption, Voucher
 from pwa.vouchers import services as vouchers
 from tests.factories import make_centre_and_shop, make_family, make_voucher
@@ -68,7 +69,7 @@ async def test_fifty_payments_at_once_never_take_more_than_the_balance() -> None
     for _ in range(17):
         tokens += await vouchers.pay_tokens(voucher)
         await PayToken.filter(voucher=voucher).update(
-            expires_at=vouchers.auth.now() + timedelta(minutes=30)
+            expires_at=clock.now() + timedelta(minutes=30)
         )
     codes = [t.code for t in await PayToken.filter(voucher=voucher)][:50]
     assert len(codes) == 50
@@ -99,7 +100,7 @@ async def test_edited_expired_and_foreign_codes_are_refused_without_an_entry() -
         "invalid"
     )
     assert (await pay(shop, "ZZZZ-ZZZZ", 5)).outcome == "invalid"
-    await PayToken.filter(id=token.id).update(expires_at=vouchers.auth.now() - timedelta(minutes=1))
+    await PayToken.filter(id=token.id).update(expires_at=clock.now() - timedelta(minutes=1))
     assert (await pay(shop, token.code, 5)).outcome == "invalid"
     other = (await vouchers.pay_tokens(voucher))[0]
     assert (await pay(shop, vouchers.signed(other, SECRET), 5)).outcome == "paid"
@@ -111,7 +112,7 @@ async def test_an_expired_voucher_and_a_shop_not_on_its_list_are_refused() -> No
     family = await make_family()
     centre, shop, _staff = await make_centre_and_shop()
     voucher = await make_voucher(family, centre, yuan=50)
-    await Voucher.filter(id=voucher.id).update(valid_until=vouchers.auth.now() - timedelta(days=1))
+    await Voucher.filter(id=voucher.id).update(valid_until=clock.now() - timedelta(days=1))
     token = (await vouchers.pay_tokens(voucher))[0]
     assert (await pay(shop, token.code, 5)).outcome == "expired"
     _c, other_shop, _s = await make_centre_and_shop()
@@ -164,7 +165,7 @@ async def test_concurrent_payments_each_report_the_balance_they_left() -> None:
         await vouchers.pay_tokens(voucher)
         # Older codes the phone no longer keeps, but still good to pay with.
         await PayToken.filter(voucher=voucher).update(
-            expires_at=vouchers.auth.now() + timedelta(minutes=30)
+            expires_at=clock.now() + timedelta(minutes=30)
         )
     codes = [t.code for t in await PayToken.filter(voucher=voucher)][:10]
     assert len(codes) == 10

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('expires_at', fields.DatetimeField(null=True)),
             ],
-            options={'table': 'session', 'app': 'models', 'pk_attr': 'id', 'table_description': "A log-in on one browser, or a linked phone's session."},
+            options={'table': 'session', 'app': 'models', 'pk_attr': 'id', 'table_description': "A log-in on one browser, or a linked phone's session: the cookie holds a random key and"},
             bases=['Model'],
         ),
     ]
