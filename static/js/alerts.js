@@ -1,21 +1,28 @@
+// @ts-check
 // The parent's Trips page: "Tell me on this device" (Web Push). Asks for permission only when
 // the button is pressed; where the browser has no push, the page says so in words and the
 // "Now" line above still follows the trip.
 const panel = document.getElementById("alerts");
 const strings = JSON.parse(document.getElementById("alerts-strings")?.textContent || "{}");
-const csrf = () => document.querySelector('input[name="csrf_token"]')?.value || "";
+const csrf = () =>
+  /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="csrf_token"]'))?.value || "";
+/** Where the subscription is sent (the panel's data-url); used only when the panel is there. */
+const url = () => /** @type {string} */ (/** @type {HTMLElement} */ (panel).dataset.url);
 
+/** @param {string} text */
 function say(text) {
-  document.getElementById("alerts-words").textContent = text;
+  /** @type {HTMLElement} */ (document.getElementById("alerts-words")).textContent = text;
 }
 
+/** @param {string} text */
 function fromBase64Url(text) {
   const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
   return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
 }
 
+/** @param {string} method @param {unknown} body */
 async function send(method, body) {
-  const response = await fetch(panel.dataset.url, {
+  const response = await fetch(url(), {
     method,
     headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
     credentials: "same-origin",
@@ -25,8 +32,8 @@ async function send(method, body) {
 }
 
 async function start() {
-  const on = document.getElementById("alerts-on");
-  const off = document.getElementById("alerts-off");
+  const on = /** @type {HTMLButtonElement} */ (document.getElementById("alerts-on"));
+  const off = /** @type {HTMLButtonElement} */ (document.getElementById("alerts-off"));
   if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
     say(strings.unsupported);
     return;
@@ -44,7 +51,7 @@ async function start() {
         say(strings.denied);
         return;
       }
-      const { key } = await (await fetch(`${panel.dataset.url}/key`, { credentials: "same-origin" })).json();
+      const { key } = await (await fetch(`${url()}/key`, { credentials: "same-origin" })).json();
       const subscription = await registration.pushManager.subscribe({
         userVisibleOnly: true,
         applicationServerKey: fromBase64Url(key),

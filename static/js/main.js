@@ -1,18 +1,28 @@
+// @ts-check
 // Startrip page script: registers the service worker, tells it the page language, keeps the
 // person's settings on the phone, and says in words when the internet is gone.
 // Strings come translated from the page (#i18n); nothing here is in one language only.
 
 const SETTINGS_KEY = "startrip.person-settings";
 
-/** Read the JSON a template put in <script type="application/json" id="…">. */
+/**
+ * Read the JSON a template put in <script type="application/json" id="…">.
+ * @param {string} id
+ * @returns {any}
+ */
 function pageData(id) {
   const element = document.getElementById(id);
-  return element ? JSON.parse(element.textContent) : null;
+  return element ? JSON.parse(/** @type {string} */ (element.textContent)) : null;
 }
 
 const strings = pageData("i18n") || {};
 
-/** Show a notice in the status area (role=status), with words and a picture. */
+/**
+ * Show a notice in the status area (role=status), with words and a picture.
+ * @param {string} text
+ * @param {string} kind
+ * @param {string} [id]
+ */
 function showStatus(text, kind, id) {
   const status = document.getElementById("status");
   if (!status) return;

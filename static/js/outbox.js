@@ -1,3 +1,4 @@
+// @ts-check
 // The phone's copy and its outbox (SYNC.md, "Outbox" and "Pull"), in IndexedDB.
 // Used by the pages (through phone.js) and by the service worker's `sync` event, so it touches
 // no DOM. One database per account or linked phone ("who"), so a change made by one is never
@@ -10,9 +11,33 @@
 //   rows    what pull sent: {key: "items:<id>", kind, id, change_seq, ...columns}
 //   trips   where the person is in each trip, written with the trip's outbox entries
 
+/**
+ * @typedef {object} Entry  one outbox entry, as sent to POST /api/sync/push
+ * @property {number} mutation_id  1, 2, 3 … per client_id
+ * @property {string} name  "item.mark", "trip.event", …
+ * @property {Record<string, any>} args
+ * @property {string} client_time  ISO 8601
+ */
+/**
+ * @typedef {object} SyncResult
+ * @property {number} kept  entries still waiting
+ * @property {string[]} refused  the server's words for each mutation it refused for good
+ * @property {number} pulled  rows pulled
+ * @property {number} sent  entries the server acknowledged
+ * @property {boolean} denied  the server no longer takes this phone's changes
+ * @property {boolean} reached  the server answered at all
+ */
+/** @typedef {(url: string, init?: RequestInit) => Promise<Response>} Fetcher */
+/** @typedef {{trips: IDBObjectStore, rows: IDBObjectStore}} LocalStores */
+
 const STORES = ["meta", "outbox", "rows", "trips"];
 const PREFIX = "startrip-";
 
+/**
+ * @template T
+ * @param {IDBRequest<T>} req
+ * @returns {Promise<T>}
+ */
 function request(req) {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
@@ -20,6 +45,7 @@ function request(req) {
   });
 }
 
+/** @param {IDBTransaction} tx @returns {Promise<void>} */
 function done(tx) {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
@@ -28,6 +54,7 @@ function done(tx) {
   });
 }
 
+/** @param {string} who @returns {Promise<IDBDatabase>} */
 export function open(who) {
   const req = indexedDB.open(PREFIX + who, 1);
   req.onupgradeneeded = () => {
@@ -48,6 +75,7 @@ export async function allWho() {
   return names.filter((name) => name.startsWith(PREFIX)).map((name) => name.slice(PREFIX.length));
 }
 
+/** @param {IDBDatabase} db */
 async function meta(db) {
   const tx = db.transaction("meta");
   const store = tx.objectStore("meta");
@@ -57,7 +85,11 @@ async function meta(db) {
   return { clientId, cursor: cursor || 0, family: family || "", csrf: csrf || "" };
 }
 
-/** Start (or reopen) this install's store: a client_id the first time, the page's CSRF token. */
+/**
+ * Start (or reopen) this install's store: a client_id the first time, the page's CSRF token.
+ * @param {IDBDatabase} db
+ * @param {{family?: string, csrf?: string}} page
+ */
 export async function start(db, { family, csrf }) {
   const tx = db.transaction("meta", "readwrite");
   const store = tx.objectStore("meta");
@@ -74,6 +106,11 @@ export async function start(db, { family, csrf }) {
 /**
  * One transaction: the change on the phone AND its outbox entry, so neither exists without
  * the other. `write(stores)` gets the open stores (trips, rows) to change the local copy.
+ * @param {IDBDatabase} db
+ * @param {string} name
+ * @param {Record<string, any>} args
+ * @param {(stores: LocalStores) => void} [write]
+ * @returns {Promise<number>} the entry's mutation_id
  */
 export async function change(db, name, args, write) {
   const tx = db.transaction(STORES, "readwrite");
@@ -91,30 +128,38 @@ export async function change(db, name, args, write) {
   return next;
 }
 
-/** Has this phone ever pulled (a cursor past 0)? */
+/** Has this phone ever pulled (a cursor past 0)? @param {IDBDatabase} db */
 export async function cursor(db) {
   return (await meta(db)).cursor;
 }
 
+/** @param {IDBDatabase} db @returns {Promise<Entry[]>} in mutation_id order */
 export async function outbox(db) {
   return request(db.transaction("outbox").objectStore("outbox").getAll());
 }
 
+/** @param {IDBDatabase} db @param {string} kind @returns {Promise<any[]>} */
 export async function rowsOf(db, kind) {
   return request(db.transaction("rows").objectStore("rows").index("kind").getAll(kind));
 }
 
+/** @param {IDBDatabase} db @param {string} planId @returns {Promise<any>} */
 export async function trip(db, planId) {
   return request(db.transaction("trips").objectStore("trips").get(planId));
 }
 
-/** Where the person is in a trip, when nothing is sent with it (a question skipped). */
+/**
+ * Where the person is in a trip, when nothing is sent with it (a question skipped).
+ * @param {IDBDatabase} db
+ * @param {{plan_id: string}} state
+ */
 export async function keepTrip(db, state) {
   const tx = db.transaction("trips", "readwrite");
   tx.objectStore("trips").put(state);
   await done(tx);
 }
 
+/** @param {IDBDatabase} db @param {number} last */
 async function dropUpTo(db, last) {
   const tx = db.transaction("outbox", "readwrite");
   tx.objectStore("outbox").delete(IDBKeyRange.upperBound(last));
@@ -122,7 +167,10 @@ async function dropUpTo(db, last) {
 }
 
 /** The server lost nothing, but this phone's numbers went past a hole (its store was copied
- * back, say): number the unsent entries on from the server's last one. */
+ * back, say): number the unsent entries on from the server's last one.
+ * @param {IDBDatabase} db
+ * @param {number} last
+ */
 async function renumber(db, last) {
   const tx = db.transaction(["outbox", "meta"], "readwrite");
   const store = tx.objectStore("outbox");
@@ -133,6 +181,11 @@ async function renumber(db, last) {
   await done(tx);
 }
 
+/**
+ * @param {IDBDatabase} db
+ * @param {Record<string, {id: string}[]>} rows
+ * @param {number} cursor
+ */
 async function keepRows(db, rows, cursor) {
   const tx = db.transaction(["rows", "meta"], "readwrite");
   const store = tx.objectStore("rows");
@@ -146,9 +199,13 @@ async function keepRows(db, rows, cursor) {
 /**
  * Send the outbox, then pull what changed. Returns {kept, refused: [error], pulled, sent}:
  * kept = entries still waiting because the server could not be reached or could not take them.
+ * @param {IDBDatabase} db
+ * @param {Fetcher} [fetcher]  the network; tests give their own
+ * @returns {Promise<SyncResult>}
  */
 export async function sync(db, fetcher = fetch) {
   // denied: the server no longer takes this phone's changes (unlinked, or logged out).
+  /** @type {SyncResult} */
   const result = { kept: 0, refused: [], pulled: 0, sent: 0, denied: false, reached: false };
   const info = await meta(db);
   const headers = { "Content-Type": "application/json", "X-CSRF-Token": info.csrf };

@@ -1,3 +1,4 @@
+// @ts-check
 // The pay screen (templates/vouchers/pay.html): the voucher's QR code and typed code, from the
 // codes kept on the phone. While online it fetches fresh codes and the balance; offline it shows
 // the last ones, with the time the balance was read. The screen stays on while it shows.
@@ -7,23 +8,31 @@ import { pageData } from "./phone.js";
 const data = pageData("pay-data");
 const strings = pageData("pay-strings") || {};
 const key = data ? `startrip.pay.${data.voucher}` : "";
-const $ = (id) => document.getElementById(id);
+/** An element of templates/vouchers/pay.html (every id used here is always there). @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
+/** @typedef {{code: string, qr: string, expires_at: string}} PayCode */
+/** @typedef {{balance: string, as_of: string, codes: PayCode[], skipped?: string[]}} Kept */
+
+/** What this phone kept for the voucher (null when nothing: JSON.parse(null) is null).
+ * @returns {Kept | null} */
 function load() {
   try {
-    return JSON.parse(localStorage.getItem(key)) || null;
+    return JSON.parse(/** @type {string} */ (localStorage.getItem(key))) || null;
   } catch {
     return null;
   }
 }
 
+/** @param {Kept | null} stored */
 function usableCodes(stored) {
   const now = Date.now();
   return (stored?.codes || []).filter((code) => new Date(code.expires_at).getTime() > now);
 }
 
 /** `asked`: the server was asked for codes (or could not be reached). Before that, a phone with
- * no code keeps the QR code's place and shows no warning: codes arriving then move nothing. */
+ * no code keeps the QR code's place and shows no warning: codes arriving then move nothing.
+ * @param {boolean} asked */
 function draw(asked) {
   const stored = load();
   if (stored) {
@@ -35,11 +44,12 @@ function draw(asked) {
   $("pay-qr").hidden = !code && asked;
   $("pay-none").hidden = Boolean(code) || !asked;
   $("pay-code").textContent = code ? code.code : "----";
-  if (code) $("pay-qr").src = code.qr;
+  if (code) /** @type {HTMLImageElement} */ ($("pay-qr")).src = code.qr;
 }
 
 async function refresh() {
-  const csrf = document.querySelector('input[name="csrf_token"]')?.value || "";
+  const csrf =
+    /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="csrf_token"]'))?.value || "";
   try {
     const response = await fetch(`/api/vouchers/${data.voucher}/codes`, {
       method: "POST",
@@ -50,7 +60,7 @@ async function refresh() {
     const fresh = await response.json();
     // The server sends unused codes oldest first, so the one on screen stays the same.
     const stored = load();
-    const kept = fresh.codes.filter((c) => !(stored?.skipped || []).includes(c.code));
+    const kept = fresh.codes.filter((/** @type {PayCode} */ c) => !(stored?.skipped || []).includes(c.code));
     localStorage.setItem(
       key,
       JSON.stringify({ ...fresh, codes: kept, skipped: stored?.skipped || [] }),

@@ -1,3 +1,4 @@
+// @ts-check
 // What the person's screens (the shopping view and trip mode) share: the page's data, reading
 // aloud, and the phone's own copy with its outbox (outbox.js). Every change is written on the
 // phone first, in one IndexedDB transaction with its outbox entry, and sent when there is
@@ -6,13 +7,18 @@
 
 import * as store from "./outbox.js";
 
-/** Read the JSON a template put in <script type="application/json" id="…">. */
+/**
+ * Read the JSON a template put in <script type="application/json" id="…">.
+ * @param {string} id
+ * @returns {any}
+ */
 export function pageData(id) {
   const element = document.getElementById(id);
-  return element ? JSON.parse(element.textContent) : null;
+  return element ? JSON.parse(/** @type {string} */ (element.textContent)) : null;
 }
 
-/** Speak a text in the page's language, only ever because the person tapped a button. */
+/** Speak a text in the page's language, only ever because the person tapped a button.
+ * @param {string} text */
 export function say(text) {
   if (!("speechSynthesis" in window)) return;
   window.speechSynthesis.cancel();
@@ -21,6 +27,14 @@ export function say(text) {
   window.speechSynthesis.speak(utterance);
 }
 
+/**
+ * @typedef {object} Local  the phone's copy, open for this page
+ * @property {IDBDatabase} db
+ * @property {(name: string, args: Record<string, any>, write?: (stores: store.LocalStores) => void) => Promise<void>} change
+ *   write a change and its outbox entry, then send
+ * @property {() => Promise<void>} syncNow
+ */
+
 const RETRY_MS = 30_000;
 const PERSIST_KEY = "startrip.persist-asked";
 
@@ -28,28 +42,36 @@ const PERSIST_KEY = "startrip.persist-asked";
  * Open the phone's copy for this page's account or phone (#sync-status says whose).
  * `onSynced()` runs after every pull, so the page can draw what other devices changed.
  * Returns null when the page has no sync line (a parent's preview, say).
+ * @param {{onSynced?: () => Promise<void> | void}} [options]
+ * @returns {Promise<Local | null>}
  */
 export async function openLocal({ onSynced } = {}) {
   const line = document.getElementById("sync-status");
   if (!line || !("indexedDB" in window)) return null;
   const strings = pageData("sync-strings") || {};
-  const db = await store.open(line.dataset.who);
-  const csrf = document.querySelector('input[name="csrf_token"]')?.value || "";
+  const db = await store.open(/** @type {string} */ (line.dataset.who));
+  const csrf =
+    /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="csrf_token"]'))?.value || "";
   await store.start(db, { family: line.dataset.family, csrf });
   line.hidden = false;
-  const words = document.getElementById("sync-words");
-  const picture = line.querySelector(".sync-words img");
-  const button = document.getElementById("sync-now");
-  let timer = null;
+  // The sync line's parts (templates/components/sync_status.html) are always there.
+  const words = /** @type {HTMLElement} */ (document.getElementById("sync-words"));
+  const picture = /** @type {HTMLImageElement} */ (line.querySelector(".sync-words img"));
+  const button = /** @type {HTMLButtonElement} */ (document.getElementById("sync-now"));
+  /** @type {number | undefined} */
+  let timer;
+  /** @type {Promise<void> | null} */
   let running = null;
 
+  /** @param {string} text @param {boolean} waiting */
   function show(text, waiting) {
     if (words.textContent !== text) words.textContent = text;
     picture.src = waiting ? "/openmoji/1F4F1.svg" : "/openmoji/2705.svg";
-    line.dataset.waiting = waiting ? "yes" : "no";
+    /** @type {HTMLElement} */ (line).dataset.waiting = waiting ? "yes" : "no";
     button.hidden = !waiting;
   }
 
+  /** @param {Partial<store.SyncResult>} [result] @param {boolean} [asked] */
   async function drawState(result = {}, asked = false) {
     const waiting = (await store.outbox(db)).length;
     if (result.denied) {
@@ -67,17 +89,19 @@ export async function openLocal({ onSynced } = {}) {
     clearTimeout(timer);
     timer = setTimeout(() => {
       if (document.visibilityState === "visible") syncNow();
-      else timer = null;
+      else timer = undefined;
     }, RETRY_MS);
   }
 
+  /** @param {boolean} [asked] */
   async function run(asked = false) {
     const result = await store.sync(db);
     await drawState(result, asked);
     await onSynced?.();
   }
 
-  /** One sync at a time; a call while one runs waits for it and then runs once more. */
+  /** One sync at a time; a call while one runs waits for it and then runs once more.
+   * @param {boolean} asked */
   function queue(asked) {
     const next = () => run(asked);
     const promise = (running || Promise.resolve()).then(next, next);
@@ -94,6 +118,7 @@ export async function openLocal({ onSynced } = {}) {
     return queue(false);
   }
 
+  /** @type {Local["change"]} */
   async function change(name, args, write) {
     await store.change(db, name, args, write);
     await drawState();
@@ -132,6 +157,7 @@ function askToKeep() {
  * page is closed; everywhere else the triggers above do it. */
 async function askForBackgroundSync() {
   try {
+    /** @type {(ServiceWorkerRegistration & {sync?: {register(tag: string): Promise<void>}}) | undefined} */
     const registration = await navigator.serviceWorker?.ready;
     await registration?.sync?.register("startrip-outbox");
   } catch {

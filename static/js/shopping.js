@@ -1,3 +1,4 @@
+// @ts-check
 // The shopping view (templates/lists/shop.html), local-first as SYNC.md "Where offline lives"
 // describes: the cards are drawn from the list's data, every tap changes the phone's copy at
 // once, in one IndexedDB transaction with its outbox entry, and is sent when there is internet.
@@ -11,12 +12,28 @@ import { outbox, rowsOf } from "./outbox.js";
 const data = pageData("shopping-data");
 const strings = pageData("shopping-strings") || {};
 
-/** The state an item is in after a mark: "cleared" (undo) opens it again. */
+/**
+ * @typedef {object} Item  one card, as the page and pull bring it
+ * @property {string} id
+ * @property {string} area
+ * @property {string} state  "open", "ticked" or "not_found"
+ * @property {[string, string]} [marked]  (client_time, id) of the newest mark
+ * @property {string} label
+ * @property {string} alt
+ * @property {string} note
+ * @property {string} picture
+ * @property {number} pictures
+ * @property {number} quantity
+ */
+
+/** The state an item is in after a mark: "cleared" (undo) opens it again.
+ * @param {string} markState */
 function stateAfter(markState) {
   return markState === "cleared" ? "open" : markState;
 }
 
-/** Marks order by (client_time, id), the same rule as the server's item_states. */
+/** Marks order by (client_time, id), the same rule as the server's item_states.
+ * @param {[string, string]} mark @param {[string, string] | undefined} than */
 function newer(mark, than) {
   if (!than) return true;
   const [a, b] = [Date.parse(mark[0]), Date.parse(than[0])];
@@ -25,7 +42,9 @@ function newer(mark, than) {
 
 // --- drawing ---------------------------------------------------------------------------------
 
-const items = new Map((data?.items || []).map((item) => [item.id, { ...item }]));
+/** @type {Map<string, Item>} */
+const items = new Map((data?.items || []).map((/** @type {Item} */ item) => [item.id, { ...item }]));
+/** @type {import("./phone.js").Local | null} */
 let local = null;
 
 /** The page's list, then what the phone pulled since the page was made, then its outbox. */
@@ -53,6 +72,7 @@ async function loadLocal() {
   }
 }
 
+/** @param {string} text @param {string} kind */
 function showStatus(text, kind) {
   const status = document.getElementById("status");
   if (!status) return;
@@ -70,24 +90,33 @@ function showStatus(text, kind) {
   notice.replaceChildren(icon, document.createTextNode(text));
 }
 
+/** @param {HTMLElement} card @param {string} state */
 function applyState(card, state) {
   card.dataset.state = state;
-  card.querySelector(".tick").disabled = state !== "open" || !strings.can_tick;
-  card.querySelector(".state-ticked").hidden = state !== "ticked";
-  card.querySelector(".state-not_found").hidden = state !== "not_found";
-  for (const form of card.querySelectorAll("form[data-part]")) {
+  /** @type {HTMLButtonElement} */ (card.querySelector(".tick")).disabled = state !== "open" || !strings.can_tick;
+  /** @type {HTMLElement} */ (card.querySelector(".state-ticked")).hidden = state !== "ticked";
+  /** @type {HTMLElement} */ (card.querySelector(".state-not_found")).hidden = state !== "not_found";
+  for (const form of /** @type {NodeListOf<HTMLFormElement>} */ (card.querySelectorAll("form[data-part]"))) {
     form.hidden = (form.dataset.part === "open") !== (state === "open");
   }
 }
 
+/** @param {string} id */
+function fromTemplate(id) {
+  return /** @type {HTMLElement} */ (
+    /** @type {HTMLTemplateElement} */ (document.getElementById(id)).content.firstElementChild
+  );
+}
+
+/** @param {Item} item */
 function drawCard(item) {
-  const card = document.getElementById("card-template").content.firstElementChild.cloneNode(true);
+  const card = /** @type {HTMLElement} */ (fromTemplate("card-template").cloneNode(true));
   card.id = `item-${item.id}`;
   card.dataset.itemId = item.id;
   for (const form of card.querySelectorAll("form")) {
     form.action = `/lists/${data.list.id}/items/${item.id}/mark`;
   }
-  const pictures = card.querySelector(".item-pictures");
+  const pictures = /** @type {HTMLElement} */ (card.querySelector(".item-pictures"));
   pictures.setAttribute("aria-label", item.alt);
   const parts = [];
   for (let n = 0; n < item.pictures; n += 1) {
@@ -106,11 +135,11 @@ function drawCard(item) {
     parts.push(times);
   }
   pictures.replaceChildren(...parts);
-  card.querySelector(".label").textContent = item.label;
-  const note = card.querySelector(".note");
+  /** @type {HTMLElement} */ (card.querySelector(".label")).textContent = item.label;
+  const note = /** @type {HTMLElement} */ (card.querySelector(".note"));
   note.textContent = item.note;
   note.hidden = !item.note;
-  const readAloud = card.querySelector(".read-aloud");
+  const readAloud = /** @type {HTMLButtonElement | null} */ (card.querySelector(".read-aloud"));
   if (readAloud) {
     readAloud.dataset.say = item.label;
     readAloud.hidden = !("speechSynthesis" in window);
@@ -123,32 +152,32 @@ function drawProgress() {
   const all = [...items.values()];
   const done = all.filter((item) => item.state === "ticked").length;
   const notFound = all.filter((item) => item.state === "not_found").length;
-  document.getElementById("progress-text").textContent = strings.progress
+  /** @type {HTMLElement} */ (document.getElementById("progress-text")).textContent = strings.progress
     .replace("{done}", done)
     .replace("{total}", all.length);
-  const bar = document.getElementById("progress-bar");
+  const bar = /** @type {HTMLProgressElement} */ (document.getElementById("progress-bar"));
   bar.max = all.length || 1;
   bar.value = done;
-  const notFoundText = document.getElementById("not-found-text");
+  const notFoundText = /** @type {HTMLElement} */ (document.getElementById("not-found-text"));
   notFoundText.hidden = notFound === 0;
   const template = notFound === 1 ? strings.not_found_one : strings.not_found_other;
   notFoundText.textContent = template.replace("{n}", notFound);
 }
 
 function draw() {
-  const areaTemplate = document.getElementById("area-template").content.firstElementChild;
+  const areaTemplate = fromTemplate("area-template");
   const sections = [];
   for (const area of data.areas) {
     const inArea = [...items.values()].filter((item) => item.area === area.id);
     if (!inArea.length) continue;
-    const section = areaTemplate.cloneNode(true);
+    const section = /** @type {HTMLElement} */ (areaTemplate.cloneNode(true));
     section.dataset.area = area.id;
-    section.querySelector("img").src = area.picture;
-    section.querySelector("h2 span").textContent = area.label;
-    section.querySelector("ul").append(...inArea.map(drawCard));
+    /** @type {HTMLImageElement} */ (section.querySelector("img")).src = area.picture;
+    /** @type {HTMLElement} */ (section.querySelector("h2 span")).textContent = area.label;
+    /** @type {HTMLElement} */ (section.querySelector("ul")).append(...inArea.map(drawCard));
     sections.push(section);
   }
-  document.getElementById("shopping-items").replaceChildren(...sections);
+  /** @type {HTMLElement} */ (document.getElementById("shopping-items")).replaceChildren(...sections);
   drawProgress();
 }
 
@@ -159,8 +188,9 @@ function shown() {
 
 // --- changes ---------------------------------------------------------------------------------
 
+/** @param {HTMLElement} card @param {string} state */
 async function mark(card, state) {
-  const item = items.get(card.dataset.itemId);
+  const item = items.get(/** @type {string} */ (card.dataset.itemId));
   if (!item) return;
   const args = {
     id: crypto.randomUUID(),
@@ -169,7 +199,7 @@ async function mark(card, state) {
     state,
     client_time: new Date().toISOString(),
   };
-  await local.change("item.mark", args);
+  await /** @type {import("./phone.js").Local} */ (local).change("item.mark", args);
   item.state = stateAfter(state);
   item.marked = [args.client_time, args.id];
   applyState(card, item.state);
@@ -179,6 +209,7 @@ async function mark(card, state) {
   const words = strings[state].replace("{label}", item.label);
   showStatus(finished ? `${words} ${strings.all_done}` : words, "success");
   // The button pressed may now be hidden or disabled: keep the focus on this card.
+  /** @type {HTMLElement | null} */
   const next = item.state === "open" ? card.querySelector(".tick") : card.querySelector('form[data-part="done"] button');
   next?.focus();
 }
@@ -188,9 +219,10 @@ async function mark(card, state) {
 function showWayBackToTrip() {
   const plan = new URLSearchParams(window.location.search).get("from_plan") || "";
   if (!/^[0-9a-f-]{36}$/.test(plan)) return;
-  const box = document.getElementById("back-to-trip");
-  box.querySelector("a").href = `/plans/${plan}/go`;
+  const box = /** @type {HTMLElement} */ (document.getElementById("back-to-trip"));
+  /** @type {HTMLAnchorElement} */ (box.querySelector("a")).href = `/plans/${plan}/go`;
   box.hidden = false;
+  /** @type {HTMLAnchorElement | null} */
   const back = document.querySelector(".top-nav a.nav-link");
   if (back) back.href = `/plans/${plan}/go`;
 }
@@ -211,17 +243,21 @@ async function start() {
   }).catch(() => null);
   await loadLocal();
   draw();
-  const root = document.getElementById("shopping-items");
+  const root = /** @type {HTMLElement} */ (document.getElementById("shopping-items"));
   root.addEventListener("submit", (event) => {
-    const form = event.target.closest("form[data-state]");
-    const card = event.target.closest(".shop-card");
+    const target = /** @type {HTMLElement} */ (event.target);
+    /** @type {HTMLFormElement | null} */
+    const form = target.closest("form[data-state]");
+    /** @type {HTMLElement | null} */
+    const card = target.closest(".shop-card");
     if (!form || !card || !local) return;
     event.preventDefault();
-    mark(card, form.dataset.state);
+    mark(card, /** @type {string} */ (form.dataset.state));
   });
   root.addEventListener("click", (event) => {
-    const button = event.target.closest(".read-aloud");
-    if (button) say(button.dataset.say);
+    /** @type {HTMLElement | null} */
+    const button = /** @type {HTMLElement} */ (event.target).closest(".read-aloud");
+    if (button) say(/** @type {string} */ (button.dataset.say));
   });
 }
 

@@ -1,9 +1,24 @@
+// @ts-check
 // Startrip service worker, served at /sw.js with scope "/", as a module: it shares the phone's
 // outbox code (outbox.js) to send changes on the browser's `sync` event.
 import * as store from "/static/js/outbox.js";
 
+/** This file runs as a service worker: its global scope is one. */
+const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
+/**
+ * @typedef {object} Config
+ * @property {string} version  the shell's version
+ * @property {string[]} precache  the URLs to precache
+ * @property {Record<string, string>} offline  the offline page's URL for each language
+ */
+/** Background Sync's event (Chromium), not in TypeScript's worker types.
+ * @typedef {ExtendableEvent & {tag: string}} SyncEvent */
+
 // The server fills CONFIG: the shell's version (from the hashes of its files), the URLs to
-// precache, and the offline page for each language.
+// precache, and the offline page for each language (pwa/pages.py; the line must stay as it is).
+/** @type {Config} */
+// @ts-expect-error: the empty object here is only a placeholder the server replaces
 const CONFIG = /*CONFIG*/{};
 const SHELL_CACHE = `shell-${CONFIG.version}`;
 const PREFS_CACHE = "prefs";
@@ -20,17 +35,17 @@ const KEEP_PAGES = [
 const LANG_KEY = "/__startrip/lang";
 const FILE_URL = /"(\/(?:static|openmoji|photos)\/[^"\s]+)"/g;
 
-self.addEventListener("install", (event) => {
+sw.addEventListener("install", (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
       await cache.addAll(CONFIG.precache);
-      await self.skipWaiting();
+      await sw.skipWaiting();
     })(),
   );
 });
 
-self.addEventListener("activate", (event) => {
+sw.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
       const keep = new Set([SHELL_CACHE, PREFS_CACHE, PAGES_CACHE, FILES_CACHE]);
@@ -38,19 +53,20 @@ self.addEventListener("activate", (event) => {
         if (!keep.has(name)) await caches.delete(name);
       }
       // Control the page that registered us, so the first visit already works offline.
-      await self.clients.claim();
+      await sw.clients.claim();
     })(),
   );
 });
 
 /** Fetch and keep the person's screens and the files they use, so they open offline even
  * if never opened before (the start screen sends the list). Files already kept are not
- * fetched again: their names change when they do. */
+ * fetched again: their names change when they do.
+ * @param {{pages?: string[], files?: string[]}} lists */
 async function keep({ pages = [], files = [] }) {
   const pageCache = await caches.open(PAGES_CACHE);
   const needed = new Set(files);
   for (const url of pages) {
-    if (!KEEP_PAGES.some((pattern) => pattern.test(new URL(url, self.location.origin).pathname))) continue;
+    if (!KEEP_PAGES.some((pattern) => pattern.test(new URL(url, sw.location.origin).pathname))) continue;
     try {
       const response = await fetch(url, { credentials: "same-origin" });
       if (!response.ok || response.redirected) continue;
@@ -72,7 +88,7 @@ async function keep({ pages = [], files = [] }) {
   }
 }
 
-self.addEventListener("message", (event) => {
+sw.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "keep") {
     event.waitUntil(keep(data));
@@ -85,20 +101,21 @@ self.addEventListener("message", (event) => {
   }
 });
 
+/** @param {Request} request */
 async function offlinePage(request) {
   const prefs = await caches.open(PREFS_CACHE);
   const saved = await prefs.match(LANG_KEY);
   const lang = saved ? await saved.text() : null;
-  const url = CONFIG.offline[lang] || Object.values(CONFIG.offline)[0];
+  const url = (lang && CONFIG.offline[lang]) || Object.values(CONFIG.offline)[0];
   const cache = await caches.open(SHELL_CACHE);
   return (await cache.match(url)) || Response.error();
 }
 
-self.addEventListener("fetch", (event) => {
+sw.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin) return;
+  if (url.origin !== sw.location.origin) return;
 
   if (request.mode === "navigate") {
     const keep = KEEP_PAGES.some((pattern) => pattern.test(url.pathname));
@@ -147,7 +164,8 @@ self.addEventListener("fetch", (event) => {
 
 // Background Sync (Chromium): send every outbox on this phone, even with no page open, then
 // tell open pages so they draw what came back.
-self.addEventListener("sync", (event) => {
+sw.addEventListener("sync", (syncEvent) => {
+  const event = /** @type {SyncEvent} */ (syncEvent);
   if (event.tag !== "startrip-outbox") return;
   event.waitUntil(
     (async () => {
@@ -157,7 +175,7 @@ self.addEventListener("sync", (event) => {
         waiting += (await store.sync(db)).kept;
         db.close();
       }
-      for (const client of await self.clients.matchAll()) client.postMessage({ type: "synced" });
+      for (const client of await sw.clients.matchAll()) client.postMessage({ type: "synced" });
       // Something is still waiting: failing makes the browser try again later.
       if (waiting) throw new Error("outbox not empty");
     })(),
@@ -165,7 +183,8 @@ self.addEventListener("sync", (event) => {
 });
 
 // Alerts for guardians (pwa/alerts.py): the message says only what happened, in words.
-self.addEventListener("push", (event) => {
+sw.addEventListener("push", (event) => {
+  /** @type {{title?: string, body?: string, tag?: string, url?: string}} */
   let data = {};
   try {
     data = event.data ? event.data.json() : {};
@@ -173,7 +192,7 @@ self.addEventListener("push", (event) => {
     data = { body: event.data?.text() || "" };
   }
   event.waitUntil(
-    self.registration.showNotification(data.title || "Startrip", {
+    sw.registration.showNotification(data.title || "Startrip", {
       body: data.body || "",
       tag: data.tag,
       icon: "/static/icons/icon-192.png",
@@ -183,7 +202,7 @@ self.addEventListener("push", (event) => {
   );
 });
 
-self.addEventListener("notificationclick", (event) => {
+sw.addEventListener("notificationclick", (event) => {
   event.notification.close();
-  event.waitUntil(self.clients.openWindow(event.notification.data?.url || "/"));
+  event.waitUntil(sw.clients.openWindow(event.notification.data?.url || "/"));
 });

@@ -1,3 +1,4 @@
+// @ts-check
 // Trip mode (templates/trips/go.html), local-first as SYNC.md "Where offline lives" describes:
 // the plan comes with the page (#trip-data) and stepping through it happens on the phone. Where
 // the person is and what happened (the trip's events) are written together, in one IndexedDB
@@ -9,14 +10,43 @@ import { keepTrip, trip as storedTrip } from "./outbox.js";
 
 const data = pageData("trip-data");
 const strings = pageData("trip-strings") || {};
-const $ = (id) => document.getElementById(id);
+/** An element of templates/trips/go.html (every id used here is always there). @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 // --- where the person is: kept on the phone (a preview keeps nothing) -------------------------
 
-let state = null;
+/**
+ * @typedef {object} Step
+ * @property {number} number  1, 2, 3 …
+ * @property {string} text
+ * @property {string} picture
+ * @property {string} level  "full", … "least"
+ * @property {number} wait  minutes, 0 for none
+ * @property {string} [link]  "list" or "pay"
+ * @property {string} [link_url]
+ */
+/**
+ * @typedef {object} TripState  where the person is, kept on the phone (outbox.js "trips")
+ * @property {string} trip_id
+ * @property {number} step  index into steps
+ * @property {Record<number, number>} timers  when each step's timer started (ms)
+ * @property {boolean} finished
+ * @property {Step[]} [steps]  the steps this trip started with
+ * @property {string} asking  "before", "after" or "" (the feelings check)
+ */
+
+/** Set by start(), or read from the phone, before any screen that uses it shows.
+ * @type {TripState} */
+let state = /** @type {any} */ (null);
+/** @type {import("./phone.js").Local | null} */
 let local = null;
 
-/** Record an event of the trip and where the person is now, as one change on the phone. */
+/**
+ * Record an event of the trip and where the person is now, as one change on the phone.
+ * @param {string} kind
+ * @param {number | null} step
+ * @param {string} [value]
+ */
 function record(kind, step, value = "") {
   if (!data.record || !local) return;
   const snapshot = { ...state, plan_id: data.plan.id };
@@ -37,12 +67,17 @@ function record(kind, step, value = "") {
 
 // --- screens -------------------------------------------------------------------------------------
 
-let timer = null;
+/** @type {number | undefined} */
+let timer;
 
+/** @param {string} id */
 function showScreen(id) {
-  for (const screen of document.querySelectorAll(".trip-screen")) screen.hidden = screen.id !== id;
+  for (const screen of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll(".trip-screen"))) {
+    screen.hidden = screen.id !== id;
+  }
 }
 
+/** @param {number} secondsLeft */
 function minutesWords(secondsLeft) {
   if (secondsLeft <= 0) return strings.time_up;
   if (secondsLeft < 60) return strings.under_a_minute;
@@ -50,6 +85,7 @@ function minutesWords(secondsLeft) {
   return (minutes === 1 ? strings.minutes_one : strings.minutes_other).replace("{n}", minutes);
 }
 
+/** @param {Step} step */
 function drawTimer(step) {
   const total = step.wait * 60;
   const started = state.timers[step.number] || Date.now();
@@ -60,9 +96,10 @@ function drawTimer(step) {
   if ($("timer-words").textContent !== words) $("timer-words").textContent = words;
 }
 
+/** @param {Step} step */
 function startTimer(step) {
   clearInterval(timer);
-  timer = null;
+  timer = undefined;
   $("step-timer").hidden = !step.wait;
   if (!step.wait) return;
   if (!state.timers[step.number]) {
@@ -82,13 +119,13 @@ function showStep() {
   const steps = tripSteps();
   const step = steps[Math.min(state.step, steps.length - 1)];
   $("step-count").textContent = strings.count.replace("{n}", step.number).replace("{total}", steps.length);
-  const picture = $("step-picture");
+  const picture = /** @type {HTMLImageElement} */ ($("step-picture"));
   picture.src = step.picture;
   // "Least help" shows the picture only; the sentence stays for screen readers.
   $("step-text").textContent = step.text;
   $("step-text").classList.toggle("visually-hidden", step.level === "least");
   $("step-say").hidden = !(step.level === "full" && data.read_aloud && "speechSynthesis" in window);
-  const link = $("step-link");
+  const link = /** @type {HTMLAnchorElement} */ ($("step-link"));
   link.hidden = !(step.link === "list" && step.link_url);
   if (!link.hidden) link.href = `${step.link_url}?from_plan=${data.plan.id}`;
   // A parent's preview cannot open the person's voucher.
@@ -125,6 +162,7 @@ function showFeelings() {
   $("feeling-question").focus({ preventScroll: true });
 }
 
+/** @param {string} value */
 function answerFeeling(value) {
   const asked = state.asking;
   state.asking = "";
@@ -177,7 +215,7 @@ async function init() {
     showStep();
   });
   $("step-say").addEventListener("click", () => say(tripSteps()[state.step].text));
-  const card = $("help-card");
+  const card = /** @type {HTMLDialogElement} */ ($("help-card"));
   $("help-open").addEventListener("click", () => {
     card.showModal();
     if (state && !state.finished) record("help_shown", state.step);
@@ -187,8 +225,8 @@ async function init() {
     if (state && !state.finished) record("help_closed", state.step);
   });
   for (const id of ["step-count", "finish-title", "feeling-question"]) $(id).tabIndex = -1;
-  for (const button of document.querySelectorAll("[data-feeling]")) {
-    button.addEventListener("click", () => answerFeeling(button.dataset.feeling));
+  for (const button of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-feeling]"))) {
+    button.addEventListener("click", () => answerFeeling(/** @type {string} */ (button.dataset.feeling)));
   }
   // Back from the shopping list (or the page reloaded): the trip goes on where it was.
   if (state?.asking) showFeelings();
