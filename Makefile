@@ -18,6 +18,7 @@ run: setup
 ## (scripts/postgres.sh installs and starts one; .ci/run does, and sets REQUIRE_POSTGRES=1)
 test: setup system-deps
 	$(BIN)/ruff check .
+	@$(MAKE) --no-print-directory check-js
 	TEST_POSTGRES_URL= $(BIN)/pytest
 	@$(MAKE) --no-print-directory test-postgres
 
@@ -49,6 +50,15 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+## check-js: the ES modules of static/js/ type-checked by TypeScript (tsconfig.json for the
+## pages, tsconfig.sw.json for the service worker), and the outbox's unit tests (tests/js/) run
+## by node's own test runner (files named, not the folder: Node 22 no longer searches a folder)
+.PHONY: check-js
+check-js: node_modules/.installed
+	node_modules/.bin/tsc --noEmit -p tsconfig.json
+	node_modules/.bin/tsc --noEmit -p tsconfig.sw.json
+	node --test tests/js/*.test.mjs
 
 ## system-deps: Debian's Chromium and the CJK fonts for the browser tests
 system-deps:
