@@ -197,11 +197,10 @@ async def revoke_invitation(family: Family, invitation_id: str) -> None:
             raise HTTPException(404)
         invitation.revoked_at = invitation.revoked_at or clock.now()
         await invitation.save(update_fields=["revoked_at"])
+        # Every page, pull and push looks the membership up again, so the caregiver's access
+        # to this family ends now, in every browser; their account stays logged in for the
+        # other families that invited them.
         await Membership.filter(invitation=invitation, role=Role.CAREGIVER).delete()
-        # Their browsers are logged out at once, so no page, pull or push of theirs still
-        # carries the family (a new log-in finds no membership).
-        if invitation.accepted_by_id is not None:
-            await sessions.end_account_sessions(invitation.accepted_by_id)
 
 
 async def create_device_link(person: Person, by: Account) -> str:
@@ -240,13 +239,13 @@ async def revoke_device_link(person: Person, device_id: str) -> None:
         device_uuid = parse_uuid(device_id)
     except BadId:
         raise HTTPException(404) from None
+    # The phone's session ends with its link: every request reads the link (sessions.py).
     async with in_transaction():
         updated = await DeviceLink.filter(id=device_uuid, person=person, revoked_at=None).update(
             revoked_at=clock.now(), code_hash=None
         )
         if not updated:
             raise HTTPException(404)
-        await sessions.end_device_sessions(device_uuid)
 
 
 async def change_password(

@@ -42,6 +42,8 @@ class Principal:
     person: Person | None = None
     org_kinds: set[OrgKind] = field(default_factory=set)
     session_id: int | None = None
+    # A phone whose link was ended: nobody, but told so (403) rather than asked to log in.
+    unlinked: bool = False
 
     @property
     def is_anonymous(self) -> bool:
@@ -110,10 +112,6 @@ async def end_account_sessions(account_id: int, keep: int | None = None) -> int:
     return await query.delete()
 
 
-async def end_device_sessions(device_id: uuid.UUID) -> int:
-    return await Session.filter(device_id=device_id).delete()
-
-
 async def load_principal(session: dict[str, Any]) -> Principal:
     key = session.get(SESSION_KEY)
     if not isinstance(key, str) or not key:
@@ -136,7 +134,7 @@ async def load_principal(session: dict[str, Any]) -> Principal:
         return Principal(account=account, person=person, org_kinds=kinds, session_id=record.id)
     device = record.device
     if device is None or device.revoked_at is not None or device.claimed_at is None:
-        return Principal()
+        return Principal(unlinked=True)
     await device.fetch_related("person")
     return Principal(device=device, person=device.person, session_id=record.id)
 

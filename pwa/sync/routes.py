@@ -29,10 +29,17 @@ from pwa.sync.services import MAX_BATCH, MAX_NUMBER, Context, Gap, apply, bind_c
 PULL_PAGE = 2000
 
 
+def not_signed_in(who: sessions.Principal) -> Response:
+    """No session: 401; a phone that was unlinked is told so (403), and sends nothing more."""
+    if who.unlinked:
+        return JSONResponse({"error": _("This phone is no longer linked.")}, 403)
+    return JSONResponse({"error": _("Log in first.")}, 401)
+
+
 async def push(request: Request) -> Response:
     who = sessions.principal(request)
     if who.is_anonymous:
-        return JSONResponse({"error": _("Log in first.")}, 401)
+        return not_signed_in(who)
     try:
         body = json.loads(await request.body())
         client_id = uuid.UUID(str(body["client_id"]))
@@ -121,7 +128,7 @@ async def pull(request: Request) -> Response:
     the new cursor. The cost follows the changes since N, not the history."""
     who = sessions.principal(request)
     if who.is_anonymous:
-        return JSONResponse({"error": _("Log in first.")}, 401)
+        return not_signed_in(who)
     try:
         client_id = uuid.UUID(request.query_params.get("client_id", ""))
         cursor = int(request.query_params.get("cursor", "0"))
