@@ -19,6 +19,7 @@ from pwa import ROOT, i18n
 from pwa.auth import middleware, sessions
 from pwa.core import person_settings
 from pwa.core.forms import FormErrors, read_form
+from pwa.core.pictograms import pictogram_url
 
 TEMPLATE_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
@@ -33,11 +34,6 @@ def file_hash(path: Path) -> str:
 def static_url(path: str) -> str:
     """A URL that changes when the file does, so static files can be cached for a year."""
     return f"/static/{path}?v={file_hash(STATIC_DIR / path)}"
-
-
-def pictogram_url(code: str) -> str:
-    # OpenMoji files never change within an installed version; the path is the cache key.
-    return f"/openmoji/{code}.svg"
 
 
 def json_script(value: Any, element_id: str) -> Markup:

@@ -16,6 +16,11 @@ from pwa import ROOT, i18n
 CATALOGUE_FILE = ROOT / "pwa" / "pictograms.json"
 
 
+def pictogram_url(code: str) -> str:
+    # OpenMoji files never change within an installed version; the path is the cache key.
+    return f"/openmoji/{code}.svg"
+
+
 def _label(en: str, zh: str) -> str:
     return zh if i18n.current_locale().startswith("zh") else en
 

@@ -11,27 +11,13 @@ from tortoise.expressions import Q
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.family import access
+from pwa.family.services import guardian_phone
 from pwa.lists import services as lists
-from pwa.lists.shopping import person_lists
-from pwa.models import Account, FirstThenBoard, Plan, Role, Voucher
+from pwa.lists.services import person_lists
+from pwa.models import FirstThenBoard, Plan, Voucher
 from pwa.plans import services as plans
 from pwa.plans.services import board_words
 from pwa.templating import pictogram_url, render, static_url
-
-
-async def guardian_phone(person_family_id: object, exclude_account_id: int | None) -> str:
-    """The phone of the first guardian who gave one (not the person themselves)."""
-    guardians = (
-        await Account.filter(
-            memberships__family_id=person_family_id, memberships__role=Role.GUARDIAN
-        )
-        .exclude(phone="")
-        .order_by("id")
-    )
-    for guardian in guardians:
-        if guardian.id != exclude_account_id:
-            return guardian.phone
-    return ""
 
 
 async def me(request: Request) -> Response:

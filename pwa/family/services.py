@@ -12,6 +12,24 @@ from pwa.models import Account, Family, Membership, Person, Role
 AVATARS = ("1F9D2", "1F466", "1F467", "1F9D1", "1F468", "1F469", "1F642", "1F431", "1F436", "2B50")
 
 
+# --- reading ---------------------------------------------------------------------------------
+
+
+async def guardian_phone(person_family_id: object, exclude_account_id: int | None) -> str:
+    """The phone of the first guardian who gave one (not the person themselves)."""
+    guardians = (
+        await Account.filter(
+            memberships__family_id=person_family_id, memberships__role=Role.GUARDIAN
+        )
+        .exclude(phone="")
+        .order_by("id")
+    )
+    for guardian in guardians:
+        if guardian.id != exclude_account_id:
+            return guardian.phone
+    return ""
+
+
 # --- service functions -----------------------------------------------------------------------
 
 

@@ -14,12 +14,13 @@ from typing import Any
 
 from fractional_indexing import generate_key_between
 from tortoise import connections
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from pwa import conflicts as history
 from pwa.core import clock, money
 from pwa.core.forms import FormErrors
-from pwa.core.pictograms import catalogue
+from pwa.core.pictograms import catalogue, pictogram_url
 from pwa.i18n import _
 from pwa.models import (
     Account,
@@ -34,7 +35,6 @@ from pwa.models import (
     Photo,
     ShoppingList,
 )
-from pwa.templating import pictogram_url
 
 MAX_QUANTITY = 10
 # Up to this many, the quantity is shown as that many pictures; above it, one picture and "× N".
@@ -338,6 +338,15 @@ async def start_again(shopping_list: ShoppingList, *, reset_id: uuid.UUID) -> No
 
 
 # --- reading ---------------------------------------------------------------------------------
+
+
+async def person_lists(person: Person) -> list[ShoppingList]:
+    """The lists the person's phone shows: made for them, or for nobody in particular."""
+    return (
+        await ShoppingList.filter(family_id=person.family_id, deleted_at=None, archived_at=None)
+        .filter(Q(person_id=person.id) | Q(person_id=None))
+        .order_by("-created_at")
+    )
 
 
 def sorted_items(items: list[ListItem]) -> list[ListItem]:

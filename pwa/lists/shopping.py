@@ -11,7 +11,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from tortoise.expressions import Q
 
 from pwa import i18n
 from pwa.auth import sessions
@@ -143,15 +142,6 @@ def _is_uuid(value: str) -> bool:
 
 
 # --- the person's own lists ------------------------------------------------------------------
-
-
-async def person_lists(person: Person) -> list[ShoppingList]:
-    """The lists the person's phone shows: made for them, or for nobody in particular."""
-    return (
-        await ShoppingList.filter(family_id=person.family_id, deleted_at=None, archived_at=None)
-        .filter(Q(person_id=person.id) | Q(person_id=None))
-        .order_by("-created_at")
-    )
 
 
 async def new_person_list(request: Request) -> Response:

@@ -22,6 +22,7 @@ from pwa.lists import services as lists
 from pwa.models import Family, FirstThenBoard, Person, Photo, Plan, PlanStep, ShoppingList
 from pwa.plans import access
 from pwa.plans import services as plans
+from pwa.plans.services import default_help_text
 from pwa.templating import form_page, notify, render
 
 
@@ -31,10 +32,6 @@ def plan_url(plan: Plan) -> str:
 
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
-
-
-def default_help_text() -> str:
-    return _("I am autistic. Please speak slowly and show me.")
 
 
 # --- the family's plans ----------------------------------------------------------------------

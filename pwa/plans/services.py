@@ -21,6 +21,7 @@ from pwa import ROOT, i18n
 from pwa import conflicts as history
 from pwa.core import clock
 from pwa.core.forms import FormErrors
+from pwa.core.pictograms import pictogram_url
 from pwa.i18n import _
 from pwa.lists.services import NAME_MAX
 from pwa.models import (
@@ -33,7 +34,6 @@ from pwa.models import (
     PromptLevel,
     ShoppingList,
 )
-from pwa.templating import pictogram_url
 
 TEMPLATES_FILE = ROOT / "pwa" / "plan_templates.json"
 TEXT_MAX = 120
@@ -62,6 +62,10 @@ def templates() -> list[tuple[str, str]]:
 
 def _template(template_id: str) -> dict[str, Any] | None:
     return next((t for t in _templates_data()["templates"] if t["id"] == template_id), None)
+
+
+def default_help_text() -> str:
+    return _("I am autistic. Please speak slowly and show me.")
 
 
 def _check_name(name: str) -> str:

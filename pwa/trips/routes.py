@@ -16,12 +16,12 @@ from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import person_settings
 from pwa.family import access
-from pwa.family.me import guardian_phone
+from pwa.family.services import guardian_phone
 from pwa.i18n import _
 from pwa.models import Person, Plan
 from pwa.plans import access as plan_access
 from pwa.plans import services as plans
-from pwa.plans.routes import default_help_text
+from pwa.plans.services import default_help_text
 from pwa.templating import render
 from pwa.trips import services as trips
 
