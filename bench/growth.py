@@ -47,9 +47,9 @@ from fractional_indexing import generate_n_keys_between
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pwa.accounts import services as accounts
+from pwa.accounts import services as accounts  # noqa: E402
 from pwa.app import create_app  # noqa: E402
-from pwa.auth import passwords
+from pwa.auth import passwords  # noqa: E402
 from pwa.core.pictograms import catalogue  # noqa: E402
 from pwa.db import migrate  # noqa: E402
 from pwa.models import Person  # noqa: E402
