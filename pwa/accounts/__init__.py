@@ -1,0 +1,1 @@
+"""Accounts: log in and out, sign up, passwords, invitations, linking the phone."""

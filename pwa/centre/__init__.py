@@ -1,0 +1,1 @@
+"""The rehabilitation centre: its families, issuing vouchers and reports."""

@@ -1,0 +1,1 @@
+"""The family: its home page, its people and each person's settings."""

@@ -1,0 +1,1 @@
+"""Shopping lists: their items, ticks and the list pages."""

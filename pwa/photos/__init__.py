@@ -1,0 +1,1 @@
+"""Photos of a family: storing, serving and adding them."""

@@ -1,0 +1,1 @@
+"""Plans, their steps and first–then boards."""

@@ -1,0 +1,1 @@
+"""Following the trips: live status, history, notes, the care record and alerts."""

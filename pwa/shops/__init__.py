@@ -1,0 +1,1 @@
+"""Friendly shops: the till, payments and reversals, the directory."""

@@ -1,0 +1,1 @@
+"""Offline sync over HTTP: push and pull."""

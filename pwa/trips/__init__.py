@@ -1,0 +1,1 @@
+"""Trips: trip mode on the person's phone and the help card."""

@@ -1,0 +1,1 @@
+"""Vouchers: the wallet, the pay screen, issuing, paying and the ledger."""
