@@ -18,6 +18,7 @@ run: setup
 ## (scripts/postgres.sh installs and starts one; .ci/run does, and sets REQUIRE_POSTGRES=1)
 test: setup system-deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	@$(MAKE) --no-print-directory check-js
 	TEST_POSTGRES_URL= $(BIN)/pytest
 	@$(MAKE) --no-print-directory test-postgres
