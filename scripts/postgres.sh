@@ -29,6 +29,8 @@ as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
 }
 # The tests make a database per test from a template: the role needs CREATEDB, nothing more.
+# Not pg_signal_backend either: tests/databases.py drops a database with a plain DROP DATABASE,
+# which ends autovacuum workers in it by itself (WITH (FORCE) would need that role to do so).
 # synchronous_commit off for this role only: a test server need not wait for the disk at each
 # commit (a crash may lose the last commits, never consistency).
 as_postgres psql -q -v ON_ERROR_STOP=1 <<SQL
