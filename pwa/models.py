@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
+from uuid import UUID
 
 from tortoise import connections, fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 from tortoise.signals import pre_save
+
+# After each foreign key, its column (`family_id` …) as a bare annotation: Tortoise makes the
+# attribute at run time, and the type checker needs to know it.
 
 
 class Role(StrEnum):
@@ -30,6 +34,7 @@ class Account(Model):
     locale = fields.CharField(max_length=10, null=True)
     phone = fields.CharField(max_length=30, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    org_memberships: fields.ReverseRelation[OrgMembership]
 
     class Meta:
         table = "account"
@@ -53,10 +58,11 @@ class Person(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="people", on_delete=fields.CASCADE
     )
+    family_id: UUID
     display_name = fields.CharField(max_length=60)
     # An OpenMoji code, e.g. "1F9D2".
     avatar = fields.CharField(max_length=40, default="1F642")
-    settings = fields.JSONField(default=dict)
+    settings: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     # The help card shown to shop staff; empty: the default text in the page's language.
     # db_default: SQLite can add a NOT NULL column to a table with rows only with a default.
     help_text = fields.CharField(max_length=300, default="", db_default="")
@@ -64,6 +70,7 @@ class Person(Model):
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="own_person", null=True, on_delete=fields.SET_NULL
     )
+    account_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -75,13 +82,16 @@ class Membership(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="memberships", on_delete=fields.CASCADE
     )
+    account_id: int
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="memberships", on_delete=fields.CASCADE
     )
+    family_id: UUID
     role = fields.CharEnumField(Role, max_length=20)
     invitation: fields.ForeignKeyNullableRelation[Invitation] = fields.ForeignKeyField(
         "models.Invitation", related_name="memberships", null=True, on_delete=fields.SET_NULL
     )
+    invitation_id: UUID | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -96,16 +106,19 @@ class Invitation(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="invitations", on_delete=fields.CASCADE
     )
+    family_id: UUID
     token_hash = fields.CharField(max_length=64, unique=True)
     created_by: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="invitations_sent", on_delete=fields.CASCADE
     )
+    created_by_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
     accepted_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="invitations_accepted", null=True, on_delete=fields.SET_NULL
     )
+    accepted_by_id: int | None
     accepted_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -136,9 +149,11 @@ class OrgMembership(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="org_memberships", on_delete=fields.CASCADE
     )
+    account_id: int
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="members", on_delete=fields.CASCADE
     )
+    organisation_id: int
     # A shop's admin may reverse the same day's payments.
     admin = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -155,9 +170,11 @@ class DeviceLink(Model):
     person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="device_links", on_delete=fields.CASCADE
     )
+    person_id: UUID
     created_by: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="device_links_made", on_delete=fields.CASCADE
     )
+    created_by_id: int
     # sha256 of the one-time code; cleared when the code is used.
     code_hash = fields.CharField(max_length=64, null=True, unique=True)
     code_expires_at = fields.DatetimeField()
@@ -181,9 +198,11 @@ class Session(Model):
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="sessions", null=True, on_delete=fields.CASCADE
     )
+    account_id: int | None
     device: fields.ForeignKeyNullableRelation[DeviceLink] = fields.ForeignKeyField(
         "models.DeviceLink", related_name="sessions", null=True, on_delete=fields.CASCADE
     )
+    device_id: UUID | None
     created_at = fields.DatetimeField(auto_now_add=True)
     # None: a linked phone's session, which lasts until the phone is unlinked (WCAG 2.2.6).
     expires_at = fields.DatetimeField(null=True)
@@ -216,6 +235,7 @@ class Photo(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="photos", on_delete=fields.CASCADE
     )
+    family_id: UUID
     label = fields.CharField(max_length=60)
     area = fields.CharField(max_length=30)
     # Chosen by the server; never the uploaded file's name.
@@ -233,13 +253,16 @@ class ShoppingList(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="lists", on_delete=fields.CASCADE
     )
+    family_id: UUID
     person: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="lists", null=True, on_delete=fields.SET_NULL
     )
+    person_id: UUID | None
     name = fields.CharField(max_length=60)
     shop: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="lists", null=True, on_delete=fields.SET_NULL
     )
+    shop_id: int | None
     # Money is integer fen.
     budget = fields.IntField(null=True)
     archived_at = fields.DatetimeField(null=True)
@@ -262,14 +285,17 @@ class ListItem(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="list_items", on_delete=fields.CASCADE
     )
+    family_id: UUID
     list: fields.ForeignKeyRelation[ShoppingList] = fields.ForeignKeyField(
         "models.ShoppingList", related_name="items", on_delete=fields.CASCADE
     )
+    list_id: UUID
     # Either an OpenMoji code from the catalogue or a family photo.
     pictogram = fields.CharField(max_length=40, default="")
     photo: fields.ForeignKeyNullableRelation[Photo] = fields.ForeignKeyField(
         "models.Photo", related_name="items", null=True, on_delete=fields.SET_NULL
     )
+    photo_id: UUID | None
     # Empty: the catalogue's label in the language of the page.
     label = fields.CharField(max_length=60, default="")
     quantity = fields.SmallIntField(default=1)
@@ -286,7 +312,7 @@ class ListItem(Model):
     # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
     change_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
     # Per field, the (client_time, writer) of the value it holds: last writer wins (SYNC.md).
-    field_times = fields.JSONField(null=True)
+    field_times: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
 
     class Meta:
         table = "list_item"
@@ -309,17 +335,21 @@ class ItemMark(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="item_marks", on_delete=fields.CASCADE
     )
+    family_id: UUID
     item: fields.ForeignKeyRelation[ListItem] = fields.ForeignKeyField(
         "models.ListItem", related_name="marks", on_delete=fields.CASCADE
     )
+    item_id: UUID
     state = fields.CharEnumField(MarkState, max_length=20)
     client_time = fields.DatetimeField()
     device: fields.ForeignKeyNullableRelation[DeviceLink] = fields.ForeignKeyField(
         "models.DeviceLink", related_name="marks", null=True, on_delete=fields.SET_NULL
     )
+    device_id: UUID | None
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="marks", null=True, on_delete=fields.SET_NULL
     )
+    account_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
@@ -348,9 +378,11 @@ class Plan(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="plans", on_delete=fields.CASCADE
     )
+    family_id: UUID
     person: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="plans", null=True, on_delete=fields.SET_NULL
     )
+    person_id: UUID | None
     name = fields.CharField(max_length=60)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -370,14 +402,17 @@ class PlanStep(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="plan_steps", on_delete=fields.CASCADE
     )
+    family_id: UUID
     plan: fields.ForeignKeyRelation[Plan] = fields.ForeignKeyField(
         "models.Plan", related_name="steps", on_delete=fields.CASCADE
     )
+    plan_id: UUID
     position = fields.CharField(max_length=60)
     pictogram = fields.CharField(max_length=40, default="")
     photo: fields.ForeignKeyNullableRelation[Photo] = fields.ForeignKeyField(
         "models.Photo", related_name="steps", null=True, on_delete=fields.SET_NULL
     )
+    photo_id: UUID | None
     text = fields.CharField(max_length=120)
     wait_minutes = fields.SmallIntField(null=True)
     # "" (nothing), "list" (opens shopping_list) or "pay" (opens the voucher, issue 5).
@@ -385,6 +420,7 @@ class PlanStep(Model):
     shopping_list: fields.ForeignKeyNullableRelation[ShoppingList] = fields.ForeignKeyField(
         "models.ShoppingList", related_name="steps", null=True, on_delete=fields.SET_NULL
     )
+    shopping_list_id: UUID | None
     prompt_level = fields.CharEnumField(PromptLevel, max_length=10, default=PromptLevel.FULL)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -393,7 +429,7 @@ class PlanStep(Model):
     # The server sequence at the row's last change: /api/sync/pull sends rows newer than a cursor.
     change_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
     # Per field, the (client_time, writer) of the value it holds: last writer wins (SYNC.md).
-    field_times = fields.JSONField(null=True)
+    field_times: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
 
     class Meta:
         table = "plan_step"
@@ -409,6 +445,7 @@ class FirstThenBoard(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="boards", on_delete=fields.CASCADE
     )
+    family_id: UUID
     first_code = fields.CharField(max_length=40)
     first_text = fields.CharField(max_length=60)
     then_code = fields.CharField(max_length=40)
@@ -428,14 +465,17 @@ class Trip(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="trips", on_delete=fields.CASCADE
     )
+    family_id: UUID
     person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="trips", on_delete=fields.CASCADE
     )
+    person_id: UUID
     plan: fields.ForeignKeyNullableRelation[Plan] = fields.ForeignKeyField(
         "models.Plan", related_name="trips", null=True, on_delete=fields.SET_NULL
     )
+    plan_id: UUID | None
     plan_name = fields.CharField(max_length=60)
-    steps = fields.JSONField(default=list)
+    steps: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
     started_at = fields.DatetimeField()
     finished_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -456,9 +496,11 @@ class TripEvent(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="trip_events", on_delete=fields.CASCADE
     )
+    family_id: UUID
     trip: fields.ForeignKeyRelation[Trip] = fields.ForeignKeyField(
         "models.Trip", related_name="events", on_delete=fields.CASCADE
     )
+    trip_id: UUID
     # start, step_done, step_back, help_shown, help_closed, timer_started, finish,
     # feeling_before, feeling_after
     kind = fields.CharField(max_length=20)
@@ -485,12 +527,15 @@ class TripNote(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="trip_notes", on_delete=fields.CASCADE
     )
+    family_id: UUID
     trip: fields.ForeignKeyRelation[Trip] = fields.ForeignKeyField(
         "models.Trip", related_name="notes", on_delete=fields.CASCADE
     )
+    trip_id: UUID
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="trip_notes", null=True, on_delete=fields.SET_NULL
     )
+    account_id: int | None
     author_name = fields.CharField(max_length=100)
     text = fields.CharField(max_length=500)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -508,9 +553,11 @@ class PushSubscription(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="push_subscriptions", on_delete=fields.CASCADE
     )
+    account_id: int
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="push_subscriptions", on_delete=fields.CASCADE
     )
+    family_id: UUID
     endpoint = fields.CharField(max_length=1000)
     p256dh = fields.CharField(max_length=200)
     auth = fields.CharField(max_length=100)
@@ -533,9 +580,11 @@ class CentreFamily(Model):
     centre: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="centre_families", on_delete=fields.CASCADE
     )
+    centre_id: int
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="centres", on_delete=fields.CASCADE
     )
+    family_id: UUID
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -548,9 +597,11 @@ class Voucher(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="vouchers", on_delete=fields.CASCADE
     )
+    family_id: UUID
     centre: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="vouchers_issued", on_delete=fields.RESTRICT
     )
+    centre_id: int
     face_value = fields.IntField()
     balance = fields.IntField()
     valid_from = fields.DatetimeField()
@@ -571,9 +622,11 @@ class VoucherShop(Model):
     voucher: fields.ForeignKeyRelation[Voucher] = fields.ForeignKeyField(
         "models.Voucher", related_name="shops", on_delete=fields.CASCADE
     )
+    voucher_id: UUID
     shop: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="voucher_links", on_delete=fields.CASCADE
     )
+    shop_id: int
 
     class Meta:
         table = "voucher_shop"
@@ -587,6 +640,7 @@ class PayToken(Model):
     voucher: fields.ForeignKeyRelation[Voucher] = fields.ForeignKeyField(
         "models.Voucher", related_name="tokens", on_delete=fields.CASCADE
     )
+    voucher_id: UUID
     code = fields.CharField(max_length=12, unique=True)
     nonce = fields.CharField(max_length=32, unique=True)
     expires_at = fields.DatetimeField()
@@ -606,9 +660,11 @@ class Redemption(Model):
     voucher: fields.ForeignKeyNullableRelation[Voucher] = fields.ForeignKeyField(
         "models.Voucher", related_name="redemptions", null=True, on_delete=fields.RESTRICT
     )
+    voucher_id: UUID | None
     shop: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="redemptions", on_delete=fields.RESTRICT
     )
+    shop_id: int
     amount = fields.IntField()
     # Claimed only by a payment that went through, so a refused try leaves the code usable.
     token_nonce = fields.CharField(max_length=32, unique=True, null=True)
@@ -618,6 +674,7 @@ class Redemption(Model):
     staff: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="redemptions", null=True, on_delete=fields.SET_NULL
     )
+    staff_id: int | None
     reversed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -632,14 +689,17 @@ class LedgerEntry(Model):
     voucher: fields.ForeignKeyRelation[Voucher] = fields.ForeignKeyField(
         "models.Voucher", related_name="ledger", on_delete=fields.RESTRICT
     )
+    voucher_id: UUID
     kind = fields.CharField(max_length=10)
     amount = fields.IntField()
     shop: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="ledger_entries", null=True, on_delete=fields.RESTRICT
     )
+    shop_id: int | None
     redemption: fields.ForeignKeyNullableRelation[Redemption] = fields.ForeignKeyField(
         "models.Redemption", related_name="ledger_entries", null=True, on_delete=fields.RESTRICT
     )
+    redemption_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -656,12 +716,15 @@ class SyncClient(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="sync_clients", on_delete=fields.CASCADE
     )
+    family_id: UUID
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="sync_clients", null=True, on_delete=fields.CASCADE
     )
+    account_id: int | None
     device: fields.ForeignKeyNullableRelation[DeviceLink] = fields.ForeignKeyField(
         "models.DeviceLink", related_name="sync_clients", null=True, on_delete=fields.CASCADE
     )
+    device_id: UUID | None
     last_mutation_id = fields.BigIntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -677,12 +740,14 @@ class OpLog(Model):
     client: fields.ForeignKeyRelation[SyncClient] = fields.ForeignKeyField(
         "models.SyncClient", related_name="ops", on_delete=fields.CASCADE
     )
+    client_id: UUID
     mutation_id = fields.BigIntField()
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="ops", on_delete=fields.CASCADE
     )
+    family_id: UUID
     name = fields.CharField(max_length=40)
-    args = fields.JSONField(default=dict)
+    args: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     error = fields.CharField(max_length=300, default="")
     client_time = fields.DatetimeField(null=True)
     applied_at = fields.DatetimeField(auto_now_add=True)
@@ -707,12 +772,13 @@ class FieldHistory(Model):
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="field_history", on_delete=fields.CASCADE
     )
+    family_id: UUID
     kind = fields.CharField(max_length=10)
     row_id = fields.UUIDField(db_index=True)
     # The list of an item, the plan of a step: the history page lists by this.
     parent_id = fields.UUIDField(db_index=True)
     field = fields.CharField(max_length=30)
-    value = fields.JSONField(null=True)
+    value: fields.JSONField[Any] = fields.JSONField(null=True)
     client_time = fields.DatetimeField()
     writer = fields.CharField(max_length=60)
     reason = fields.CharEnumField(HistoryReason, max_length=20)
@@ -761,7 +827,7 @@ async def _stamp_change(
             "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
         )
     value = rows[0]["value"]
-    instance.change_seq = value  # type: ignore[attr-defined]
+    instance.change_seq = value
     if update_fields and instance.pk is not None:
         # A save of some fields only: the sequence is written beside them.
         await sender.filter(pk=instance.pk).using_db(using_db).update(change_seq=value)
