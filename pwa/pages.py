@@ -12,9 +12,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from pwa import i18n
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
+from pwa.core.pictograms import pictogram_url
 from pwa.i18n import _
 from pwa.settings import SUPPORTED_LOCALES
-from pwa.templating import STATIC_DIR, TEMPLATE_DIR, file_hash, pictogram_url, render, static_url
+from pwa.templating import STATIC_DIR, TEMPLATE_DIR, file_hash, render, static_url
 
 # Pictograms the layout itself shows: Back, Home, Help, language, log out, offline.
 SHELL_PICTOGRAMS = ("2B05", "1F3E0", "2753", "1F310", "1F6AA", "1F4F5", "1F504")

@@ -50,7 +50,10 @@ def make_env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    # Added to the environment by the jinja2.ext.i18n extension: not in Environment's type.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
     env.globals.update(
         static_url=static_url,
         pictogram_url=pictogram_url,

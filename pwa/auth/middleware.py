@@ -114,8 +114,8 @@ async def _form_token(scope: Scope, headers: Headers, body: bytes) -> str:
     if content_type.startswith("multipart/form-data"):
         form = await Request(scope, _replay(body)).form()
         try:
-            value = form.get(CSRF_FIELD)
-            return value if isinstance(value, str) else ""
+            field = form.get(CSRF_FIELD)
+            return field if isinstance(field, str) else ""
         finally:
             await form.close()
     return ""

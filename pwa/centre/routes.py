@@ -137,7 +137,9 @@ async def import_vouchers(request: Request) -> Response:
     return RedirectResponse("/centre/reports", status_code=303)
 
 
-async def report_rows(centre: Organisation) -> tuple[list[dict], list[dict]]:
+async def report_rows(
+    centre: Organisation,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(by city, by shop): issued, paid and left, in fen."""
     issued = await Voucher.filter(centre=centre).values("face_value", "balance")
     entries = await LedgerEntry.filter(

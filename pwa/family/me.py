@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
+from pwa.core.pictograms import pictogram_url
 from pwa.family import access
 from pwa.family.services import guardian_phone
 from pwa.lists import services as lists
@@ -17,7 +18,7 @@ from pwa.lists.services import person_lists
 from pwa.models import FirstThenBoard, Plan, Voucher
 from pwa.plans import services as plans
 from pwa.plans.services import board_words
-from pwa.templating import pictogram_url, render, static_url
+from pwa.templating import render, static_url
 
 
 async def me(request: Request) -> Response:

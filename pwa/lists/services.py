@@ -8,6 +8,7 @@ what it already made instead of making it again.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from tortoise.transactions import in_transaction
 from pwa import conflicts as history
 from pwa.core import clock, money
 from pwa.core.forms import FormErrors
-from pwa.core.pictograms import catalogue, pictogram_url
+from pwa.core.pictograms import Pictogram, catalogue, pictogram_url
 from pwa.i18n import _
 from pwa.models import (
     Account,
@@ -254,10 +255,11 @@ async def update_item(
         values["area"] = str(raw["area"])
         if catalogue().area(values["area"]) is None:
             errors["area"] = _("Choose one of the shop areas.")
-    for field, parse in (
+    parsers: tuple[tuple[str, Callable[[Any], int | None]], ...] = (
         ("quantity", lambda text: parse_quantity(text)),
         ("price", lambda text: parse_money(str(text), "price")),
-    ):
+    )
+    for field, parse in parsers:
         if field in raw:
             try:
                 values[field] = parse(raw[field])
@@ -510,7 +512,7 @@ async def bought_before(family_id: uuid.UUID, exclude: ShoppingList, limit: int 
         .prefetch_related("photo")
     )
     seen: set[str] = set()
-    result = []
+    result: list[Photo | Pictogram] = []
     for item in items:
         key = f"photo:{item.photo_id}" if item.photo_id else f"picto:{item.pictogram}"
         if key in seen or (item.photo_id and item.photo is None):

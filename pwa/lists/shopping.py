@@ -19,13 +19,13 @@ from pwa.auth.rules import Action
 from pwa.core import clock, person_settings
 from pwa.core.clock import parse_time
 from pwa.core.forms import FormErrors, read_form
-from pwa.core.pictograms import catalogue
+from pwa.core.pictograms import catalogue, pictogram_url
 from pwa.family import access as family_access
 from pwa.i18n import _
 from pwa.lists import access
 from pwa.lists import services as lists
 from pwa.models import ListItem, Person, ShoppingList, Voucher, current_change_seq
-from pwa.templating import notify, pictogram_url, render
+from pwa.templating import notify, render
 
 
 def shopping_data(

@@ -42,12 +42,14 @@ LINKS = ("", "list", "pay")
 
 
 def _in_locale(entry: dict[str, Any]) -> str:
-    return entry["zh"] if i18n.current_locale().startswith("zh") else entry["en"]
+    text: str = entry["zh"] if i18n.current_locale().startswith("zh") else entry["en"]
+    return text
 
 
 @cache
 def _templates_data() -> dict[str, Any]:
-    return json.loads(TEMPLATES_FILE.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(TEMPLATES_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 def step_pictures() -> list[tuple[str, str]]:
@@ -141,7 +143,7 @@ async def rename_plan(plan: Plan, *, name: str, person_id: str) -> None:
         plan.name = _check_name(name)
     except FormErrors as exc:
         errors.update(exc.errors)
-    plan.person_id = None  # type: ignore[assignment]
+    plan.person_id = None
     if person_id:
         person = await Person.get_or_none(id=_uuid(person_id), family_id=plan.family_id)
         if person is None:
@@ -322,7 +324,7 @@ async def save_board(
         if code not in codes:
             errors[field] = _("Choose one of the pictures.")
     # Empty words: the picture's name, shown in the reader's language (board_words).
-    texts = {"first_text": first_text.strip(), "then_text": then_text.strip()}
+    texts: dict[str, Any] = {"first_text": first_text.strip(), "then_text": then_text.strip()}
     for field, text in texts.items():
         if len(text) > NAME_MAX:
             errors[field] = _("The words can have at most 60 characters.")

@@ -152,7 +152,7 @@ async def trip_page(request: Request) -> Response:
             await trips.add_note(
                 trip,
                 note_id=uuid.UUID(form.get("note_id", "")),
-                account=sessions.principal(request).account,
+                account=sessions.require_account(request),
                 text=form.get("text", ""),
             )
         except ValueError:

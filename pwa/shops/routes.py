@@ -10,6 +10,7 @@ import asyncio
 import json
 import uuid
 from pathlib import Path
+from typing import Any, cast
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -54,7 +55,7 @@ async def redeem_page(request: Request) -> Response:
     params = request.query_params if request.method == "GET" else await read_form(request)
     shop_id = params.get("shop") or (str(shops[0].id) if len(shops) == 1 else "")
     presented = (params.get("code") or "").strip()
-    ctx = {
+    ctx: dict[str, Any] = {
         "title": _("Take a voucher payment"),
         "shops": shops,
         "shop_id": shop_id,
@@ -213,7 +214,7 @@ async def edit_shop(request: Request) -> Response:
     return render(request, "shops/edit.html", {**ctx, "form": form, "errors": {}})
 
 
-async def _save_shop(request: Request, shop: Organisation, ctx: dict) -> Response:
+async def _save_shop(request: Request, shop: Organisation, ctx: dict[str, Any]) -> Response:
     async with request.form(max_files=2, max_fields=20) as submitted:
         form = {k: v.strip() for k, v in submitted.items() if isinstance(v, str)}
         files = {
@@ -265,7 +266,8 @@ async def directory(request: Request) -> Response:
     require_someone(request)
     city = request.query_params.get("city", "")
     shops = Organisation.filter(kind=OrgKind.MERCHANT)
-    cities = sorted(set(await shops.values_list("city", flat=True)))
+    # tortoise types values_list(flat=True) as tuples; it gives the values.
+    cities = sorted(set(cast(list[str], await shops.values_list("city", flat=True))))
     listed = await (shops.filter(city=city) if city in cities else shops).order_by("city", "name")
     return render(
         request,

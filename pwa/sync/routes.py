@@ -150,7 +150,9 @@ async def pull(request: Request) -> Response:
         if person is not None:
             # The phone sees what is for its person, or for nobody in particular.
             owner = PERSON_OF[name]
-            query = query.filter(Q(**{owner: person.id}) | Q(**{owner: None}))
+            mine: dict[str, Any] = {owner: person.id}
+            nobodys: dict[str, Any] = {owner: None}
+            query = query.filter(Q(**mine) | Q(**nobodys))
         found = await query.order_by("change_seq").limit(PULL_PAGE).values(*columns, "change_seq")
         rows[name] = [{k: _plain(v) for k, v in row.items()} for row in found]
     # A kind that filled its page may have more: this answer stops where the first full page

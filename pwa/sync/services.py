@@ -103,6 +103,7 @@ async def _decided(ctx: Context, key: Any, load: Callable[[], Awaitable[Any]], g
 
 async def _list(ctx: Context, list_id: Any) -> ShoppingList:
     list_uuid = _uuid(list_id)
+    shopping_list: ShoppingList
     shopping_list, _granted = await _decided(
         ctx,
         ("list", list_uuid),
@@ -310,7 +311,8 @@ async def bind_client(who: Principal, client_id: uuid.UUID, family_id: Any) -> S
 async def run_one(ctx: Context, mutation: dict[str, Any]) -> str:
     """Apply one mutation inside a savepoint; its refusal (in words) or ""."""
     declared = MUTATIONS.get(str(mutation.get("name")))
-    args = dict(mutation.get("args")) if isinstance(mutation.get("args"), dict) else {}
+    raw_args = mutation.get("args")
+    args: dict[str, Any] = dict(raw_args) if isinstance(raw_args, dict) else {}
     # The change's time on the phone, for the rules that order changes.
     args.setdefault("client_time", mutation.get("client_time"))
     try:

@@ -255,19 +255,19 @@ def _record(
     records = []
     previous = trip.started_at
     for index, step in enumerate(trip.steps):
-        event = done.get(index)
+        step_done = done.get(index)
         seconds = None
-        if event is not None:
-            seconds = max(int((event.client_time - previous).total_seconds()), 0)
-            previous = event.client_time
+        if step_done is not None:
+            seconds = max(int((step_done.client_time - previous).total_seconds()), 0)
+            previous = step_done.client_time
         records.append(
             StepRecord(
                 number=index + 1,
                 text=step.get("text", ""),
                 picture=step.get("picture", ""),
-                done_at=event.client_time if event else None,
+                done_at=step_done.client_time if step_done else None,
                 seconds=seconds,
-                prompt_level=event.prompt_level if event else step.get("level", ""),
+                prompt_level=step_done.prompt_level if step_done else step.get("level", ""),
                 help_uses=help_by_step.get(index, 0),
             )
         )
@@ -318,7 +318,9 @@ def _payment_end(trip: Trip) -> datetime:
     return trip.finished_at or trip.started_at + timedelta(hours=3)
 
 
-async def _payments_between(family_id: uuid.UUID, start: datetime, end: datetime) -> list:
+async def _payments_between(
+    family_id: uuid.UUID, start: datetime, end: datetime
+) -> list[Redemption]:
     return (
         await Redemption.filter(
             voucher__family_id=family_id,

@@ -8,7 +8,7 @@ outbox); it says "as of" when it was fetched.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import segno
 from starlette.requests import Request
@@ -37,7 +37,8 @@ async def where_accepted(voucher: Voucher) -> str:
     if voucher.everywhere:
         return _("At every friendly shop.")
     names = await VoucherShop.filter(voucher=voucher).values_list("shop__name", flat=True)
-    return _("Only at: %(shops)s.", shops=", ".join(names))
+    # tortoise types values_list(flat=True) as tuples; it gives the values.
+    return _("Only at: %(shops)s.", shops=", ".join(cast(list[str], names)))
 
 
 async def wallet(request: Request) -> Response:

@@ -15,6 +15,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -190,7 +191,9 @@ async def issue_voucher(
 
 
 async def _merchant_ids() -> set[int]:
-    return set(await Organisation.filter(kind=OrgKind.MERCHANT).values_list("id", flat=True))
+    # tortoise types values_list(flat=True) as tuples; it gives the values.
+    ids = await Organisation.filter(kind=OrgKind.MERCHANT).values_list("id", flat=True)
+    return set(cast(list[int], ids))
 
 
 async def _checked(
@@ -486,6 +489,8 @@ async def _redeem(
                 await PayToken.filter(id=token.id, used_at=None).update(used_at=now)
                 return Answer("paid", amount, balance)
             outcome = "not_enough"
+        # _refusal answers None only with a token and a voucher, and that path paid or set it.
+        assert outcome is not None
         await Redemption.create(
             idempotency_key=key,
             request_hash=fingerprint,
