@@ -19,6 +19,7 @@ run: setup
 test: setup system-deps
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	@$(MAKE) --no-print-directory check-js
 	TEST_POSTGRES_URL= $(BIN)/pytest
 	@$(MAKE) --no-print-directory test-postgres
