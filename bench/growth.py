@@ -75,7 +75,7 @@ CITIES = (
 )
 NAMES = ("小明 Ming", "小雨 Yu", "乐乐 Lele", "天天 Tiantian", "阳阳 Yangyang", "思思 Sisi")
 FEELINGS = ("calm", "happy", "worried", "upset")
-# Code alphabet of pwa/accounts.py: no 0/O, 1/I/L.
+# Code alphabet of pwa/accounts/services.py: no 0/O, 1/I/L.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # Trips are dated backwards from here, so re-runs on another day keep the same data.
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -43,7 +43,7 @@ from pwa.vouchers import routes as voucher_pages
 # Long enough that the person's phone stays linked (WCAG 2.2.6); browsers cap it at 400 days.
 SESSION_MAX_AGE = 400 * 24 * 3600
 YEAR = 365 * 24 * 3600
-# A photo may be 2 MB (pwa/photos.py); a little more leaves room for the form around it.
+# A photo may be 2 MB (pwa/photos/services.py); a little more leaves room for the form around it.
 MAX_BODY_BYTES = 3 * 1024 * 1024
 
 

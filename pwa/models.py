@@ -276,7 +276,7 @@ class ShoppingList(Model):
 
     class Meta:
         table = "shopping_list"
-        # Pull reads one family's changes after a cursor (pwa/sync.py).
+        # Pull reads one family's changes after a cursor (pwa/sync/routes.py).
         indexes = (("family_id", "change_seq"),)
 
 
@@ -316,7 +316,7 @@ class ListItem(Model):
 
     class Meta:
         table = "list_item"
-        # Pull reads one family's changes after a cursor (pwa/sync.py); every list page reads
+        # Pull reads one family's changes after a cursor (pwa/sync/routes.py); every list page reads
         # one list's items (bench/growth.py: a scan of every family's items otherwise).
         indexes = (("family_id", "change_seq"), ("list_id",))
 
@@ -357,7 +357,7 @@ class ItemMark(Model):
 
     class Meta:
         table = "item_mark"
-        # Pull reads one family's changes after a cursor (pwa/sync.py); the shopping view and
+        # Pull reads one family's changes after a cursor (pwa/sync/routes.py); the shopping view and
         # each trip record read the marks of some items, a trip's by time (bench/growth.py).
         indexes = (("family_id", "change_seq"), ("item_id", "client_time"))
 
@@ -393,7 +393,7 @@ class Plan(Model):
 
     class Meta:
         table = "plan"
-        # Pull reads one family's changes after a cursor (pwa/sync.py).
+        # Pull reads one family's changes after a cursor (pwa/sync/routes.py).
         indexes = (("family_id", "change_seq"),)
 
 
@@ -433,7 +433,7 @@ class PlanStep(Model):
 
     class Meta:
         table = "plan_step"
-        # Pull reads one family's changes after a cursor (pwa/sync.py); plan pages and the
+        # Pull reads one family's changes after a cursor (pwa/sync/routes.py); plan pages and the
         # phone's home screen read one plan's steps (bench/growth.py).
         indexes = (("family_id", "change_seq"), ("plan_id",))
 
@@ -569,7 +569,7 @@ class PushSubscription(Model):
 
 
 # --- friendly vouchers (issue 5) ---------------------------------------------------------------
-# Money is integer fen. Balances change only inside pwa/vouchers.py, each change with its
+# Money is integer fen. Balances change only inside pwa/vouchers/services.py, each change with its
 # ledger entry in the same transaction, and the database itself refuses a negative balance.
 
 

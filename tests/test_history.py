@@ -1,4 +1,4 @@
-"""Conflicts between devices (pwa/history.py): per field the later change wins whatever order
+"""Conflicts between devices (pwa/conflicts.py): per field the later change wins whatever order
 the changes arrive in, the other value is kept and can be put back, and delete beats edit."""
 
 from __future__ import annotations

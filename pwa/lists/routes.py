@@ -1,5 +1,5 @@
 """The pages where lists are made and changed: thin handlers around the service functions in
-pwa/lists.py. Parents use all of them; the person's phone uses the picker and the list page
+pwa/lists/services.py. Parents use all of them; the person's phone uses the picker and the list page
 when the guardian allows it (setting "can_plan")."""
 
 from __future__ import annotations

@@ -238,7 +238,7 @@ async def update_item(
     item: ListItem, raw: dict[str, str], *, client_time: datetime | None = None, writer: str = ""
 ) -> bool:
     """Change some of an item's fields (label, quantity, note, price, area; only those given),
-    each by last writer wins (pwa/history.py). Returns False when the item was taken off the
+    each by last writer wins (pwa/conflicts.py). Returns False when the item was taken off the
     list meanwhile: the change is kept in its history and nothing else changes."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}

@@ -1,5 +1,5 @@
 """The pages of plans: the family's plans, the editor, steps, the story view, first–then boards
-and the help card text. Trip mode itself is in pwa/trip_pages.py."""
+and the help card text. Trip mode itself is in pwa/trips/routes.py."""
 
 from __future__ import annotations
 

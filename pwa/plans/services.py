@@ -241,7 +241,7 @@ async def save_step(
 ) -> PlanStep:
     """Add a step (a new id) or change one (its id): the same form, the same checks. When
     changing, only the `changed` form fields are written, field by field, last writer wins
-    (pwa/history.py); a step taken out meanwhile stays out (delete beats edit) and the change
+    (pwa/conflicts.py); a step taken out meanwhile stays out (delete beats edit) and the change
     is kept in its history: the caller sees step.deleted_at."""
     values = await step_values(plan, raw)
     step = await PlanStep.get_or_none(id=step_id)

@@ -1,7 +1,8 @@
 """Friendly shops: taking a voucher payment at the till, the shop's payments and reversals, the
 shop's entry in the directory, the directory families browse, and the guide for shop staff.
 
-The till always needs the network: a payment is decided by the server, once (pwa/vouchers.py).
+The till always needs the network: a payment is decided by the server, once
+(pwa/vouchers/services.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Trip mode on the person's phone and the help card (the trip pages for parents are in
-pwa/review.py).
+pwa/review/routes.py).
 
 Trip mode is local-first (SYNC.md, "Where offline lives"): the page is a shell with the plan as
 JSON; static/js/trip.js steps through it on the phone and sends what happened as events, kept
