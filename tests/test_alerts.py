@@ -1,6 +1,5 @@
 """Alerts for guardians (pwa/review/alerts.py): a browser subscribes; when the phone's trip starts
-and
-the help card is shown, the server sends an encrypted Web Push message to the browser's push
+and the help card is shown, the server sends an encrypted Web Push message to the browser's push
 service (here a stand-in on this machine), which says only what happened."""
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """Following the trips (pwa/review/routes.py): live status, history, progress, notes, the care
-record,
-and what a caregiver may and may not open."""
+record, and what a caregiver may and may not open."""
 
 from __future__ import annotations
 
