@@ -12,7 +12,6 @@ session until the phone is unlinked, so the person never has to type a password 
 from __future__ import annotations
 
 import secrets
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from starlette.requests import Request
 
 from pwa.auth.passwords import token_digest
 from pwa.core.clock import now
+from pwa.core.ids import uuid_or_none
 from pwa.models import Account, DeviceLink, OrgKind, Person, Session
 
 ACCOUNT_SESSION_DAYS = 30
@@ -143,9 +143,8 @@ async def _upgrade_phone(session: dict[str, Any]) -> Principal:
     """A phone linked before sessions had rows carries its device id in the cookie: while the
     link stands it gets a session row, so no family has to link every phone again. An account
     cookie of that kind opens nothing (logging out did not end those)."""
-    try:
-        device_id = uuid.UUID(str(session.get("device_id")))
-    except ValueError:
+    device_id = uuid_or_none(session.get("device_id"))
+    if device_id is None:
         return Principal()
     device = await DeviceLink.get_or_none(
         id=device_id, revoked_at=None, claimed_at__isnull=False

@@ -18,6 +18,7 @@ from pwa.auth import access as org_access
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
+from pwa.core import ids
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _, format_money
 from pwa.models import CentreFamily, LedgerEntry, Organisation, OrgKind, Voucher
@@ -95,7 +96,7 @@ async def new_voucher(request: Request) -> Response:
             shop_ids = [str(v) for v in submitted.getlist("shops") if isinstance(v, str)]
         voucher = await vouchers.issue_voucher(
             centre,
-            voucher_id=_voucher_id(form.get("id", "")),
+            voucher_id=ids.form_id(form.get("id", "")),
             family_id=form.get("family_id", ""),
             amount=form.get("amount", ""),
             valid_from=form.get("valid_from", ""),
@@ -108,13 +109,6 @@ async def new_voucher(request: Request) -> Response:
         return "/centre"
 
     return await form_page(request, "centre/voucher.html", ctx, initial, save)
-
-
-def _voucher_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise FormErrors({"id": _("This form is old. Reload the page and try again.")}) from None
 
 
 async def import_vouchers(request: Request) -> Response:

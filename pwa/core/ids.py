@@ -1,4 +1,5 @@
-"""Ids from requests: one way to read a UUID, one way to fail."""
+"""Ids from requests, read one way: parse_uuid (BadId), uuid_or_none, form_id (a form error
+that says to reload) and uuid_or_404 (a path parameter)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException
+
+from pwa.core.forms import FormErrors
+from pwa.i18n import _
 
 
 class BadId(ValueError):
@@ -20,6 +24,23 @@ def parse_uuid(value: Any) -> uuid.UUID:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         raise BadId(str(value)[:40]) from None
+
+
+def uuid_or_none(value: Any) -> uuid.UUID | None:
+    """A UUID, or None for anything else (an optional id, a link parameter)."""
+    try:
+        return parse_uuid(value)
+    except BadId:
+        return None
+
+
+def form_id(value: Any) -> uuid.UUID:
+    """The id a form was made with (its hidden field): one that is not a UUID means the page
+    is older than the app, and the person is told to reload it."""
+    try:
+        return parse_uuid(value)
+    except BadId:
+        raise FormErrors({"id": _("This form is old. Reload the page and try again.")}) from None
 
 
 def not_found() -> HTTPException:

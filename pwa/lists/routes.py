@@ -86,7 +86,7 @@ async def new_list(request: Request) -> Response:
     async def save(form: dict[str, str]) -> str:
         shopping_list = await lists.create_list(
             family,
-            list_id=lists.parse_id(form.get("id")),
+            list_id=ids.form_id(form.get("id")),
             name=form.get("name", ""),
             person_id=form.get("person_id", ""),
             shop_id=form.get("shop_id", ""),
@@ -233,7 +233,7 @@ async def add_item(request: Request) -> Response:
     try:
         item = await lists.add_item(
             shopping_list,
-            item_id=lists.parse_id(form.get("item_id")),
+            item_id=ids.form_id(form.get("item_id")),
             pictogram=form.get("pictogram", ""),
             photo_id=form.get("photo_id", ""),
             quantity=form.get("quantity", "1"),
@@ -328,16 +328,14 @@ async def list_action(request: Request) -> Response:
     action = request.path_params["action"]
     if action == "duplicate":
         try:
-            copy = await lists.duplicate_list(
-                shopping_list, new_id=lists.parse_id(form.get("new_id"))
-            )
+            copy = await lists.duplicate_list(shopping_list, new_id=ids.form_id(form.get("new_id")))
         except FormErrors as exc:
             notify(request, next(iter(exc.errors.values())), "warning")
             return redirect(list_url(shopping_list))
         notify(request, _("This is a copy of “%(name)s”.", name=shopping_list.name))
         return redirect(list_url(copy))
     if action == "start-again":
-        await lists.start_again(shopping_list, reset_id=lists.parse_id(form.get("reset_id")))
+        await lists.start_again(shopping_list, reset_id=ids.form_id(form.get("reset_id")))
         notify(request, _("Every item is unticked. The list is ready for the next trip."))
         return redirect(list_url(shopping_list))
     if action in ("archive", "unarchive"):

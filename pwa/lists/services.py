@@ -19,7 +19,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from pwa import conflicts as history
-from pwa.core import clock, money
+from pwa.core import clock, ids, money
 from pwa.core.forms import FormErrors
 from pwa.core.pictograms import Pictogram, catalogue, pictogram_url
 from pwa.i18n import _
@@ -42,13 +42,6 @@ MAX_QUANTITY = 10
 PICTURES_UP_TO = 5
 MAX_PRICE_FEN = 100_000_00
 NAME_MAX = 60
-
-
-def parse_id(value: str | None) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise FormErrors({"id": _("This form is old. Reload the page and try again.")}) from None
 
 
 def parse_money(text: str, field: str) -> int | None:
@@ -544,8 +537,10 @@ def _same_family(a: uuid.UUID, b: uuid.UUID) -> None:
 
 
 async def _get_or_none(model: Any, raw_id: str, **filters: Any) -> Any:
-    try:
-        key: Any = uuid.UUID(raw_id) if model is not Organisation else int(raw_id)
-    except ValueError:
+    if model is Organisation:
+        key: Any = int(raw_id) if raw_id.isdigit() else None
+    else:
+        key = ids.uuid_or_none(raw_id)
+    if key is None:
         return None
     return await model.get_or_none(id=key, **filters)

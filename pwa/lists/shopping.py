@@ -16,7 +16,7 @@ from pwa import i18n
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import clock, person_settings
+from pwa.core import clock, ids, person_settings
 from pwa.core.clock import parse_time
 from pwa.core.forms import FormErrors, read_form
 from pwa.core.pictograms import catalogue, pictogram_url
@@ -72,7 +72,8 @@ async def shop_view(request: Request) -> Response:
     ).values_list("balance", flat=True)
     # Opened from a trip's "find the items" step: the way back is to the trip.
     from_plan = request.query_params.get("from_plan", "")
-    trip_url = f"/plans/{uuid.UUID(from_plan)}/go" if _is_uuid(from_plan) else ""
+    from_plan_id = ids.uuid_or_none(from_plan)
+    trip_url = f"/plans/{from_plan_id}/go" if from_plan_id else ""
     back_url = trip_url or ("/me" if is_person else f"/lists/{shopping_list.id}")
     return render(
         request,
@@ -125,20 +126,12 @@ async def record_mark(
     who = sessions.principal(request)
     await lists.mark_item(
         item,
-        mark_id=lists.parse_id(mark_id),
+        mark_id=ids.form_id(mark_id),
         state=state,
         client_time=parse_time(client_time),
         device=who.device,
         account=who.account if who.device is None else None,
     )
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 # --- the person's own lists ------------------------------------------------------------------
@@ -153,7 +146,7 @@ async def new_person_list(request: Request) -> Response:
     try:
         shopping_list = await lists.create_list(
             family,
-            list_id=lists.parse_id(form.get("id")),
+            list_id=ids.form_id(form.get("id")),
             name=name,
             person_id=str(person.id),
         )

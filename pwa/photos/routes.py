@@ -11,6 +11,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from pwa.auth import sessions
 from pwa.auth.routing import Route, action_of
 from pwa.auth.rules import Action
+from pwa.core import ids
 from pwa.core.forms import FormErrors
 from pwa.i18n import _
 from pwa.lists import access as list_access
@@ -56,14 +57,14 @@ async def add_photo_page(request: Request) -> Response:
     try:
         photo = await save_photo(
             family,
-            photo_id=lists.parse_id(form.get("photo_id")),
+            photo_id=ids.form_id(form.get("photo_id")),
             data=data,
             label=form.get("label", ""),
             area=form.get("area", ""),
             folder=photo_dir(request),
         )
         await lists.add_item(
-            shopping_list, item_id=lists.parse_id(form.get("item_id")), photo_id=str(photo.id)
+            shopping_list, item_id=ids.form_id(form.get("item_id")), photo_id=str(photo.id)
         )
     except FormErrors as exc:
         return render(

@@ -18,7 +18,6 @@ from pwa.core import ids
 from pwa.core.forms import FormErrors, read_form
 from pwa.family import access as family_access
 from pwa.i18n import _
-from pwa.lists import services as lists
 from pwa.models import Family, FirstThenBoard, Person, Photo, Plan, PlanStep, ShoppingList
 from pwa.plans import access
 from pwa.plans import services as plans
@@ -87,7 +86,7 @@ async def new_plan(request: Request) -> Response:
     async def save(form: dict[str, str]) -> str:
         plan = await plans.create_plan(
             family,
-            plan_id=lists.parse_id(form.get("id")),
+            plan_id=ids.form_id(form.get("id")),
             name=form.get("name", ""),
             person_id=form.get("person_id", ""),
             template_id=form.get("template_id", ""),
@@ -206,7 +205,7 @@ async def step_form(request: Request) -> Response:
     async def save(form: dict[str, str]) -> str:
         saved = await plans.save_step(
             plan,
-            step_id=lists.parse_id(form.get("id")),
+            step_id=ids.form_id(form.get("id")),
             raw={name: form.get(name, "") for name in plans.STEP_FORM_FIELDS},
             changed=set(history.changed_fields(form, plans.STEP_FORM_FIELDS)) if step else None,
             writer=sessions.sync_key(sessions.principal(request)),
@@ -286,7 +285,7 @@ async def new_board(request: Request) -> Response:
     async def save(form: dict[str, str]) -> str:
         board = await plans.save_board(
             family,
-            board_id=lists.parse_id(form.get("id")),
+            board_id=ids.form_id(form.get("id")),
             first_code=form.get("first_code", ""),
             first_text=form.get("first_text", ""),
             then_code=form.get("then_code", ""),

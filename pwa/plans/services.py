@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from pwa import ROOT, i18n
 from pwa import conflicts as history
-from pwa.core import clock
+from pwa.core import clock, ids
 from pwa.core.forms import FormErrors
 from pwa.core.pictograms import pictogram_url
 from pwa.i18n import _
@@ -108,7 +108,7 @@ async def create_plan(
         errors.update(exc.errors)
     person = None
     if person_id:
-        person = await Person.get_or_none(id=_uuid(person_id), family=family)
+        person = await Person.get_or_none(id=ids.uuid_or_none(person_id), family=family)
         if person is None:
             errors["person_id"] = _("Choose one of the people.")
     if errors:
@@ -145,7 +145,7 @@ async def rename_plan(plan: Plan, *, name: str, person_id: str) -> None:
         errors.update(exc.errors)
     plan.person_id = None
     if person_id:
-        person = await Person.get_or_none(id=_uuid(person_id), family_id=plan.family_id)
+        person = await Person.get_or_none(id=ids.uuid_or_none(person_id), family_id=plan.family_id)
         if person is None:
             errors["person_id"] = _("Choose one of the people.")
         else:
@@ -185,7 +185,9 @@ async def step_values(plan: Plan, raw: dict[str, str]) -> dict[str, Any]:
         picture = str(raw["picture"])
         values["pictogram"], values["photo_id"] = "", None
         if picture.startswith("photo:"):
-            photo = await Photo.get_or_none(id=_uuid(picture[6:]), family_id=plan.family_id)
+            photo = await Photo.get_or_none(
+                id=ids.uuid_or_none(picture[6:]), family_id=plan.family_id
+            )
             if photo is None:
                 errors["picture"] = _("Choose one of the pictures.")
             else:
@@ -214,7 +216,9 @@ async def step_values(plan: Plan, raw: dict[str, str]) -> dict[str, Any]:
         values["shopping_list_id"] = None
         if link == "list":
             shopping_list = await ShoppingList.get_or_none(
-                id=_uuid(str(raw.get("list_id", ""))), family_id=plan.family_id, deleted_at=None
+                id=ids.uuid_or_none(str(raw.get("list_id", ""))),
+                family_id=plan.family_id,
+                deleted_at=None,
             )
             if shopping_list is None:
                 errors["list_id"] = _("Choose the list this step opens.")
@@ -439,10 +443,3 @@ def link_options() -> list[tuple[str, str]]:
         ("list", _("Open a shopping list")),
         ("pay", _("Open the voucher to pay")),
     ]
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

@@ -23,7 +23,7 @@ from pwa import i18n
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import clock
+from pwa.core import clock, ids
 from pwa.core.forms import FormErrors, read_form
 from pwa.family import access
 from pwa.i18n import _
@@ -151,11 +151,11 @@ async def trip_page(request: Request) -> Response:
         try:
             await trips.add_note(
                 trip,
-                note_id=uuid.UUID(form.get("note_id", "")),
+                note_id=ids.parse_uuid(form.get("note_id", "")),
                 account=sessions.require_account(request),
                 text=form.get("text", ""),
             )
-        except ValueError:
+        except ids.BadId:
             errors = {"text": _("This form is old. Reload the page and try again.")}
         except FormErrors as exc:
             errors = exc.errors

@@ -19,6 +19,7 @@ from pwa import conflicts
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
+from pwa.core import ids
 from pwa.core.forms import FormErrors
 from pwa.i18n import _
 from pwa.lists import services as lists
@@ -42,7 +43,7 @@ async def push(request: Request) -> Response:
         return not_signed_in(who)
     try:
         body = json.loads(await request.body())
-        client_id = uuid.UUID(str(body["client_id"]))
+        client_id = ids.parse_uuid(body["client_id"])
         mutations = sorted(body["mutations"], key=lambda m: int(m["mutation_id"]))
         if not isinstance(mutations, list) or len(mutations) > MAX_BATCH:
             raise ValueError
@@ -130,7 +131,7 @@ async def pull(request: Request) -> Response:
     if who.is_anonymous:
         return not_signed_in(who)
     try:
-        client_id = uuid.UUID(request.query_params.get("client_id", ""))
+        client_id = ids.parse_uuid(request.query_params.get("client_id", ""))
         cursor = int(request.query_params.get("cursor", "0"))
         if not 0 <= cursor < MAX_NUMBER:
             raise ValueError

@@ -74,12 +74,11 @@ class Context:
 
 
 def _uuid(value: Any) -> uuid.UUID:
+    """An id in a mutation's arguments: one that is not a UUID refuses the mutation."""
     try:
         return parse_uuid(value)
     except BadId:
-        raise FormErrors(
-            {"id": _("Something in the request was wrong. Nothing was changed.")}
-        ) from None
+        raise Refused(_("Something in the request was wrong. Nothing was changed.")) from None
 
 
 async def _decided(ctx: Context, key: Any, load: Callable[[], Awaitable[Any]], gone: str) -> Any:
@@ -297,7 +296,12 @@ async def bind_client(who: Principal, client_id: uuid.UUID, family_id: Any) -> S
     if who.device is not None and who.person is not None:
         family_uuid = who.person.family_id
     else:
-        family_uuid = _uuid(family_id)
+        try:
+            family_uuid = parse_uuid(family_id)
+        except BadId:
+            raise FormErrors(
+                {"family_id": _("Something in the request was wrong. Nothing was changed.")}
+            ) from None
     if not await may_sync(who, family_uuid):
         raise HTTPException(404)
     try:

@@ -24,7 +24,7 @@ from tortoise.expressions import F
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
-from pwa.core import clock, money
+from pwa.core import clock, ids, money
 from pwa.core.forms import FormErrors
 from pwa.db import immediate_transaction
 from pwa.i18n import _
@@ -169,7 +169,7 @@ async def issue_voucher(
     if existing is not None:
         return existing
     errors: dict[str, str] = {}
-    link = await CentreFamily.get_or_none(centre=centre, family_id=_uuid(family_id))
+    link = await CentreFamily.get_or_none(centre=centre, family_id=ids.uuid_or_none(family_id))
     if link is None:
         errors["family_id"] = _("Choose one of the centre's families.")
     new = None
@@ -574,10 +574,3 @@ def expiring_soon(voucher: Voucher) -> bool:
 
 def last_day(voucher: Voucher) -> date:
     return (voucher.valid_until - timedelta(seconds=1)).astimezone(CHINA).date()
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
