@@ -25,6 +25,43 @@ class OrgKind(StrEnum):
     MERCHANT = "merchant"
 
 
+# Stored states, as the database holds them (StrEnum: each member is its string).
+
+
+class VoucherStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class Outcome(StrEnum):
+    """A payment at the till: paid, or why nothing was paid."""
+
+    PAID = "paid"
+    NOT_ENOUGH = "not_enough"
+    EXPIRED = "expired"
+    NOT_ACCEPTED = "not_accepted"
+    USED = "used"
+    INVALID = "invalid"
+
+
+class LedgerKind(StrEnum):
+    ISSUE = "issue"  # +
+    REDEEM = "redeem"  # -
+    REVERSE = "reverse"  # +
+
+
+class TripEventKind(StrEnum):
+    START = "start"
+    STEP_DONE = "step_done"
+    STEP_BACK = "step_back"
+    HELP_SHOWN = "help_shown"
+    HELP_CLOSED = "help_closed"
+    TIMER_STARTED = "timer_started"
+    FINISH = "finish"
+    FEELING_BEFORE = "feeling_before"
+    FEELING_AFTER = "feeling_after"
+
+
 class Account(Model):
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True)
@@ -501,9 +538,7 @@ class TripEvent(Model):
         "models.Trip", related_name="events", on_delete=fields.CASCADE
     )
     trip_id: UUID
-    # start, step_done, step_back, help_shown, help_closed, timer_started, finish,
-    # feeling_before, feeling_after
-    kind = fields.CharField(max_length=20)
+    kind = fields.CharEnumField(TripEventKind, max_length=20)
     step = fields.SmallIntField(null=True)
     prompt_level = fields.CharField(max_length=10, default="")
     # The picture chosen in a feelings check: calm, happy, worried or upset.
@@ -606,8 +641,7 @@ class Voucher(Model):
     balance = fields.IntField()
     valid_from = fields.DatetimeField()
     valid_until = fields.DatetimeField()
-    # active or cancelled
-    status = fields.CharField(max_length=20, default="active")
+    status = fields.CharEnumField(VoucherStatus, max_length=20, default=VoucherStatus.ACTIVE)
     # False: only at the shops in VoucherShop.
     everywhere = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -668,8 +702,7 @@ class Redemption(Model):
     amount = fields.IntField()
     # Claimed only by a payment that went through, so a refused try leaves the code usable.
     token_nonce = fields.CharField(max_length=32, unique=True, null=True)
-    # paid, or the reason it was refused
-    outcome = fields.CharField(max_length=20)
+    outcome = fields.CharEnumField(Outcome, max_length=20)
     balance_after = fields.IntField(null=True)
     staff: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="redemptions", null=True, on_delete=fields.SET_NULL
@@ -690,7 +723,7 @@ class LedgerEntry(Model):
         "models.Voucher", related_name="ledger", on_delete=fields.RESTRICT
     )
     voucher_id: UUID
-    kind = fields.CharField(max_length=10)
+    kind = fields.CharEnumField(LedgerKind, max_length=10)
     amount = fields.IntField()
     shop: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="ledger_entries", null=True, on_delete=fields.RESTRICT

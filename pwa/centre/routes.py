@@ -21,7 +21,7 @@ from pwa.auth.rules import Action
 from pwa.core import ids
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _, format_money
-from pwa.models import CentreFamily, LedgerEntry, Organisation, OrgKind, Voucher
+from pwa.models import CentreFamily, LedgerEntry, LedgerKind, Organisation, OrgKind, Voucher
 from pwa.templating import form_page, notify, render
 from pwa.vouchers import services as vouchers
 
@@ -137,7 +137,7 @@ async def report_rows(
     """(by city, by shop): issued, paid and left, in fen."""
     issued = await Voucher.filter(centre=centre).values("face_value", "balance")
     entries = await LedgerEntry.filter(
-        voucher__centre=centre, kind__in=["redeem", "reverse"]
+        voucher__centre=centre, kind__in=[LedgerKind.REDEEM, LedgerKind.REVERSE]
     ).values("amount", "shop__name", "shop__city")
     by_city: dict[str, dict[str, int]] = defaultdict(lambda: {"issued": 0, "paid": 0, "left": 0})
     city = centre.city

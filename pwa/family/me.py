@@ -15,7 +15,7 @@ from pwa.family import access
 from pwa.family.services import guardian_phone
 from pwa.lists import services as lists
 from pwa.lists.services import person_lists
-from pwa.models import FirstThenBoard, Plan, Voucher
+from pwa.models import FirstThenBoard, Plan, Voucher, VoucherStatus
 from pwa.plans import services as plans
 from pwa.plans.services import board_words
 from pwa.templating import render, static_url
@@ -45,7 +45,7 @@ async def me(request: Request) -> Response:
     can_pay = (
         granted.may(Action.PAY)
         and await Voucher.filter(
-            family_id=person.family_id, status="active", balance__gt=0
+            family_id=person.family_id, status=VoucherStatus.ACTIVE, balance__gt=0
         ).exists()
     )
     boards = await FirstThenBoard.filter(family_id=person.family_id, deleted_at=None).order_by(

@@ -19,7 +19,7 @@ from pwa.family.services import (
     save_settings,
 )
 from pwa.i18n import _
-from pwa.models import Account, Role, Voucher
+from pwa.models import Account, Role, Voucher, VoucherStatus
 from pwa.templating import notify, render
 from pwa.vouchers import services as vouchers
 
@@ -43,7 +43,9 @@ async def home(request: Request) -> Response:
     guardian_of = [family.id for family, role, _people in families if role == Role.GUARDIAN]
     ending = [
         v
-        for v in await Voucher.filter(family_id__in=guardian_of, status="active", balance__gt=0)
+        for v in await Voucher.filter(
+            family_id__in=guardian_of, status=VoucherStatus.ACTIVE, balance__gt=0
+        )
         if vouchers.expiring_soon(v)
     ]
     return render(

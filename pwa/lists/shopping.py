@@ -24,7 +24,7 @@ from pwa.family import access as family_access
 from pwa.i18n import _
 from pwa.lists import access
 from pwa.lists import services as lists
-from pwa.models import ListItem, Person, ShoppingList, Voucher, current_change_seq
+from pwa.models import ListItem, Person, ShoppingList, Voucher, VoucherStatus, current_change_seq
 from pwa.templating import notify, render
 
 
@@ -66,7 +66,7 @@ async def shop_view(request: Request) -> Response:
     # Before the trip: the estimated total beside what the family's vouchers still hold.
     voucher_money = await Voucher.filter(
         family_id=shopping_list.family_id,
-        status="active",
+        status=VoucherStatus.ACTIVE,
         balance__gt=0,
         valid_until__gt=clock.now(),
     ).values_list("balance", flat=True)

@@ -24,7 +24,7 @@ from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _
-from pwa.models import Organisation, OrgKind, OrgMembership, Redemption, Voucher
+from pwa.models import Organisation, OrgKind, OrgMembership, Outcome, Redemption, Voucher
 from pwa.photos import services as photos
 from pwa.templating import notify, render
 from pwa.vouchers import services as vouchers
@@ -75,7 +75,7 @@ async def redeem_page(request: Request) -> Response:
         ctx["errors"] = {"shop": _("Choose the shop you are at.")}
         return render(request, "shops/redeem.html", ctx, 400)
     if token is None or voucher is None:
-        answer = vouchers.Answer("invalid", 0)
+        answer = vouchers.Answer(Outcome.INVALID, 0)
         return render(request, "shops/redeem.html", {**ctx, "answer": answer}, 400)
     if request.method == "GET":
         ctx.update(voucher=voucher, key=str(uuid.uuid4()), shop=shop)
@@ -95,7 +95,7 @@ async def redeem_page(request: Request) -> Response:
             secret=request.app.state.settings.secret_key,
         )
     except vouchers.KeyReused:
-        answer = vouchers.Answer("invalid", amount)
+        answer = vouchers.Answer(Outcome.INVALID, amount)
     return render(request, "shops/redeem.html", {**ctx, "answer": answer, "shop": shop, "code": ""})
 
 
@@ -133,7 +133,7 @@ async def redeem_api(request: Request) -> Response:
             "balance": answer.balance,
             "message": answer.words,
         },
-        status_code=200 if answer.outcome == "paid" else 409,
+        status_code=200 if answer.outcome == Outcome.PAID else 409,
     )
 
 
@@ -149,7 +149,7 @@ async def payments(request: Request) -> Response:
         )
     )
     rows = (
-        await Redemption.filter(shop_id__in=[s.id for s in shops], outcome="paid")
+        await Redemption.filter(shop_id__in=[s.id for s in shops], outcome=Outcome.PAID)
         .prefetch_related("shop")
         .order_by("-created_at")
         .limit(200)

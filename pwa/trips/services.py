@@ -18,25 +18,17 @@ from pwa.models import (
     ItemMark,
     ListItem,
     MarkState,
+    Outcome,
     Person,
     Plan,
     Redemption,
     Trip,
     TripEvent,
+    TripEventKind,
     TripNote,
 )
 
-EVENT_KINDS = (
-    "start",
-    "step_done",
-    "step_back",
-    "help_shown",
-    "help_closed",
-    "timer_started",
-    "finish",
-    "feeling_before",
-    "feeling_after",
-)
+EVENT_KINDS = tuple(TripEventKind)
 FEELINGS = ("calm", "happy", "worried", "upset")
 FEELING_PICTURES = {"calm": "1F60C", "happy": "1F600", "worried": "1F61F", "upset": "1F620"}
 
@@ -284,8 +276,8 @@ def _record(
         not_found=not_found,
         current_step=min(current, max(len(trip.steps) - 1, 0)),
         planned=sum(items_of.get(str(i), 0) for i in list_ids),
-        feeling_before=feelings.get("feeling_before", ""),
-        feeling_after=feelings.get("feeling_after", ""),
+        feeling_before=feelings.get(TripEventKind.FEELING_BEFORE, ""),
+        feeling_after=feelings.get(TripEventKind.FEELING_AFTER, ""),
         notes=notes,
         payments=[
             Payment(shop=r.shop.name, amount=r.amount, at=r.created_at)
@@ -324,7 +316,7 @@ async def _payments_between(
     return (
         await Redemption.filter(
             voucher__family_id=family_id,
-            outcome="paid",
+            outcome=Outcome.PAID,
             reversed_at=None,
             created_at__gte=start,
             created_at__lte=end,

@@ -19,7 +19,7 @@ from pwa.auth.rules import Action
 from pwa.core import clock, ids
 from pwa.family import access
 from pwa.i18n import _, format_datetime, format_money
-from pwa.models import LedgerEntry, Person, Voucher, VoucherShop
+from pwa.models import LedgerEntry, LedgerKind, Person, Voucher, VoucherShop, VoucherStatus
 from pwa.templating import render
 from pwa.vouchers import access as voucher_access
 from pwa.vouchers import services as vouchers
@@ -27,7 +27,7 @@ from pwa.vouchers import services as vouchers
 
 async def family_vouchers(family_id: Any) -> list[Voucher]:
     return (
-        await Voucher.filter(family_id=family_id, status="active")
+        await Voucher.filter(family_id=family_id, status=VoucherStatus.ACTIVE)
         .prefetch_related("centre")
         .order_by("valid_until")
     )
@@ -46,7 +46,9 @@ async def wallet(request: Request) -> Response:
     rows = []
     for voucher in await family_vouchers(family.id):
         history = (
-            await LedgerEntry.filter(voucher=voucher, kind__in=["redeem", "reverse"])
+            await LedgerEntry.filter(
+                voucher=voucher, kind__in=[LedgerKind.REDEEM, LedgerKind.REVERSE]
+            )
             .prefetch_related("shop")
             .order_by("-created_at")
         )

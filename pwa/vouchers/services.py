@@ -33,12 +33,15 @@ from pwa.models import (
     CentreFamily,
     Family,
     LedgerEntry,
+    LedgerKind,
     Organisation,
     OrgKind,
+    Outcome,
     PayToken,
     Redemption,
     Voucher,
     VoucherShop,
+    VoucherStatus,
 )
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -140,7 +143,7 @@ async def _create_vouchers(
         )
         await LedgerEntry.bulk_create(
             [
-                LedgerEntry(voucher_id=voucher_id, kind="issue", amount=v.face_value)
+                LedgerEntry(voucher_id=voucher_id, kind=LedgerKind.ISSUE, amount=v.face_value)
                 for voucher_id, v in vouchers
             ],
             batch_size=500,
@@ -386,19 +389,21 @@ async def find_token(presented: str, secret: str, *, lock: bool = False) -> PayT
 class Answer:
     """The till's answer; kept with the Idempotency-Key so a retry gets the same one."""
 
-    outcome: str  # paid, not_enough, expired, not_accepted, used, invalid
+    outcome: Outcome
     amount: int
     balance: int | None = None
 
     @property
     def words(self) -> str:
         return {
-            "paid": _("Paid. The voucher has %(balance)s left.", balance=_money(self.balance or 0)),
-            "not_enough": _("Not enough balance. Nothing was paid."),
-            "expired": _("This voucher has expired. Nothing was paid."),
-            "not_accepted": _("This voucher is not accepted at this shop. Nothing was paid."),
-            "used": _("This code was used already. Ask for a new code. Nothing was paid."),
-            "invalid": _(
+            Outcome.PAID: _(
+                "Paid. The voucher has %(balance)s left.", balance=_money(self.balance or 0)
+            ),
+            Outcome.NOT_ENOUGH: _("Not enough balance. Nothing was paid."),
+            Outcome.EXPIRED: _("This voucher has expired. Nothing was paid."),
+            Outcome.NOT_ACCEPTED: _("This voucher is not accepted at this shop. Nothing was paid."),
+            Outcome.USED: _("This code was used already. Ask for a new code. Nothing was paid."),
+            Outcome.INVALID: _(
                 "This code is not valid. Check it, or ask for a new code. Nothing was paid."
             ),
         }[self.outcome]
@@ -466,7 +471,7 @@ async def _redeem(
             taken = await Voucher.filter(
                 id=voucher.id,
                 balance__gte=amount,
-                status="active",
+                status=VoucherStatus.ACTIVE,
                 valid_from__lte=now,
                 valid_until__gt=now,
             ).update(balance=F("balance") - amount)
@@ -479,16 +484,20 @@ async def _redeem(
                     shop=shop,
                     amount=amount,
                     token_nonce=token.nonce,
-                    outcome="paid",
+                    outcome=Outcome.PAID,
                     balance_after=balance,
                     staff=staff,
                 )
                 await LedgerEntry.create(
-                    voucher=voucher, kind="redeem", amount=-amount, shop=shop, redemption=redemption
+                    voucher=voucher,
+                    kind=LedgerKind.REDEEM,
+                    amount=-amount,
+                    shop=shop,
+                    redemption=redemption,
                 )
                 await PayToken.filter(id=token.id, used_at=None).update(used_at=now)
-                return Answer("paid", amount, balance)
-            outcome = "not_enough"
+                return Answer(Outcome.PAID, amount, balance)
+            outcome = Outcome.NOT_ENOUGH
         # _refusal answers None only with a token and a voucher, and that path paid or set it.
         assert outcome is not None
         await Redemption.create(
@@ -509,25 +518,29 @@ async def _refusal(
     voucher: Voucher | None,
     amount: int,
     now: datetime,
-) -> str | None:
+) -> Outcome | None:
     if token is None or voucher is None or token.expires_at <= now:
-        return "invalid"
+        return Outcome.INVALID
     if token.used_at is not None:
-        return "used"
-    if voucher.status != "active" or voucher.valid_until <= now or voucher.valid_from > now:
-        return "expired"
+        return Outcome.USED
+    if (
+        voucher.status != VoucherStatus.ACTIVE
+        or voucher.valid_until <= now
+        or voucher.valid_from > now
+    ):
+        return Outcome.EXPIRED
     if not shop.accepts_vouchers or (
         not voucher.everywhere and not await VoucherShop.exists(voucher=voucher, shop=shop)
     ):
-        return "not_accepted"
+        return Outcome.NOT_ACCEPTED
     if voucher.balance < amount:
-        return "not_enough"
+        return Outcome.NOT_ENOUGH
     return None
 
 
 async def reverse(redemption: Redemption, staff: Account) -> None:
     """Undo a payment of today at this shop: a new ledger entry gives the money back."""
-    if redemption.outcome != "paid":
+    if redemption.outcome != Outcome.PAID:
         raise FormErrors({"redemption": _("Only a payment can be reversed.")})
     if redemption.created_at.astimezone(CHINA).date() != today():
         raise FormErrors({"redemption": _("Only payments of today can be reversed.")})
@@ -542,7 +555,7 @@ async def reverse(redemption: Redemption, staff: Account) -> None:
         )
         await LedgerEntry.create(
             voucher_id=redemption.voucher_id,
-            kind="reverse",
+            kind=LedgerKind.REVERSE,
             amount=redemption.amount,
             shop_id=redemption.shop_id,
             redemption=redemption,
