@@ -22,6 +22,7 @@ from pwa.accounts import routes as accounts
 from pwa.auth.middleware import CSRFMiddleware, PrincipalMiddleware
 from pwa.auth.sessions import LoginRequired
 from pwa.centre import routes as centre
+from pwa.core import urls
 from pwa.core.refusals import Denied, Hidden
 from pwa.db import tortoise_config
 from pwa.family import me
@@ -130,4 +131,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    urls.install(app.router)
     return app

@@ -17,7 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from pwa import ROOT, i18n
 from pwa.auth import middleware, sessions
-from pwa.core import person_settings
+from pwa.core import person_settings, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.core.pictograms import pictogram_url
 
@@ -55,6 +55,7 @@ def make_env() -> jinja2.Environment:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.globals.update(
+        url=urls.url,
         static_url=static_url,
         pictogram_url=pictogram_url,
         json_script=json_script,
