@@ -88,11 +88,14 @@ async def prepare(database_url: str, families: int) -> list[dict[str, Any]]:
 
     from pwa import i18n
     from pwa.accounts import services as accounts
+    from pwa.app import install_urls
     from pwa.core.pictograms import catalogue
     from pwa.db import migrate, tortoise_config
     from pwa.lists import services as lists
     from pwa.models import Person
     from pwa.plans import services as plans
+
+    install_urls()
 
     await migrate(database_url)
     await Tortoise.init(config=tortoise_config(database_url))

@@ -16,7 +16,10 @@ from pwa.settings import Settings
 def _with_db(work: Callable[[], Awaitable[Any]]) -> Any:
     from tortoise import Tortoise
 
+    from pwa.app import install_urls
     from pwa.db import tortoise_config
+
+    install_urls()
 
     async def run() -> Any:
         await Tortoise.init(config=tortoise_config(Settings.from_env().database_url))

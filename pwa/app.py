@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
@@ -67,16 +67,9 @@ class CachedStaticFiles(StaticFiles):
         return response
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings.from_env()
-    i18n.load_catalogues()
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
-
-    routes = [
+def all_routes() -> list[BaseRoute]:
+    """Every route, in the order the router tries them: the one list of them."""
+    return [
         *family.routes,
         *accounts.routes,
         *me.routes,
@@ -100,6 +93,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
             name="openmoji",
         ),
     ]
+
+
+def install_urls() -> None:
+    """URLs for code that runs without the app (the CLI, tests' factories, benchmarks): the
+    same route table, so pwa.core.urls builds the same paths."""
+    urls.install(Router(routes=all_routes()))
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    i18n.load_catalogues()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            yield
+
+    routes = all_routes()
     middleware = [
         # Pages and scripts compressed: the person's phone is often on a slow, paid connection.
         Middleware(GZipMiddleware, minimum_size=800),

@@ -14,11 +14,15 @@ import pytest
 from argon2 import PasswordHasher
 from starlette.applications import Starlette
 
-from pwa.app import create_app
+from pwa.app import create_app, install_urls
 from pwa.auth import passwords
 from pwa.i18n import compile_catalogues
 from pwa.settings import Settings
 from tests import databases
+
+# Services that name a page (a photo's or a step's link) build it from the route table, also
+# where a test calls them without an app.
+install_urls()
 
 BASE_URL = "http://127.0.0.1"
 

@@ -12,13 +12,13 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
-from starlette.routing import Mount
+from starlette.routing import Match, Mount
 
 from pwa import conflicts as history
 from pwa.auth import rules
 from pwa.auth.routing import Route as DeclaredRoute
 from pwa.auth.rules import Action, Role
-from pwa.core import clock
+from pwa.core import clock, urls
 from pwa.lists import services as lists
 from pwa.models import FieldHistory, Invitation, ListItem, Person, PlanStep
 from pwa.plans import services as plans
@@ -349,3 +349,14 @@ async def test_centre_and_shop_screens_are_their_staffs_only(app, client: Client
                 wrong.append(f"{name} GET {route.path}: {got}, the rule says {want}")
     await stack.aclose()
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_route_is_built_by_its_name(app) -> None:
+    """pwa.core.urls builds links from route names: each route's name with its own parameters
+    gives a path that the same route takes, so no two routes are mistaken for each other."""
+    for route in declared_routes(app):
+        params = {name.split(":")[0]: "7" for name in re.findall(r"\{([^}]+)\}", route.path)}
+        path = urls.url(route.name, **params)
+        scope = {"type": "http", "path": path, "method": sorted(route.methods or {"GET"})[0]}
+        matched = next(r for r in declared_routes(app) if r.matches(scope)[0] == Match.FULL)
+        assert matched is route, (route.name, route.path, path, matched.path)

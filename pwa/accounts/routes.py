@@ -35,7 +35,7 @@ from pwa.accounts.services import (
 from pwa.auth import sessions, throttle
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import clock
+from pwa.core import clock, urls
 from pwa.core.forms import FormErrors, read_form, safe_next
 from pwa.family import access
 from pwa.i18n import _
@@ -150,7 +150,7 @@ async def invitations_page(request: Request) -> Response:
         token = await create_invitation(family, sessions.require_account(request))
         request.session["new_invitation"] = token
         notify(request, _("The invitation link is ready. Send it to the caregiver."))
-        return RedirectResponse(f"/families/{family.id}/caregivers", status_code=303)
+        return RedirectResponse(urls.url("invitations_page", family_id=family.id), status_code=303)
     token = request.session.pop("new_invitation", None)
     invitations = (
         await Invitation.filter(family=family)
@@ -174,7 +174,7 @@ async def revoke_invitation_page(request: Request) -> Response:
     family, _access = await access.family_for(request)
     await revoke_invitation(family, request.path_params["invitation_id"])
     notify(request, _("The invitation is cancelled. That caregiver can no longer see your family."))
-    return RedirectResponse(f"/families/{family.id}/caregivers", status_code=303)
+    return RedirectResponse(urls.url("invitations_page", family_id=family.id), status_code=303)
 
 
 async def invitation_page(request: Request) -> Response:
@@ -240,7 +240,7 @@ async def link_phone_page(request: Request) -> Response:
     if request.method == "POST":
         code = await create_device_link(person, sessions.require_account(request))
         request.session["new_link_code"] = code
-        return RedirectResponse(f"/people/{person.id}/phone", status_code=303)
+        return RedirectResponse(urls.url("link_phone_page", person_id=person.id), status_code=303)
     code = request.session.pop("new_link_code", None)
     qr = None
     if code:
@@ -267,7 +267,7 @@ async def revoke_phone_page(request: Request) -> Response:
     person, _access = await access.person_for(request)
     await revoke_device_link(person, request.path_params["device_id"])
     notify(request, _("That phone is no longer linked."))
-    return RedirectResponse(f"/people/{person.id}/phone", status_code=303)
+    return RedirectResponse(urls.url("link_phone_page", person_id=person.id), status_code=303)
 
 
 async def link_page(request: Request) -> Response:
@@ -288,7 +288,9 @@ async def link_page(request: Request) -> Response:
                 await sessions.device_session(request, link)
                 return RedirectResponse("/me", status_code=303)
         elif await find_device_link(code) is not None:
-            return RedirectResponse(f"/link/{normalise_code(code)}", status_code=303)
+            return RedirectResponse(
+                urls.url("link_code", code=normalise_code(code)), status_code=303
+            )
         if not errors:
             # A wrong or used code counts towards the limit, so codes cannot be guessed.
             await throttle.record_failure(keys)

@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
+from pwa.core import urls
 from pwa.core.pictograms import pictogram_url
 from pwa.family import access
 from pwa.family.services import guardian_phone
@@ -54,9 +55,9 @@ async def me(request: Request) -> Response:
     # What the phone keeps for a shop with no signal (static/js/sw.js, "keep"): every screen
     # these tiles open, with the pictures and scripts they use, fetched while online.
     keep = {
-        "pages": [f"/plans/{plan.id}/go" for plan in my_plans]
-        + [f"/lists/{each.id}/shop" for each in my_lists]
-        + [f"/boards/{board.id}" for board in boards]
+        "pages": [urls.url("trip_mode", plan_id=plan.id) for plan in my_plans]
+        + [urls.url("shop_view", list_id=each.id) for each in my_lists]
+        + [urls.url("board_page", board_id=board.id) for board in boards]
         + ["/me/help"]
         + (["/me/pay"] if can_pay else []),
         "files": sorted(

@@ -9,7 +9,7 @@ from pwa import models
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import person_settings
+from pwa.core import person_settings, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.family import access
 from pwa.family.services import (
@@ -74,7 +74,7 @@ async def add_person_page(request: Request) -> Response:
             request, "family/add_person.html", {**ctx, "form": form, "errors": exc.errors}, 400
         )
     notify(request, _("%(name)s is added.", name=person.display_name))
-    return RedirectResponse(f"/people/{person.id}", status_code=303)
+    return RedirectResponse(urls.url("person_page", person_id=person.id), status_code=303)
 
 
 async def person_page(request: Request) -> Response:
@@ -123,7 +123,7 @@ async def settings_page(request: Request) -> Response:
         request,
         _("The settings are saved. They show on the phone of %(name)s.", name=person.display_name),
     )
-    return RedirectResponse(f"/people/{person.id}/settings", status_code=303)
+    return RedirectResponse(urls.url("settings_page", person_id=person.id), status_code=303)
 
 
 A = Action

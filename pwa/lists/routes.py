@@ -15,7 +15,7 @@ from pwa import conflicts as history
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import ids
+from pwa.core import ids, urls
 from pwa.core.forms import FormErrors, read_form, safe_next
 from pwa.core.pictograms import catalogue
 from pwa.family import access as family_access
@@ -26,8 +26,8 @@ from pwa.models import Family, ListItem, Organisation, OrgKind, Person, Photo, S
 from pwa.templating import form_page, notify, render
 
 
-def list_url(shopping_list: ShoppingList) -> str:
-    return f"/lists/{shopping_list.id}"
+def list_url(shopping_list: ShoppingList, fragment: str = "") -> str:
+    return urls.url("list_page", list_id=shopping_list.id, fragment=fragment)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -76,8 +76,8 @@ async def new_list(request: Request) -> Response:
     family, _access = await family_access.family_for(request)
     ctx = {
         "title": _("New shopping list"),
-        "action": f"/families/{family.id}/lists/new",
-        "back_url": f"/families/{family.id}/lists",
+        "action": urls.url("new_list", family_id=family.id),
+        "back_url": urls.url("family_lists", family_id=family.id),
         **await list_form_context(family),
     }
     people = ctx["people"]
@@ -96,7 +96,7 @@ async def new_list(request: Request) -> Response:
             request,
             _("The list “%(name)s” is made. Now add things to it.", name=shopping_list.name),
         )
-        return f"/lists/{shopping_list.id}/add"
+        return urls.url("picker", list_id=shopping_list.id)
 
     return await form_page(request, "lists/form.html", ctx, initial, save)
 
@@ -106,7 +106,7 @@ async def edit_list(request: Request) -> Response:
     family = await Family.get(id=shopping_list.family_id)
     ctx = {
         "title": _("Change the list"),
-        "action": f"/lists/{shopping_list.id}/edit",
+        "action": urls.url("edit_list", list_id=shopping_list.id),
         "back_url": list_url(shopping_list),
         **await list_form_context(family),
     }
@@ -164,7 +164,9 @@ async def list_page(request: Request) -> Response:
             "can_edit": granted.may(Action.LIST_EDIT),
             "can_manage": granted.may(Action.LIST_MANAGE),
             "is_person": is_person,
-            "back_url": "/me" if is_person else f"/families/{shopping_list.family_id}/lists",
+            "back_url": "/me"
+            if is_person
+            else urls.url("family_lists", family_id=shopping_list.family_id),
         },
     )
 
@@ -219,7 +221,7 @@ async def picker(request: Request) -> Response:
             "simple": simple,
             "here": here,
             "new_id": lambda: str(uuid.uuid4()),
-            "back_url": f"/lists/{shopping_list.id}/add"
+            "back_url": urls.url("picker", list_id=shopping_list.id)
             if area or query
             else list_url(shopping_list),
         },
@@ -281,9 +283,9 @@ async def edit_item(request: Request) -> Response:
         )
         if not kept:
             notify(request, history.taken_out_words(), "warning")
-            return f"{list_url(shopping_list)}/history"
+            return urls.url("list_history", list_id=shopping_list.id)
         notify(request, _("“%(label)s” is saved.", label=await item_label(item)))
-        return f"{list_url(shopping_list)}#item-{item.id}"
+        return list_url(shopping_list, fragment=f"item-{item.id}")
 
     return await form_page(request, "lists/item.html", ctx, initial, save)
 
@@ -315,7 +317,7 @@ async def item_action(request: Request) -> Response:
     else:
         raise ids.not_found()
     return redirect(
-        f"{list_url(shopping_list)}#item-{item.id}"
+        list_url(shopping_list, fragment=f"item-{item.id}")
         if action != "remove"
         else list_url(shopping_list)
     )
@@ -346,7 +348,7 @@ async def list_action(request: Request) -> Response:
             else _("“%(name)s” is back with the lists.", name=shopping_list.name)
         )
         notify(request, text)
-        return redirect(f"/families/{shopping_list.family_id}/lists")
+        return redirect(urls.url("family_lists", family_id=shopping_list.family_id))
     raise ids.not_found()
 
 
@@ -367,7 +369,7 @@ async def delete_list(request: Request) -> Response:
     await lists.delete_list(shopping_list)
     request.session["undo_list"] = str(shopping_list.id)
     notify(request, _("The list “%(name)s” is deleted.", name=shopping_list.name))
-    return redirect(f"/families/{shopping_list.family_id}/lists")
+    return redirect(urls.url("family_lists", family_id=shopping_list.family_id))
 
 
 async def restore_list(request: Request) -> Response:
@@ -391,7 +393,9 @@ async def list_history(request: Request) -> Response:
         {
             "title": _("Earlier changes to “%(name)s”", name=shopping_list.name),
             "entries": await history.entries(shopping_list.family_id, shopping_list.id, names),
-            "base": list_url(shopping_list),
+            "put_back_url": lambda entry_id: urls.url(
+                "put_back_item", list_id=shopping_list.id, entry_id=entry_id
+            ),
             "back_url": list_url(shopping_list),
         },
     )
@@ -403,7 +407,7 @@ async def put_back_item(request: Request) -> Response:
     entry = await history.entry_of(shopping_list, "item", request.path_params["entry_id"])
     await history.put_back(entry, writer=sessions.sync_key(sessions.principal(request)))
     notify(request, _("The earlier value is back."))
-    return redirect(f"{list_url(shopping_list)}/history")
+    return redirect(urls.url("list_history", list_id=shopping_list.id))
 
 
 A = Action

@@ -19,7 +19,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from pwa import conflicts as history
-from pwa.core import clock, ids, money
+from pwa.core import clock, ids, money, urls
 from pwa.core.forms import FormErrors
 from pwa.core.pictograms import Pictogram, catalogue, pictogram_url
 from pwa.i18n import _
@@ -431,7 +431,7 @@ async def default_label(item: ListItem) -> str:
 
 
 def photo_url(photo_id: uuid.UUID | str) -> str:
-    return f"/photos/{photo_id}"
+    return urls.url("serve_photo", photo_id=photo_id)
 
 
 def item_view(

@@ -16,7 +16,7 @@ from pwa import i18n
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import clock, ids, person_settings
+from pwa.core import clock, ids, person_settings, urls
 from pwa.core.clock import parse_time
 from pwa.core.forms import FormErrors, read_form
 from pwa.core.pictograms import catalogue, pictogram_url
@@ -73,8 +73,8 @@ async def shop_view(request: Request) -> Response:
     # Opened from a trip's "find the items" step: the way back is to the trip.
     from_plan = request.query_params.get("from_plan", "")
     from_plan_id = ids.uuid_or_none(from_plan)
-    trip_url = f"/plans/{from_plan_id}/go" if from_plan_id else ""
-    back_url = trip_url or ("/me" if is_person else f"/lists/{shopping_list.id}")
+    trip_url = urls.url("trip_mode", plan_id=from_plan_id) if from_plan_id else ""
+    back_url = trip_url or ("/me" if is_person else urls.url("list_page", list_id=shopping_list.id))
     return render(
         request,
         "lists/shop.html",
@@ -117,7 +117,10 @@ async def mark_form(request: Request) -> Response:
         await record_mark(request, item, form.get("mark_id"), form.get("state", ""), None)
     except FormErrors as exc:
         notify(request, next(iter(exc.errors.values())), "warning")
-    return RedirectResponse(f"/lists/{shopping_list.id}/shop#item-{item.id}", status_code=303)
+    return RedirectResponse(
+        urls.url("shop_view", list_id=shopping_list.id, fragment=f"item-{item.id}"),
+        status_code=303,
+    )
 
 
 async def record_mark(
@@ -153,7 +156,7 @@ async def new_person_list(request: Request) -> Response:
     except FormErrors as exc:
         notify(request, next(iter(exc.errors.values())), "warning")
         return RedirectResponse("/me", status_code=303)
-    return RedirectResponse(f"/lists/{shopping_list.id}/add", status_code=303)
+    return RedirectResponse(urls.url("picker", list_id=shopping_list.id), status_code=303)
 
 
 routes = [

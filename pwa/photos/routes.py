@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from pwa.auth import sessions
 from pwa.auth.routing import Route, action_of
 from pwa.auth.rules import Action
-from pwa.core import ids
+from pwa.core import ids, urls
 from pwa.core.forms import FormErrors
 from pwa.i18n import _
 from pwa.lists import access as list_access
@@ -45,7 +45,7 @@ async def add_photo_page(request: Request) -> Response:
         "list": shopping_list,
         "area_options": lists.area_options(),
         "errors": {},
-        "back_url": f"/lists/{shopping_list.id}/add",
+        "back_url": urls.url("picker", list_id=shopping_list.id),
     }
     if request.method == "GET":
         form = {"photo_id": str(uuid.uuid4()), "item_id": str(uuid.uuid4()), "area": "household"}
@@ -71,7 +71,7 @@ async def add_photo_page(request: Request) -> Response:
             request, "lists/add_photo.html", {**ctx, "form": form, "errors": exc.errors}, 400
         )
     notify(request, _("The photo “%(label)s” is on the list.", label=photo.label))
-    return RedirectResponse(f"/lists/{shopping_list.id}", status_code=303)
+    return RedirectResponse(urls.url("list_page", list_id=shopping_list.id), status_code=303)
 
 
 routes = [

@@ -14,7 +14,7 @@ from pwa import conflicts as history
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import ids
+from pwa.core import ids, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.family import access as family_access
 from pwa.i18n import _
@@ -25,8 +25,8 @@ from pwa.plans.services import default_help_text
 from pwa.templating import form_page, notify, render
 
 
-def plan_url(plan: Plan) -> str:
-    return f"/plans/{plan.id}"
+def plan_url(plan: Plan, fragment: str = "") -> str:
+    return urls.url("plan_page", plan_id=plan.id, fragment=fragment)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -72,8 +72,8 @@ async def new_plan(request: Request) -> Response:
     people = await Person.filter(family=family).order_by("created_at")
     ctx = {
         "title": _("New trip plan"),
-        "back_url": f"/families/{family.id}/plans",
-        "action": f"/families/{family.id}/plans/new",
+        "back_url": urls.url("family_plans", family_id=family.id),
+        "action": urls.url("new_plan", family_id=family.id),
         "person_options": [(str(p.id), p.display_name) for p in people],
         "template_options": [*plans.templates(), ("", _("Start with no steps"))],
     }
@@ -120,7 +120,7 @@ async def plan_page(request: Request) -> Response:
                 for x in await ShoppingList.filter(family_id=plan.family_id, deleted_at=None)
             },
             "new_step_id": str(uuid.uuid4()),
-            "back_url": f"/families/{plan.family_id}/plans",
+            "back_url": urls.url("family_plans", family_id=plan.family_id),
         },
     )
 
@@ -154,7 +154,7 @@ async def delete_plan(request: Request) -> Response:
     await plans.delete_plan(plan)
     request.session["undo_plan"] = str(plan.id)
     notify(request, _("The plan “%(name)s” is deleted.", name=plan.name))
-    return redirect(f"/families/{plan.family_id}/plans")
+    return redirect(urls.url("family_plans", family_id=plan.family_id))
 
 
 async def restore_plan(request: Request) -> Response:
@@ -180,7 +180,9 @@ async def step_form(request: Request) -> Response:
     ctx: dict[str, Any] = {
         "title": _("Change the step") if step else _("Add a step"),
         "plan": plan,
-        "action": f"/plans/{plan.id}/steps/{step.id}" if step else f"/plans/{plan.id}/steps/new",
+        "action": urls.url("step_form", plan_id=plan.id, step_id=step.id)
+        if step
+        else urls.url("step_form", plan_id=plan.id),
         "pictures": plans.step_pictures(),
         "photos": photos,
         "list_options": [(str(x.id), x.name) for x in family_lists],
@@ -212,9 +214,9 @@ async def step_form(request: Request) -> Response:
         )
         if saved.deleted_at is not None:
             notify(request, history.taken_out_words(), "warning")
-            return f"{plan_url(plan)}/history"
+            return urls.url("plan_history", plan_id=plan.id)
         notify(request, _("The step “%(text)s” is saved.", text=saved.text))
-        return f"{plan_url(plan)}#step-{saved.id}"
+        return plan_url(plan, fragment=f"step-{saved.id}")
 
     return await form_page(request, "plans/step.html", ctx, initial, save)
 
@@ -236,7 +238,7 @@ async def step_action(request: Request) -> Response:
         notify(request, _("The step “%(text)s” is back.", text=step.text))
     else:
         raise ids.not_found()
-    return redirect(f"{plan_url(plan)}#step-{step.id}")
+    return redirect(plan_url(plan, fragment=f"step-{step.id}"))
 
 
 # --- story view and boards -------------------------------------------------------------------
@@ -267,9 +269,13 @@ async def new_board(request: Request) -> Response:
         family, _access = await family_access.family_for(request)
     ctx = {
         "title": _("Change the first–then board") if board else _("New first–then board"),
-        "action": f"/boards/{board.id}/edit" if board else f"/families/{family.id}/boards/new",
+        "action": urls.url("new_board", board_id=board.id)
+        if board
+        else urls.url("new_board", family_id=family.id),
         "pictures": plans.step_pictures(),
-        "back_url": f"/boards/{board.id}" if board else f"/families/{family.id}/plans",
+        "back_url": urls.url("board_page", board_id=board.id)
+        if board
+        else urls.url("family_plans", family_id=family.id),
     }
     if board is not None:
         initial = {
@@ -291,7 +297,7 @@ async def new_board(request: Request) -> Response:
             then_code=form.get("then_code", ""),
             then_text=form.get("then_text", ""),
         )
-        return f"/boards/{board.id}"
+        return urls.url("board_page", board_id=board.id)
 
     return await form_page(request, "plans/new_board.html", ctx, initial, save)
 
@@ -307,7 +313,9 @@ async def board_page(request: Request) -> Response:
             "board": board,
             "words": (first, then),
             "can_edit": granted.may(Action.PLAN_EDIT),
-            "back_url": "/me" if granted.is_person else f"/families/{board.family_id}/plans",
+            "back_url": "/me"
+            if granted.is_person
+            else urls.url("family_plans", family_id=board.family_id),
         },
     )
 
@@ -325,7 +333,7 @@ async def board_action(request: Request) -> Response:
         notify(request, _("The first–then board is back."))
     else:
         raise ids.not_found()
-    return redirect(f"/families/{board.family_id}/plans")
+    return redirect(urls.url("family_plans", family_id=board.family_id))
 
 
 # --- the help card ---------------------------------------------------------------------------
@@ -337,7 +345,7 @@ async def help_card_text(request: Request) -> Response:
         "title": _("Help card of %(name)s", name=person.display_name),
         "person": person,
         "default_text": default_help_text(),
-        "back_url": f"/people/{person.id}",
+        "back_url": urls.url("person_page", person_id=person.id),
     }
 
     async def save(form: dict[str, str]) -> str:
@@ -347,7 +355,7 @@ async def help_card_text(request: Request) -> Response:
         person.help_text = "" if text == default_help_text() else text
         await person.save(update_fields=["help_text"])
         notify(request, _("The help card is saved."))
-        return f"/people/{person.id}"
+        return urls.url("person_page", person_id=person.id)
 
     initial = {"help_text": person.help_text or default_help_text()}
     return await form_page(request, "plans/help_card_text.html", ctx, initial, save)
@@ -367,7 +375,9 @@ async def plan_history(request: Request) -> Response:
             "entries": await history.entries(
                 plan.family_id, plan.id, {s.id: s.text for s in steps}
             ),
-            "base": plan_url(plan),
+            "put_back_url": lambda entry_id: urls.url(
+                "put_back_step", plan_id=plan.id, entry_id=entry_id
+            ),
             "back_url": plan_url(plan),
         },
     )
@@ -379,7 +389,7 @@ async def put_back_step(request: Request) -> Response:
     entry = await history.entry_of(plan, "step", request.path_params["entry_id"])
     await history.put_back(entry, writer=sessions.sync_key(sessions.principal(request)))
     notify(request, _("The earlier value is back."))
-    return redirect(f"{plan_url(plan)}/history")
+    return redirect(urls.url("plan_history", plan_id=plan.id))
 
 
 A = Action

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from pwa import ROOT, i18n
 from pwa import conflicts as history
-from pwa.core import clock, ids
+from pwa.core import clock, ids, urls
 from pwa.core.forms import FormErrors
 from pwa.core.pictograms import pictogram_url
 from pwa.i18n import _
@@ -406,12 +406,12 @@ async def step_views(plan: Plan) -> list[StepView]:
     views = []
     for number, step in enumerate(steps, start=1):
         if step.photo is not None:
-            url, label = f"/photos/{step.photo.id}", step.photo.label
+            url, label = urls.url("serve_photo", photo_id=step.photo.id), step.photo.label
         else:
             url, label = pictogram_url(step.pictogram), labels.get(step.pictogram, "")
         link_url = ""
         if step.link == "list" and step.shopping_list_id:
-            link_url = f"/lists/{step.shopping_list_id}/shop"
+            link_url = urls.url("shop_view", list_id=step.shopping_list_id)
         views.append(
             StepView(
                 id=str(step.id),

@@ -23,6 +23,7 @@ from pwa import i18n
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
+from pwa.core import urls
 from pwa.family import access
 from pwa.i18n import _
 from pwa.models import Membership, PushSubscription, Role, Trip
@@ -81,7 +82,7 @@ async def alerts_for(events: list[tuple[str, str]]) -> list[tuple[PushSubscripti
                 payload = {
                     "title": "星途 Startrip",
                     "body": message(kind, trip.person.display_name),
-                    "url": f"/people/{trip.person_id}/trips",
+                    "url": urls.url("person_trips", person_id=trip.person_id),
                     "tag": f"trip-{trip.id}",
                 }
             out.append((subscription, json.dumps(payload, ensure_ascii=False)))

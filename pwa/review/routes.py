@@ -23,7 +23,7 @@ from pwa import i18n
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import clock, ids
+from pwa.core import clock, ids, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.family import access
 from pwa.i18n import _
@@ -136,7 +136,7 @@ async def person_trips(request: Request) -> Response:
             "records": await person_records(person, 100),
             "live": live_words(person, live),
             "can_alert": granted.may(Action.PERSON_SETTINGS_EDIT),
-            "back_url": f"/people/{person.id}",
+            "back_url": urls.url("person_page", person_id=person.id),
         },
     )
 
@@ -161,7 +161,9 @@ async def trip_page(request: Request) -> Response:
             errors = exc.errors
         if not errors:
             notify(request, _("The note is saved."))
-            return RedirectResponse(f"/trips/{trip.id}#notes", status_code=303)
+            return RedirectResponse(
+                urls.url("trip_page", trip_id=trip.id, fragment="notes"), status_code=303
+            )
         status = 400
     record = await trips.trip_record(trip)
     return render(
@@ -179,7 +181,7 @@ async def trip_page(request: Request) -> Response:
             "note_id": str(uuid.uuid4()),
             "form": form,
             "errors": errors,
-            "back_url": f"/people/{person.id}/trips",
+            "back_url": urls.url("person_trips", person_id=person.id),
         },
         status,
     )
@@ -303,7 +305,7 @@ async def progress_page(request: Request) -> Response:
             "title": _("Progress of %(name)s", name=person.display_name),
             "person": person,
             **progress(records),
-            "back_url": f"/people/{person.id}",
+            "back_url": urls.url("person_page", person_id=person.id),
         },
     )
 
@@ -377,7 +379,7 @@ async def care_record_page(request: Request) -> Response:
             "duration": trips.duration_words,
             "feelings": trips.feeling_words(),
             "printed_on": i18n.format_date(clock.now()),
-            "back_url": f"/people/{person.id}",
+            "back_url": urls.url("person_page", person_id=person.id),
         },
     )
 

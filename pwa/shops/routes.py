@@ -22,6 +22,7 @@ from pwa.auth import access as org_access
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
+from pwa.core import urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _
 from pwa.models import Organisation, OrgKind, OrgMembership, Outcome, Redemption, Voucher
@@ -252,7 +253,7 @@ async def _save_shop(request: Request, shop: Organisation, ctx: dict[str, Any]) 
     shop.accepts_vouchers = form.get("accepts_vouchers") == "on"
     await shop.save()
     notify(request, _("The shop's page in the directory is saved."))
-    return RedirectResponse(f"/shops/{shop.id}", status_code=303)
+    return RedirectResponse(urls.url("shop_detail", shop_id=shop.id), status_code=303)
 
 
 async def _write(path: Path, data: bytes) -> None:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import person_settings
+from pwa.core import person_settings, urls
 from pwa.family import access
 from pwa.family.services import guardian_phone
 from pwa.i18n import _
@@ -64,7 +64,7 @@ async def trip_mode(request: Request) -> Response:
             "one_step": settings["one_step"],
             "help_text": (owner.help_text if owner else "") or default_help_text(),
             "parent_phone": phone,
-            "back_url": "/me" if granted.is_person else f"/plans/{plan.id}",
+            "back_url": "/me" if granted.is_person else urls.url("plan_page", plan_id=plan.id),
             "sync_who": sessions.sync_key(sessions.principal(request)),
             "feelings": trips.feeling_words(),
             "feeling_pictures": trips.FEELING_PICTURES,
