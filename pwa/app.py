@@ -31,7 +31,6 @@ from pwa.lists import routes as list_pages
 from pwa.lists import shopping
 from pwa.photos import routes as photos
 from pwa.plans import routes as plan_pages
-from pwa.review import alerts
 from pwa.review import routes as review
 from pwa.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from pwa.settings import Settings
@@ -84,7 +83,6 @@ def all_routes() -> list[BaseRoute]:
         *centre.routes,
         *sync.routes,
         *review.routes,
-        *alerts.routes,
         *pages.routes,
         Mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static"),
         Mount(

@@ -1,4 +1,4 @@
-"""Alerts for guardians (pwa/review/alerts.py): a browser subscribes; when the phone's trip starts
+"""Alerts for guardians (pwa/review/services.py): a browser subscribes; when the phone's trip starts
 and the help card is shown, the server sends an encrypted Web Push message to the browser's push
 service (here a stand-in on this machine), which says only what happened."""
 

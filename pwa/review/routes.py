@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from pwa.family import access
 from pwa.i18n import _
 from pwa.models import DeviceLink, Person, Trip
 from pwa.plans import services as plans
+from pwa.review import services as alerts
 from pwa.templating import notify, render
 from pwa.trips import access as trip_access
 from pwa.trips import services as trips
@@ -384,6 +386,49 @@ async def care_record_page(request: Request) -> Response:
     )
 
 
+# --- alerts: a guardian's browser subscribes (pwa/review/services.py sends them) -----------
+
+
+async def subscribe(request: Request) -> Response:
+    """POST /api/people/{id}/alerts {endpoint, keys: {p256dh, auth}} (a guardian only);
+    DELETE the same with {endpoint} to stop."""
+    person, _access = await access.person_for(request)
+    account = sessions.require_account(request)
+    try:
+        body = json.loads(await request.body())
+        endpoint = str(body["endpoint"])
+        if not endpoint.startswith("https://") and not _local_endpoint(request, endpoint):
+            raise ValueError
+        keys: dict[str, Any] = body.get("keys") or {}
+    except (ValueError, KeyError, TypeError):
+        return JSONResponse(
+            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
+        )
+    if request.method == "DELETE":
+        await alerts.remove_subscription(person, endpoint)
+        return JSONResponse({"subscribed": False})
+    p256dh, secret = str(keys.get("p256dh", "")), str(keys.get("auth", ""))
+    if not (20 < len(p256dh) < 200 and 10 < len(secret) < 100):
+        return JSONResponse(
+            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
+        )
+    await alerts.save_subscription(person, account, endpoint, p256dh, secret)
+    return JSONResponse({"subscribed": True})
+
+
+def _local_endpoint(request: Request, endpoint: str) -> bool:
+    """A push service on this machine: only with PUSH_ALLOW_LOCAL (the tests' stand-in), so a
+    subscription cannot make the server post to its own neighbours."""
+    local = endpoint.startswith(("http://127.0.0.1:", "http://localhost:"))
+    return local and request.app.state.settings.push_allow_local
+
+
+async def alerts_key(request: Request) -> Response:
+    """The public key browsers subscribe with, for static/js/alerts.js."""
+    await access.person_for(request)
+    return JSONResponse({"key": alerts.public_key(request.app.state.settings.data_dir)})
+
+
 routes = [
     Route("/people/{person_id}/trips", person_trips, action=Action.TRIP_VIEW),
     Route("/people/{person_id}/trips/live", live_json, action=Action.TRIP_VIEW),
@@ -396,4 +441,11 @@ routes = [
         methods=["GET", "POST"],
         action={"GET": Action.TRIP_VIEW, "POST": Action.TRIP_NOTE},
     ),
+    Route(
+        "/api/people/{person_id}/alerts",
+        subscribe,
+        methods=["POST", "DELETE"],
+        action=Action.PERSON_SETTINGS_EDIT,
+    ),
+    Route("/api/people/{person_id}/alerts/key", alerts_key, action=Action.PERSON_SETTINGS_EDIT),
 ]

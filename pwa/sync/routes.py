@@ -24,8 +24,10 @@ from pwa.core.forms import FormErrors
 from pwa.i18n import _
 from pwa.lists import services as lists
 from pwa.models import Family, ItemMark, ListItem, Plan, PlanStep, ShoppingList
-from pwa.review import alerts
-from pwa.sync.services import MAX_BATCH, MAX_NUMBER, Context, Gap, apply, bind_client
+from pwa.review import services as alerts
+from pwa.sync.access import bind_client
+from pwa.sync.mutations import MUTATIONS
+from pwa.sync.services import MAX_BATCH, MAX_NUMBER, Context, Gap, apply
 
 PULL_PAGE = 2000
 
@@ -62,7 +64,7 @@ async def push(request: Request) -> Response:
     family = await Family.get(id=client.family_id)
     ctx = Context(who=who, family=family, client_id=str(client.id))
     try:
-        last, results = await apply(client, ctx, mutations)
+        last, results = await apply(client, ctx, mutations, MUTATIONS)
     except Gap as gap:
         # A number is missing before this batch: nothing was applied; send again from here.
         return JSONResponse({"last_mutation_id": gap.last, "error": "gap"}, 409)

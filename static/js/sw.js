@@ -182,7 +182,7 @@ sw.addEventListener("sync", (syncEvent) => {
   );
 });
 
-// Alerts for guardians (pwa/review/alerts.py): the message says only what happened, in words.
+// Alerts for guardians (pwa/review/services.py): the message says only what happened, in words.
 sw.addEventListener("push", (event) => {
   /** @type {{title?: string, body?: string, tag?: string, url?: string}} */
   let data = {};

@@ -11,22 +11,15 @@ import base64
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from pwa import i18n
-from pwa.auth import sessions
-from pwa.auth.routing import Route
-from pwa.auth.rules import Action
 from pwa.core import urls
-from pwa.family import access
 from pwa.i18n import _
-from pwa.models import Membership, PushSubscription, Role, Trip
+from pwa.models import Account, Membership, Person, PushSubscription, Role, Trip
 
 log = logging.getLogger(__name__)
 ALERT_KINDS = ("start", "help_shown", "finish")
@@ -129,56 +122,15 @@ async def send_alerts(events: list[tuple[str, str]], data_dir: Path) -> None:
 # --- subscribing -------------------------------------------------------------------------------
 
 
-async def subscribe(request: Request) -> Response:
-    """POST /api/people/{id}/alerts {endpoint, keys: {p256dh, auth}} (a guardian only);
-    DELETE the same with {endpoint} to stop."""
-    person, _access = await access.person_for(request)
-    account = sessions.principal(request).account
-    try:
-        body = json.loads(await request.body())
-        endpoint = str(body["endpoint"])
-        if not endpoint.startswith("https://") and not _local_endpoint(request, endpoint):
-            raise ValueError
-        keys: dict[str, Any] = body.get("keys") or {}
-    except (ValueError, KeyError, TypeError):
-        return JSONResponse(
-            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
-        )
-    if request.method == "DELETE":
-        await PushSubscription.filter(family_id=person.family_id, endpoint=endpoint).delete()
-        return JSONResponse({"subscribed": False})
-    p256dh, secret = str(keys.get("p256dh", "")), str(keys.get("auth", ""))
-    if not (20 < len(p256dh) < 200 and 10 < len(secret) < 100):
-        return JSONResponse(
-            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
-        )
+async def save_subscription(
+    person: Person, account: Account, endpoint: str, p256dh: str, secret: str
+) -> None:
     await PushSubscription.update_or_create(
         family_id=person.family_id,
         endpoint=endpoint,
         defaults={"account": account, "p256dh": p256dh, "auth": secret},
     )
-    return JSONResponse({"subscribed": True})
 
 
-def _local_endpoint(request: Request, endpoint: str) -> bool:
-    """A push service on this machine: only with PUSH_ALLOW_LOCAL (the tests' stand-in), so a
-    subscription cannot make the server post to its own neighbours."""
-    local = endpoint.startswith(("http://127.0.0.1:", "http://localhost:"))
-    return local and request.app.state.settings.push_allow_local
-
-
-async def alerts_key(request: Request) -> Response:
-    """The public key browsers subscribe with, for static/js/alerts.js."""
-    await access.person_for(request)
-    return JSONResponse({"key": public_key(request.app.state.settings.data_dir)})
-
-
-routes = [
-    Route(
-        "/api/people/{person_id}/alerts",
-        subscribe,
-        methods=["POST", "DELETE"],
-        action=Action.PERSON_SETTINGS_EDIT,
-    ),
-    Route("/api/people/{person_id}/alerts/key", alerts_key, action=Action.PERSON_SETTINGS_EDIT),
-]
+async def remove_subscription(person: Person, endpoint: str) -> None:
+    await PushSubscription.filter(family_id=person.family_id, endpoint=endpoint).delete()
