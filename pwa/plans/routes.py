@@ -349,11 +349,7 @@ async def help_card_text(request: Request) -> Response:
     }
 
     async def save(form: dict[str, str]) -> str:
-        text = form.get("help_text", "").strip()
-        if len(text) > 300:
-            raise FormErrors({"help_text": _("The words can have at most 300 characters.")})
-        person.help_text = "" if text == default_help_text() else text
-        await person.save(update_fields=["help_text"])
+        await plans.save_help_text(person, form.get("help_text", ""))
         notify(request, _("The help card is saved."))
         return urls.url("person_page", person_id=person.id)
 

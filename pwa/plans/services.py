@@ -66,6 +66,16 @@ def _template(template_id: str) -> dict[str, Any] | None:
     return next((t for t in _templates_data()["templates"] if t["id"] == template_id), None)
 
 
+async def save_help_text(person: Person, text: str) -> None:
+    """The words of the help card; the default words are kept as "" so they follow the page's
+    language."""
+    text = text.strip()
+    if len(text) > 300:
+        raise FormErrors({"help_text": _("The words can have at most 300 characters.")})
+    person.help_text = "" if text == default_help_text() else text
+    await person.save(update_fields=["help_text"])
+
+
 def default_help_text() -> str:
     return _("I am autistic. Please speak slowly and show me.")
 

@@ -7,7 +7,6 @@ The till always needs the network: a payment is decided by the server, once
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -27,6 +26,7 @@ from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _
 from pwa.models import Organisation, OrgKind, OrgMembership, Outcome, Redemption, Voucher
 from pwa.photos import services as photos
+from pwa.shops import services
 from pwa.templating import notify, render
 from pwa.vouchers import services as vouchers
 
@@ -224,40 +224,12 @@ async def _save_shop(request: Request, shop: Organisation, ctx: dict[str, Any]) 
             for name in ("entrance", "till")
             if isinstance(upload := submitted.get(name), UploadFile) and upload.filename
         }
-    errors: dict[str, str] = {}
-    for field, limit in (
-        ("opening_hours", 120),
-        ("quiet_hours", 120),
-        ("staff_know", 500),
-        ("address", 200),
-    ):
-        if len(form.get(field, "")) > limit:
-            errors[field] = _("This is too long. It can have at most %(n)s characters.", n=limit)
-    encoded: dict[str, bytes] = {}
-    for name, data in files.items():
-        try:
-            encoded[name] = photos.reencode(data)[0]
-        except FormErrors as exc:
-            errors[name] = exc.errors["photo"]
-    if errors:
-        return render(request, "shops/edit.html", {**ctx, "form": form, "errors": errors}, 400)
-    folder = shop_photo_dir(request)
-    for name, data in encoded.items():
-        file_name = f"{uuid.uuid4().hex}.jpg"
-        await _write(folder / file_name, data)
-        setattr(shop, f"{name}_photo", file_name)
-    shop.opening_hours = form.get("opening_hours", "")
-    shop.quiet_hours = form.get("quiet_hours", "")
-    shop.staff_know = form.get("staff_know", "")
-    shop.address = form.get("address", "")
-    shop.accepts_vouchers = form.get("accepts_vouchers") == "on"
-    await shop.save()
+    try:
+        await services.save_directory_entry(shop, form, files, shop_photo_dir(request))
+    except FormErrors as exc:
+        return render(request, "shops/edit.html", {**ctx, "form": form, "errors": exc.errors}, 400)
     notify(request, _("The shop's page in the directory is saved."))
     return RedirectResponse(urls.url("shop_detail", shop_id=shop.id), status_code=303)
-
-
-async def _write(path: Path, data: bytes) -> None:
-    await asyncio.to_thread(photos.write_file, path, data)
 
 
 def require_someone(request: Request) -> None:
