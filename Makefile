@@ -1,4 +1,4 @@
-# Startrip: `make run` serves the app with demo data; `make test` runs ruff and the whole suite.
+# Startrip: `make run` serves the app with demo data; `make test` runs every check and the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,8 +13,9 @@ run: setup
 	$(BIN)/python -m pwa demo
 	$(BIN)/python -m pwa serve --port $(PORT)
 
-## test: install everything (Chromium and CJK fonts too), then ruff and every test on SQLite,
-## then every database test again on PostgreSQL when one answers at TEST_POSTGRES_URL
+## test: install everything (Chromium and CJK fonts too), then ruff, the import contract
+## (lint-imports), the type checker (mypy), the JS check and the outbox's node tests
+## (check-js), every test on SQLite, then every database test again on PostgreSQL when one answers at TEST_POSTGRES_URL
 ## (scripts/postgres.sh installs and starts one; .ci/run does, and sets REQUIRE_POSTGRES=1)
 test: setup system-deps
 	$(BIN)/ruff check .
