@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from pwa import ROOT, i18n
 from pwa.auth import middleware, sessions
+from pwa.auth.rules import Action
 from pwa.core import person_settings, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.core.pictograms import pictogram_url
@@ -55,6 +56,8 @@ def make_env() -> jinja2.Environment:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.globals.update(
+        # The actions of the one rule (pwa/auth/rules.py), for pages that ask what to offer.
+        A=Action,
         url=urls.url,
         static_url=static_url,
         pictogram_url=pictogram_url,

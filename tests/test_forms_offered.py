@@ -61,23 +61,28 @@ def declared_action(app: Any, method: str, path: str) -> Action | None:
     return None
 
 
-async def crawl(http: Client, start: str, limit: int = 250) -> dict[str, list[tuple[str, str]]]:
-    """Every page reachable from start by links (GET only): its forms, by page."""
+async def crawl(
+    http: Client, start: str, refused: list[str], limit: int = 250
+) -> dict[str, list[tuple[str, str]]]:
+    """Every page reachable from start by links (GET only): its forms, by page. A link that
+    leads to a refusal (403 or 404) is a button the caller should not have been offered."""
     seen: dict[str, list[tuple[str, str]]] = {}
-    queue = deque([start])
+    queue = deque([(start, start)])
     while queue and len(seen) < limit:
-        url = queue.popleft()
+        url, came_from = queue.popleft()
         path = urlsplit(url).path
         if url in seen or path.startswith(SKIP):
             continue
         response = await http.get(url)
+        if response.status_code in (403, 404):
+            refused.append(f"{came_from}: a link to {url} answers {response.status_code}")
         if response.status_code != 200 or "text/html" not in response.headers["content-type"]:
             seen[url] = []
             continue
         page = _Page()
         page.feed(response.text)
         seen[url] = [(m, a or path) for m, a in page.forms]
-        queue.extend(link.split("#")[0] for link in page.links if link.split("#")[0])
+        queue.extend((link.split("#")[0], url) for link in page.links if link.split("#")[0])
     return seen
 
 
@@ -113,7 +118,9 @@ async def test_a_caregiver_and_a_phone_are_offered_only_forms_they_may_use(
         ("phone", "/me", frozenset({Role.PERSON})),
     ):
         http = await caller(stack, app, mine, name)
-        pages = await crawl(http, start)
+        refused: list[str] = []
+        pages = await crawl(http, start, refused)
+        problems += [f"{name}: {r}" for r in refused]
         reached = [url for url, forms in pages.items() if forms]
         # The crawl went somewhere: the family's pages, each with at least the language form.
         assert len(pages) >= 6, (name, list(pages))

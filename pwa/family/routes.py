@@ -8,7 +8,8 @@ from starlette.responses import RedirectResponse, Response
 from pwa import models
 from pwa.auth import sessions
 from pwa.auth.routing import Route
-from pwa.auth.rules import Action
+from pwa.auth.rules import Action, permitted_actions
+from pwa.auth.rules import Role as RuleRole
 from pwa.core import person_settings, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.family import access
@@ -54,6 +55,8 @@ async def home(request: Request) -> Response:
         {
             "title": _("Family home"),
             "families": families,
+            # What each family's buttons may offer: the one rule, asked for the caller's role.
+            "may": {f.id: permitted_actions({RuleRole(role.value)}) for f, role, _p in families},
             "ending": {v.family_id: vouchers.last_day(v) for v in ending},
         },
     )

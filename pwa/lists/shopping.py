@@ -94,6 +94,7 @@ async def shop_view(request: Request) -> Response:
             or (not granted.may(Action.WALLET_VIEW) and not is_person)
             else sum(voucher_money),
             "can_tick": granted.may(Action.LIST_SHOP),
+            "can_run_trip": granted.may(Action.TRIP_RUN),
             "can_change": is_person and granted.may(Action.LIST_EDIT),
             "read_aloud": settings["read_aloud"],
             "new_id": lambda: str(uuid.uuid4()),

@@ -219,7 +219,9 @@ async function mark(card, state) {
 function showWayBackToTrip() {
   const plan = new URLSearchParams(window.location.search).get("from_plan") || "";
   if (!/^[0-9a-f-]{36}$/.test(plan)) return;
-  const box = /** @type {HTMLElement} */ (document.getElementById("back-to-trip"));
+  // Only who may run the trip gets the way back to it (a caregiver reads the list).
+  const box = document.getElementById("back-to-trip");
+  if (!box) return;
   /** @type {HTMLAnchorElement} */ (box.querySelector("a")).href = `/plans/${plan}/go`;
   box.hidden = false;
   /** @type {HTMLAnchorElement | null} */
