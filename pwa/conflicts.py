@@ -222,6 +222,8 @@ async def entry_of(parent: Model, kind: str, entry_id: Any) -> FieldHistory:
         number = int(entry_id)
     except (TypeError, ValueError):
         raise Hidden() from None
+    if not 0 < number < 2**63:
+        raise Hidden()
     entry = await FieldHistory.get_or_none(
         id=number,
         family_id=parent.family_id,  # type: ignore[attr-defined]

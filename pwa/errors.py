@@ -66,6 +66,12 @@ async def denied(request: Request, exc: Exception) -> Response:
 
 
 async def login_required(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        # An API answers in JSON: 401 with no session, 403 for a phone that was unlinked.
+        who = request.scope.get("startrip.principal")
+        if getattr(who, "unlinked", False):
+            return JSONResponse({"error": _("This phone is no longer linked.")}, status_code=403)
+        return JSONResponse({"error": _("Log in first.")}, status_code=401)
     return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
 

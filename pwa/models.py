@@ -227,8 +227,9 @@ class DeviceLink(Model):
 
 class Session(Model):
     """A log-in on one browser, or a linked phone's session: the cookie holds a random key and
-    this row its sha256. Ending it (log out, a new password, "log out on every device", a
-    revoked caregiver, an unlinked phone) deletes the row, and the cookie opens nothing."""
+    this row its sha256. Logging out, a new password and "log out on every device" delete the
+    row, and the cookie opens nothing; an unlinked phone's row opens nothing either (the link is
+    read with it), and a revoked caregiver's membership is read on every request."""
 
     id = fields.IntField(primary_key=True)
     key_hash = fields.CharField(max_length=64, unique=True)

@@ -5,12 +5,28 @@ on every device" or a new password, opens nothing."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from base64 import b64encode
+from datetime import timedelta
 from typing import Any
 
-from pwa.models import DeviceLink, Invitation, ItemMark
+from itsdangerous import TimestampSigner
+
+from pwa.accounts import services as accounts
+from pwa.auth import passwords, sessions, throttle
+from pwa.core import clock
+from pwa.models import Account, DeviceLink, Invitation, ItemMark, Session
 from tests.conftest import Client
-from tests.factories import PASSWORD, link_phone, make_caregiver, make_family, make_list
+from tests.factories import (
+    PASSWORD,
+    link_phone,
+    make_caregiver,
+    make_centre_and_shop,
+    make_family,
+    make_list,
+    make_voucher,
+)
 
 
 async def pull(http: Client, client_id: str, family_id: Any) -> Any:
@@ -153,3 +169,118 @@ async def test_a_new_password_ends_the_other_browsers_sessions(
     old = await other_client.submit("/login", {"email": family.email, "password": PASSWORD})
     assert old.status_code == 400
     await other_client.log_in(family.email, "a new one 123")
+
+
+async def test_the_password_page_cannot_be_used_to_guess_the_password(client: Client) -> None:
+    """A session left open on a shared computer: wrong current passwords count like wrong
+    log-ins, and after the limit even the right one is not taken."""
+    family = await make_family()
+    await client.log_in(family.email, PASSWORD)
+    for _ in range(throttle.THROTTLE_LIMITS["email"]):
+        wrong = await client.submit(
+            "/account/password",
+            {
+                "current_password": "guess",
+                "password": "taken over 1",
+                "password_again": "taken over 1",
+            },
+        )
+        assert wrong.status_code == 400
+    blocked = await client.submit(
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "password": "taken over 1",
+            "password_again": "taken over 1",
+        },
+    )
+    assert blocked.status_code == 429
+    assert passwords.verify_password(
+        (await Account.get(email=family.email)).password_hash, PASSWORD
+    )
+
+
+async def test_revoking_any_invitation_a_caregiver_accepted_ends_their_access(
+    client: Client, other_client: Client
+) -> None:
+    family = await make_family()
+    caregiver, email = await make_caregiver(family)
+    second = await accounts.create_invitation(family.family, family.guardian)
+    await accounts.accept_invitation(second, caregiver)
+    await other_client.log_in(email, PASSWORD)
+    lists_page = f"/families/{family.family.id}/lists"
+    assert (await other_client.get(lists_page)).status_code == 200
+    await client.log_in(family.email, PASSWORD)
+    latest = await Invitation.filter(family=family.family).order_by("-created_at").first()
+    assert latest is not None
+    await client.submit(f"/families/{family.family.id}/caregivers/{latest.id}/revoke")
+    assert (await other_client.get(lists_page)).status_code == 404
+    # Nor can they come back through the other invitation they had accepted.
+    assert not await Invitation.filter(family=family.family, revoked_at=None).exists()
+
+
+async def test_a_phone_cookie_from_before_sessions_opens_one_session_once(app, other_client):
+    """A phone linked before sessions had rows keeps its link, once: after that only its
+    session opens it, and logging out ends it."""
+    family = await make_family()
+    await other_client.link_phone(await link_phone(family))
+    device = await DeviceLink.get(person=family.person)
+    await Session.filter(device_id=device.id).delete()  # as before sessions had rows
+    old = TimestampSigner(app.state.settings.secret_key)
+    payload = b64encode(json.dumps({"device_id": str(device.id)}).encode())
+    async with Client(app) as phone:
+        phone.cookies.set("startrip_session", old.sign(payload).decode())
+        assert (await phone.get("/me")).status_code == 200
+        assert await Session.filter(device_id=device.id).count() == 1
+        # The same old cookie, sent again, opens nothing more.
+    async with Client(app) as replay:
+        replay.cookies.set("startrip_session", old.sign(payload).decode())
+        assert (await replay.get("/me")).status_code == 303
+    assert await Session.filter(device_id=device.id).count() == 1
+
+
+async def test_the_apis_answer_an_ended_session_in_json(client: Client, other_client: Client):
+    family = await make_family()
+    centre, _shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre)
+    await other_client.link_phone(await link_phone(family))
+    token = await other_client.csrf()
+    codes = f"/api/vouchers/{voucher.id}/codes"
+    assert (await other_client.post(codes, headers={"X-CSRF-Token": token})).status_code == 200
+    await client.log_in(family.email, PASSWORD)
+    device = await DeviceLink.get(person=family.person)
+    await client.submit(f"/people/{family.person.id}/phone/{device.id}/revoke")
+    unlinked = await other_client.post(codes, headers={"X-CSRF-Token": token})
+    assert unlinked.status_code == 403 and unlinked.json()["error"]
+    await client.submit("/logout")
+    anonymous = await client.get(f"/api/people/{family.person.id}/alerts/key")
+    assert anonymous.status_code == 401 and anonymous.json()["error"]
+
+
+async def test_ids_too_big_for_the_database_are_not_found(client: Client) -> None:
+    family = await make_family()
+    shopping_list = await make_list(family)
+    await client.log_in(family.email, PASSWORD)
+    huge = "9" * 40
+    assert (await client.get(f"/shops/{huge}")).status_code == 404
+    assert (await client.get(f"/shops/{huge}/photo/entrance")).status_code == 404
+    put_back = await client.submit(f"/lists/{shopping_list.id}/history/{huge}")
+    assert put_back.status_code == 404
+
+
+async def test_an_account_session_ends_after_its_days_and_a_phone_stays_linked(
+    client: Client, other_client: Client
+) -> None:
+    family = await make_family()
+    await client.log_in(family.email, PASSWORD)
+    await other_client.link_phone(await link_phone(family))
+    account_session = await Session.get(account__email=family.email)
+    assert account_session.expires_at is not None
+    lifetime = account_session.expires_at - account_session.created_at
+    assert abs(lifetime - timedelta(days=sessions.ACCOUNT_SESSION_DAYS)) < timedelta(minutes=1)
+    phone_session = await Session.get(device__person_id=family.person.id)
+    assert phone_session.expires_at is None, "the person never has to log in (WCAG 2.2.6)"
+    await Session.filter(id=account_session.id).update(expires_at=clock.now())
+    ended = await client.get("/home")
+    assert ended.status_code == 303 and ended.headers["location"].startswith("/login")
+    assert (await other_client.get("/me")).status_code == 200

@@ -213,3 +213,27 @@ async def test_the_phone_pulls_only_its_persons_lists(client: Client, other_clie
     rows = (await pull(other_client, str(uuid.uuid4()))).json()["rows"]
     assert [row["id"] for row in rows["lists"]] == [str(shopping_list.id)]
     assert {row["list_id"] for row in rows["items"]} == {str(shopping_list.id)}
+
+
+async def test_a_phone_changes_its_list_as_its_pages_allow_and_no_more(client: Client) -> None:
+    """The same rule as the pages: a person who may plan adds and takes off things on the
+    phone (LIST_EDIT), but an item's details are the parents' (LIST_MANAGE), as on its page."""
+    family = await make_family()
+    shopping_list = await make_list(family, pictures={"1F34E": 1})
+    apple = await ListItem.get(list=shopping_list)
+    family.person.settings = {"can_plan": True}
+    await family.person.save(update_fields=["settings"])
+    await client.link_phone(await link_phone(family))
+    details = await client.push("item.update", {"id": str(apple.id), "fields": {"price": "1"}})
+    assert details["status"] == "refused"
+    page = await client.get(f"/lists/{shopping_list.id}/items/{apple.id}")
+    assert page.status_code == 403
+    added = await client.push(
+        "item.add",
+        {"id": str(uuid.uuid4()), "list_id": str(shopping_list.id), "pictogram": "1F34C"},
+    )
+    assert added["status"] == "applied"
+    removed = await client.push("item.remove", {"id": str(apple.id)})
+    assert removed["status"] == "applied"
+    await apple.refresh_from_db()
+    assert apple.price is None and apple.deleted_at is not None

@@ -21,6 +21,7 @@ from pwa.accounts.services import (
     create_account,
     create_device_link,
     create_invitation,
+    end_other_devices,
     find_device_link,
     normalise_code,
     open_invitation,
@@ -325,6 +326,7 @@ async def password_page(request: Request) -> Response:
             new=form.get("password", ""),
             again=form.get("password_again", ""),
             keep_session=sessions.principal(request).session_id,
+            ip=throttle.client_ip(request),
         )
     except FormErrors as exc:
         return render(request, "accounts/password.html", {**ctx, "errors": exc.errors}, 400)
@@ -335,7 +337,7 @@ async def password_page(request: Request) -> Response:
 async def log_out_everywhere(request: Request) -> Response:
     """ "Log out on every device": a lost phone or laptop, a shared computer."""
     account = sessions.require_account(request)
-    await sessions.end_account_sessions(account.id)
+    await end_other_devices(account, keep_session=None)
     await sessions.end_session(request)
     notify(request, _("You are logged out on every device."))
     return RedirectResponse("/login?logged_out=1", status_code=303)

@@ -24,6 +24,7 @@ from pwa.models import (
     OrgKind,
     OrgMembership,
     Person,
+    PushSubscription,
     Role,
 )
 from pwa.settings import SUPPORTED_LOCALES
@@ -199,8 +200,16 @@ async def revoke_invitation(family: Family, invitation_id: str) -> None:
         await invitation.save(update_fields=["revoked_at"])
         # Every page, pull and push looks the membership up again, so the caregiver's access
         # to this family ends now, in every browser; their account stays logged in for the
-        # other families that invited them.
+        # other families that invited them. Whichever of this family's invitations made the
+        # membership, it goes, and so do the others that caregiver accepted here.
         await Membership.filter(invitation=invitation, role=Role.CAREGIVER).delete()
+        if invitation.accepted_by_id is not None:
+            await Membership.filter(
+                account_id=invitation.accepted_by_id, family=family, role=Role.CAREGIVER
+            ).delete()
+            await Invitation.filter(
+                family=family, accepted_by_id=invitation.accepted_by_id, revoked_at=None
+            ).update(revoked_at=clock.now())
 
 
 async def create_device_link(person: Person, by: Account) -> str:
@@ -249,12 +258,17 @@ async def revoke_device_link(person: Person, device_id: str) -> None:
 
 
 async def change_password(
-    account: Account, *, current: str, new: str, again: str, keep_session: int | None
+    account: Account, *, current: str, new: str, again: str, keep_session: int | None, ip: str
 ) -> None:
     """A new password ends every other session of the account (a lost laptop, a shared
-    computer); the browser that changed it stays logged in."""
+    computer); the browser that changed it stays logged in. Wrong current passwords count
+    like wrong log-ins, so a session left open cannot be used to guess the password."""
+    keys = {"email": account.email, "ip": ip}
+    if await throttle.throttled(keys):
+        raise HTTPException(429)
     errors = {}
     if not passwords.verify_password(account.password_hash, current):
+        await throttle.record_failure(keys)
         errors["current_password"] = _("This is not your password now.")
     if len(new) < PASSWORD_MIN:
         errors["password"] = _("The password needs at least %(n)s characters.", n=PASSWORD_MIN)
@@ -262,10 +276,18 @@ async def change_password(
         errors["password_again"] = _("The two new passwords are not the same.")
     if errors:
         raise FormErrors(errors)
+    await throttle.clear_failures({"email": account.email})
     async with in_transaction():
         account.password_hash = passwords.hash_password(new)
         await account.save(update_fields=["password_hash"])
-        await sessions.end_account_sessions(account.id, keep=keep_session)
+        await end_other_devices(account, keep_session=keep_session)
+
+
+async def end_other_devices(account: Account, *, keep_session: int | None) -> None:
+    """Every other browser of the account is logged out and gets no more alerts (its Web Push
+    subscriptions go; this browser can ask again)."""
+    await sessions.end_account_sessions(account.id, keep=keep_session)
+    await PushSubscription.filter(account_id=account.id).delete()
 
 
 # --- pages -----------------------------------------------------------------------------------

@@ -149,7 +149,8 @@ async def _upgrade_phone(session: dict[str, Any]) -> Principal:
     device = await DeviceLink.get_or_none(
         id=device_id, revoked_at=None, claimed_at__isnull=False
     ).prefetch_related("person")
-    if device is None:
+    if device is None or await Session.exists(device_id=device.id):
+        # Once per link: after that, only the session row opens it (logging out ends it).
         return Principal()
     key = secrets.token_urlsafe(32)
     record = await Session.create(key_hash=token_digest(key), device=device, expires_at=None)

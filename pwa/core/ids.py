@@ -43,6 +43,21 @@ def form_id(value: Any) -> uuid.UUID:
         raise FormErrors({"id": _("This form is old. Reload the page and try again.")}) from None
 
 
+# The largest id a database integer column holds: a bigger number names nothing.
+MAX_INT_ID = 2**63 - 1
+
+
+def int_or_404(value: Any) -> int:
+    """A whole-number id from a path: anything that no row can have is not found."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise not_found() from None
+    if not 0 < number <= MAX_INT_ID:
+        raise not_found()
+    return number
+
+
 def not_found() -> HTTPException:
     return HTTPException(404)
 

@@ -21,7 +21,7 @@ from pwa.auth import access as org_access
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import urls
+from pwa.core import ids, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _
 from pwa.models import Organisation, OrgKind, OrgMembership, Outcome, Redemption, Voucher
@@ -172,7 +172,7 @@ async def payments(request: Request) -> Response:
 async def reverse_payment(request: Request) -> Response:
     shops = await my_shops(request)
     redemption = await Redemption.get_or_none(
-        id=int(request.path_params["redemption_id"]), shop_id__in=[s.id for s in shops]
+        id=ids.int_or_404(request.path_params["redemption_id"]), shop_id__in=[s.id for s in shops]
     )
     if redemption is None:
         raise HTTPException(404)
@@ -253,7 +253,7 @@ async def directory(request: Request) -> Response:
 async def shop_detail(request: Request) -> Response:
     require_someone(request)
     shop = await Organisation.get_or_none(
-        id=int(request.path_params["shop_id"]), kind=OrgKind.MERCHANT
+        id=ids.int_or_404(request.path_params["shop_id"]), kind=OrgKind.MERCHANT
     )
     if shop is None:
         raise HTTPException(404)
@@ -267,7 +267,7 @@ async def shop_detail(request: Request) -> Response:
 async def shop_photo(request: Request) -> Response:
     require_someone(request)
     shop = await Organisation.get_or_none(
-        id=int(request.path_params["shop_id"]), kind=OrgKind.MERCHANT
+        id=ids.int_or_404(request.path_params["shop_id"]), kind=OrgKind.MERCHANT
     )
     kind = request.path_params["kind"]
     name = getattr(shop, f"{kind}_photo", "") if shop and kind in ("entrance", "till") else ""

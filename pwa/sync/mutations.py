@@ -215,7 +215,8 @@ MUTATIONS: dict[str, Mutation] = {
     "item.add": Mutation(item_add, Action.LIST_EDIT),
     "item.mark": Mutation(item_mark, Action.LIST_SHOP),
     "trip.event": Mutation(trip_event, Action.TRIP_RUN),
-    "item.update": Mutation(item_update, Action.LIST_EDIT),
+    # An item's details are the parents' tool, as on the item's page (LIST_MANAGE).
+    "item.update": Mutation(item_update, Action.LIST_MANAGE),
     "item.remove": Mutation(item_remove, Action.LIST_EDIT),
     "step.update": Mutation(step_update, Action.PLAN_EDIT),
     "step.remove": Mutation(step_remove, Action.PLAN_EDIT),
