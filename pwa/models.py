@@ -678,6 +678,12 @@ class PayToken(Model):
     voucher_id: UUID
     code = fields.CharField(max_length=12, unique=True)
     nonce = fields.CharField(max_length=32, unique=True)
+    # The session (a linked phone's, or an adult's own log-in) that fetched it: the codes die
+    # with it (logging out), and with the phone's link (unlinking).
+    session: fields.ForeignKeyNullableRelation[Session] = fields.ForeignKeyField(
+        "models.Session", related_name="pay_tokens", null=True, on_delete=fields.CASCADE
+    )
+    session_id: int | None
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -23,6 +23,7 @@ from pwa.models import (
     Organisation,
     OrgKind,
     OrgMembership,
+    PayToken,
     Person,
     PushSubscription,
     Role,
@@ -255,6 +256,8 @@ async def revoke_device_link(person: Person, device_id: str) -> None:
         )
         if not updated:
             raise HTTPException(404)
+        # The pay codes it fetched die with the link: none of them pays at a till any more.
+        await PayToken.filter(session__device_id=device_uuid, used_at=None).delete()
 
 
 async def change_password(

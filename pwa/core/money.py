@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from pwa.core.forms import FormErrors
 from pwa.i18n import _
@@ -28,3 +29,11 @@ def parse_fen(text: str, *, field: str, maximum: int, positive: bool = False) ->
     if fen > maximum:
         raise FormErrors({field: _("This amount is too big.")})
     return fen
+
+
+def fen_from_api(value: Any, *, field: str, maximum: int) -> int:
+    """An amount on the JSON API: a whole number of fen, 1 to maximum. Not a string, a float
+    (5.9 would be 5 fen), a boolean (true would be 1 fen) or anything out of range."""
+    if type(value) is not int or not 0 < value <= maximum:
+        raise FormErrors({field: _("Write the amount as a whole number of fen, like 1250.")})
+    return value

@@ -14,6 +14,7 @@ import segno
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import clock, ids
@@ -120,7 +121,7 @@ async def pay_codes_api(request: Request) -> Response:
     """POST /api/vouchers/{id}/codes: the unused pay codes the phone keeps, with their QR."""
     voucher, _access = await voucher_access.voucher_for(request)
     secret = request.app.state.settings.secret_key
-    tokens = await vouchers.pay_tokens(voucher)
+    tokens = await vouchers.pay_tokens(voucher, sessions.principal(request).session_id)
     return JSONResponse(
         {
             "voucher": str(voucher.id),

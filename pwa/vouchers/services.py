@@ -339,12 +339,16 @@ def signed(token: PayToken, secret: str) -> str:
     return _serializer(secret).dumps(payload)
 
 
-async def pay_tokens(voucher: Voucher) -> list[PayToken]:
-    """The unused codes the phone keeps, made up to TOKENS_KEPT."""
+async def pay_tokens(voucher: Voucher, session_id: int | None = None) -> list[PayToken]:
+    """The unused codes this phone (its session) keeps, made up to TOKENS_KEPT. They belong to
+    the session: logging out deletes them with it, unlinking the phone ends them."""
     now = clock.now()
     fresh = list(
         await PayToken.filter(
-            voucher=voucher, used_at=None, expires_at__gt=now + timedelta(hours=1)
+            voucher=voucher,
+            session_id=session_id,
+            used_at=None,
+            expires_at__gt=now + timedelta(hours=1),
         ).order_by("created_at")
     )
     while len(fresh) < TOKENS_KEPT:
@@ -352,6 +356,7 @@ async def pay_tokens(voucher: Voucher) -> list[PayToken]:
             fresh.append(
                 await PayToken.create(
                     voucher=voucher,
+                    session_id=session_id,
                     code="".join(secrets.choice(CODE_ALPHABET) for _ in range(8)),
                     nonce=secrets.token_hex(16),
                     expires_at=now + timedelta(hours=TOKEN_HOURS),
