@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from pwa.accounts import services as accounts
+from pwa.auth import passwords
 from pwa.core import clock
 from pwa.models import CentreFamily, DeviceLink, ItemMark, LedgerEntry, ListItem
 from pwa.vouchers import services as vouchers
@@ -126,3 +127,23 @@ async def test_a_tick_dated_in_the_future_does_not_outlive_start_again(app, clie
         )
         page = await parent.get(f"/lists/{shopping_list.id}/shop")
     assert "0 of 1 in the basket." in page.text
+
+
+async def test_log_in_answers_known_and_unknown_emails_alike(client: Client, monkeypatch) -> None:
+    """The same words, and the same argon2 work (the time of a log-in is that work), for an
+    email with an account and one without."""
+    family = await make_family()
+    checked: list[str] = []
+    real = passwords.verify_password
+
+    def verify(hash_: str, password: str) -> bool:
+        checked.append(hash_)
+        return real(hash_, password)
+
+    monkeypatch.setattr(passwords, "verify_password", verify)
+    known = await client.submit("/login", {"email": family.email, "password": "wrong-one"})
+    unknown = await client.submit("/login", {"email": "nobody@example.test", "password": "x1"})
+    assert known.status_code == unknown.status_code == 400
+    assert "The email or the password is not right." in known.text
+    assert "The email or the password is not right." in unknown.text
+    assert len(checked) == 2, "one argon2 verification each"

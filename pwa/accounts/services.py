@@ -120,7 +120,10 @@ async def authenticate(email: str, password: str, ip: str) -> Account:
     if await throttle.throttled(keys):
         raise HTTPException(429)
     account = await Account.get_or_none(email=keys["email"])
-    if account is None or not passwords.verify_password(account.password_hash, password):
+    # An unknown email costs the same argon2 work as a known one: the answer and its time do
+    # not tell anyone which emails have accounts.
+    known_hash = account.password_hash if account is not None else passwords.unknown_hash()
+    if not passwords.verify_password(known_hash, password) or account is None:
         await throttle.record_failure(keys)
         raise FormErrors({"password": _("The email or the password is not right.")})
     await throttle.clear_failures({"email": keys["email"]})
