@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from pwa.core import person_settings
-from pwa.models import TripNote
+from pwa.models import PlanStep, Trip, TripNote
 from tests.conftest import Client
 from tests.factories import (
     PASSWORD,
@@ -152,6 +152,40 @@ async def test_the_care_record_has_one_row_per_step(client: Client, other_client
     assert open_trip[3]["Done at"] == "" and open_trip[3]["Seconds"] == ""
     page = await client.get(f"/people/{family.person.id}/care-record")
     assert page.status_code == 200 and "Care record of Ming" in page.text
+
+
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+async def test_the_care_record_neutralises_texts_that_start_like_a_formula(
+    client: Client, other_client: Client
+) -> None:
+    """Step texts and plan names are typed by people: one that starts with = + - @, a tab or a
+    carriage return gets an apostrophe, so a spreadsheet shows it instead of running it."""
+    family = await make_family()
+    plan = await make_plan(family, name='=HYPERLINK("http://evil.test","Open")')
+    texts = [f"{start}cmd|' /C calc'!A0" for start in FORMULA_STARTS] + ["Pay", "-12.50"]
+    steps = await PlanStep.filter(plan=plan).order_by("position")
+    assert len(steps) == len(texts)
+    for step, text in zip(steps, texts, strict=True):
+        step.text = text
+        await step.save()
+    await other_client.link_phone(await link_phone(family))
+    trip_id = await phone_does_a_trip(other_client, str(plan.id), finish=True)
+    await client.log_in(family.email, family.password)
+
+    async def care_record() -> list[dict[str, str]]:
+        response = await client.get(f"/people/{family.person.id}/care-record.csv")
+        assert response.status_code == 200
+        return list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+
+    rows = await care_record()
+    assert [r["Sentence"] for r in rows] == ["'" + t for t in texts[:6]] + ["Pay", "-12.50"]
+    assert {r["Plan"] for r in rows} == {'\'=HYPERLINK("http://evil.test","Open")'}
+    assert rows[0]["Trip"] == trip_id and rows[0]["Seconds"] == "120"
+    for start in FORMULA_STARTS:
+        await Trip.filter(id=trip_id).update(plan_name=f"{start}1+1 Supermarket")
+        assert {r["Plan"] for r in await care_record()} == {f"'{start}1+1 Supermarket"}
 
 
 async def test_feelings_are_one_of_four_and_the_check_is_a_setting(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
 
@@ -60,6 +62,36 @@ async def test_centre_imports_a_csv_of_three_families_with_two_vouchers_each(
     export = await client.get("/centre/reports.csv")
     assert export.headers["content-type"].startswith("text/csv")
     assert "city,Hangzhou,,240.00,0.00,240.00," in export.text
+
+
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+async def test_the_report_csv_neutralises_names_that_start_like_a_formula(client: Client) -> None:
+    """Cities and shop names are typed by people: one that starts with = + - @, a tab or a
+    carriage return gets an apostrophe; the amounts (a negative one too) and counts do not."""
+    family = await make_family()
+    centre, shop, _staff = await make_centre_and_shop()
+    _other_centre, other_shop, _other_staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=50)
+    # 12.50 paid at the shop; a reversal of 12.50 recorded against the other shop.
+    await LedgerEntry.create(voucher=voucher, kind="redeem", amount=-1250, shop=shop)
+    await LedgerEntry.create(voucher=voucher, kind="reverse", amount=1250, shop=other_shop)
+    await centre_client(client, centre)
+    for start in FORMULA_STARTS:
+        centre.city = f"{start}cmd|' /C calc'!A0"
+        await centre.save()
+        shop.name = f'{start}HYPERLINK("http://evil.test","Shop")'
+        shop.city = f"{start}1+1"
+        await shop.save()
+        export = await client.get("/centre/reports.csv")
+        assert export.status_code == 200
+        rows = list(csv.reader(io.StringIO(export.text.lstrip("\ufeff"))))
+        assert rows[1] == ["city", f"'{start}cmd|' /C calc'!A0", "", "50.00", "0.00", "50.00", ""]
+        paid = [r for r in rows if r[0] == "shop" and r[2] == f"'{shop.name}"]
+        assert paid == [["shop", f"'{start}1+1", f"'{shop.name}", "", "12.50", "", "1"]]
+        reversed_ = [r for r in rows if r[0] == "shop" and r[2] == other_shop.name]
+        assert reversed_ == [["shop", "Hangzhou", other_shop.name, "", "-12.50", "", "-1"]]
 
 
 async def upload(client: Client, data: bytes):

@@ -19,6 +19,7 @@ from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import ids
+from pwa.core.csv_cells import safe_row
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _, format_money
 from pwa.models import CentreFamily, LedgerEntry, LedgerKind, Organisation, OrgKind, Voucher
@@ -170,21 +171,24 @@ async def reports_csv(request: Request) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["part", "city", "shop", "issued_yuan", "paid_yuan", "left_yuan", "payments"])
+    # Cities and shop names are typed by people: safe_row keeps them from being formulas.
     for row in cities:
         writer.writerow(
-            [
-                "city",
-                row["city"],
-                "",
-                _yuan(row["issued"]),
-                _yuan(row["paid"]),
-                _yuan(row["left"]),
-                "",
-            ]
+            safe_row(
+                [
+                    "city",
+                    row["city"],
+                    "",
+                    _yuan(row["issued"]),
+                    _yuan(row["paid"]),
+                    _yuan(row["left"]),
+                    "",
+                ]
+            )
         )
     for row in shops:
         writer.writerow(
-            ["shop", row["city"], row["shop"], "", _yuan(row["paid"]), "", row["count"]]
+            safe_row(["shop", row["city"], row["shop"], "", _yuan(row["paid"]), "", row["count"]])
         )
     return Response(
         "\ufeff" + out.getvalue(),
@@ -194,7 +198,8 @@ async def reports_csv(request: Request) -> Response:
 
 
 def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 async def centre_start(request: Request) -> Response:

@@ -25,6 +25,7 @@ from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import clock, ids, urls
+from pwa.core.csv_cells import safe_row
 from pwa.core.forms import FormErrors, read_form
 from pwa.family import access
 from pwa.i18n import _
@@ -326,38 +327,43 @@ async def care_record_csv(request: Request) -> Response:
     feelings = trips.feeling_words()
     out = io.StringIO()
     writer = csv.writer(out)
+    # Plan names and step texts are written by people: safe_row keeps them from being formulas.
     writer.writerow(
-        [
-            _("Trip"),
-            _("Plan"),
-            _("Trip started"),
-            _("Step"),
-            _("Sentence"),
-            _("Done at"),
-            _("Seconds"),
-            _("Help card shown"),
-            _("How much help"),
-            _("Feeling before"),
-            _("Feeling after"),
-        ]
+        safe_row(
+            [
+                _("Trip"),
+                _("Plan"),
+                _("Trip started"),
+                _("Step"),
+                _("Sentence"),
+                _("Done at"),
+                _("Seconds"),
+                _("Help card shown"),
+                _("How much help"),
+                _("Feeling before"),
+                _("Feeling after"),
+            ]
+        )
     )
     levels = dict(plans.prompt_level_options())
     for record in reversed(records):
         for step in record.steps:
             writer.writerow(
-                [
-                    str(record.trip.id),
-                    record.trip.plan_name,
-                    _local(record.trip.started_at),
-                    step.number,
-                    step.text,
-                    _local(step.done_at),
-                    "" if step.seconds is None else step.seconds,
-                    _("yes") if step.help_uses else _("no"),
-                    levels.get(step.prompt_level, ""),
-                    feelings.get(record.feeling_before, ""),
-                    feelings.get(record.feeling_after, ""),
-                ]
+                safe_row(
+                    [
+                        str(record.trip.id),
+                        record.trip.plan_name,
+                        _local(record.trip.started_at),
+                        step.number,
+                        step.text,
+                        _local(step.done_at),
+                        "" if step.seconds is None else step.seconds,
+                        _("yes") if step.help_uses else _("no"),
+                        levels.get(step.prompt_level, ""),
+                        feelings.get(record.feeling_before, ""),
+                        feelings.get(record.feeling_after, ""),
+                    ]
+                )
             )
     name = f"care-record-{person.id}.csv"
     # A byte order mark, so spreadsheet programs read the Chinese as UTF-8.
