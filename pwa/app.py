@@ -123,6 +123,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             https_only=settings.secure_cookies,
         ),
         Middleware(PrincipalMiddleware, default_locale=settings.default_locale),
+        # The body limit counts what streams in (chunked too) for everything after it: it stays
+        # before the CSRF check, which reads a form's body whole (tests/test_limits.py).
         Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, on_failure=errors.too_large),
         Middleware(CSRFMiddleware, on_failure=errors.csrf_failure),
     ]

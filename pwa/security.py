@@ -69,8 +69,20 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class BodyTooLarge(Exception):
+    """Raised by BodyLimitMiddleware's receive once the body passes the limit: whatever was
+    reading it stops there, and the middleware answers 413."""
+
+
 class BodyLimitMiddleware:
-    """Refuse a request body bigger than max_bytes before anything reads it into memory."""
+    """Refuse a request body bigger than max_bytes before anything reads it into memory.
+
+    A Content-Length over the limit is refused at once. A body without one (chunked) or one
+    longer than it said is counted as it streams in: the receive the app gets raises BodyTooLarge
+    at the chunk that passes the limit, so the CSRF check, a form or a JSON route (all inside
+    this middleware, pwa/app.py) never hold more than max_bytes of it, and the answer is 413.
+    If the app had already started its answer, a second one cannot be sent: the request simply
+    ends there and the server closes the connection without reading the rest."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, on_failure: ASGIApp) -> None:
         self.app = app
@@ -78,9 +90,49 @@ class BodyLimitMiddleware:
         self.on_failure = on_failure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = Headers(scope=scope).get("content-length", "0")
-            if not length.isdigit() or int(length) > self.max_bytes:
-                await self.on_failure(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self.on_failure(scope, _disconnected, send)
+            return
+        received = 0
+        too_large = started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, too_large
+            if too_large:
+                raise BodyTooLarge
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise BodyTooLarge
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except Exception as exc:
+            # BodyTooLarge itself, or what the app made of it (wrapped in an exception group,
+            # or another error raised while handling it).
+            if not too_large:
+                raise
+            if not started:
+                await self.on_failure(scope, _disconnected, send)
+            elif not isinstance(exc, BodyTooLarge):
+                raise
+            # Started: no second answer. Returning with the answer unfinished, the server
+            # closes the connection, and the rest of the body is never read.
+
+
+async def _disconnected() -> Message:
+    """The receive of the 413 answer: the rest of the body is never read."""
+    return {"type": "http.disconnect"}

@@ -79,11 +79,17 @@ class CSRFMiddleware:
         if expected and hmac.compare_digest(headers.get(CSRF_HEADER, ""), expected):
             await self.app(scope, receive, send)
             return
-        body, more = b"", True
+        # Read through BodyLimitMiddleware's counting receive (it is outside this middleware in
+        # pwa/app.py): a body over the limit, chunked too, stops there with a 413.
+        chunks: list[bytes] = []
+        more = True
         while more:
             message = await receive()
-            body += message.get("body", b"")
+            if message["type"] != "http.request":
+                return  # the client went away: nothing to answer
+            chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
+        body = b"".join(chunks)
         sent = await _form_token(scope, headers, body)
         if not expected or not hmac.compare_digest(sent, expected):
             await self.on_failure(scope, _replay(b""), send)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pwa import i18n
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import clock, ids, urls
+from pwa.core import clock, ids, jsonbody, urls
 from pwa.core.csv_cells import safe_row
 from pwa.core.forms import FormErrors, read_form
 from pwa.family import access
@@ -401,7 +400,7 @@ async def subscribe(request: Request) -> Response:
     person, _access = await access.person_for(request)
     account = sessions.require_account(request)
     try:
-        body = json.loads(await request.body())
+        body = jsonbody.loads(await request.body())
         endpoint = str(body["endpoint"])
         if not endpoint.startswith("https://") and not _local_endpoint(request, endpoint):
             raise ValueError

@@ -7,7 +7,6 @@ The till always needs the network: a payment is decided by the server, once
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 from typing import Any, cast
@@ -21,7 +20,7 @@ from pwa.auth import access as org_access
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import ids, urls
+from pwa.core import ids, jsonbody, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _
 from pwa.models import Organisation, OrgKind, OrgMembership, Outcome, Redemption, Voucher
@@ -106,7 +105,7 @@ async def redeem_api(request: Request) -> Response:
     if not 8 <= len(key) <= 100:
         return JSONResponse({"error": _("Send an Idempotency-Key header.")}, 400)
     try:
-        body = json.loads(await request.body())
+        body = jsonbody.loads(await request.body())
         amount = int(body["amount"])
         presented = str(body["code"])
         if amount <= 0:

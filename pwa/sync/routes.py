@@ -6,7 +6,6 @@ Items and steps change field by field, last writer wins, the other value kept (p
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -19,7 +18,7 @@ from pwa import conflicts
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import ids
+from pwa.core import ids, jsonbody
 from pwa.core.forms import FormErrors
 from pwa.i18n import _
 from pwa.lists import services as lists
@@ -44,7 +43,7 @@ async def push(request: Request) -> Response:
     if who.is_anonymous:
         return not_signed_in(who)
     try:
-        body = json.loads(await request.body())
+        body = jsonbody.loads(await request.body())
         client_id = ids.parse_uuid(body["client_id"])
         mutations = sorted(body["mutations"], key=lambda m: int(m["mutation_id"]))
         if not isinstance(mutations, list) or len(mutations) > MAX_BATCH:
