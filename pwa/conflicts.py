@@ -9,7 +9,6 @@ list's or the plan's "Earlier changes" page and can put any of them back.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from typing import Any
 
 from tortoise.models import Model
 
-from pwa.core import clock
+from pwa.core import clock, jsonbody
 from pwa.core.refusals import Hidden
 from pwa.i18n import _, format_datetime, format_money
 from pwa.models import FieldHistory, HistoryReason, ListItem, PlanStep
@@ -115,8 +114,10 @@ async def write_fields(
 def changed_fields(form: dict[str, str], fields: tuple[str, ...]) -> dict[str, str]:
     """The fields whose value differs from what the form showed (its hidden "was")."""
     try:
-        was = json.loads(form.get("was") or "{}")
+        was = jsonbody.loads(form.get("was") or "{}")
     except ValueError:
+        was = {}
+    if not isinstance(was, dict):
         was = {}
     return {f: form.get(f, "") for f in fields if f in form and form.get(f) != was.get(f)}
 

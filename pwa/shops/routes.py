@@ -20,7 +20,7 @@ from pwa.auth import access as org_access
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import ids, jsonbody, urls
+from pwa.core import ids, jsonbody, money, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _
 from pwa.models import Organisation, OrgKind, OrgMembership, Outcome, Redemption, Voucher
@@ -106,11 +106,11 @@ async def redeem_api(request: Request) -> Response:
         return JSONResponse({"error": _("Send an Idempotency-Key header.")}, 400)
     try:
         body = jsonbody.loads(await request.body())
-        amount = int(body["amount"])
+        amount = money.fen_from_api(body["amount"], field="amount", maximum=vouchers.MAX_FACE_VALUE)
         presented = str(body["code"])
-        if amount <= 0:
-            raise ValueError
-    except (ValueError, KeyError, TypeError):
+    except FormErrors as exc:
+        return JSONResponse({"error": exc.errors["amount"]}, 400)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return JSONResponse(
             {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
         )
