@@ -169,10 +169,11 @@ async def restore_plan(request: Request) -> Response:
 
 async def step_form(request: Request) -> Response:
     """Add a step (/plans/{id}/steps/new) or change one (/plans/{id}/steps/{step_id})."""
-    plan, _access = await access.plan_for(request)
-    step = None
+    step: PlanStep | None = None
     if "step_id" in request.path_params:
-        plan, step, _access = await access.step_for(request)
+        plan, step, _access = await access.step_for(request)  # the step and its plan, once
+    else:
+        plan, _access = await access.plan_for(request)
     photos = await Photo.filter(family_id=plan.family_id).order_by("-created_at")
     family_lists = await ShoppingList.filter(
         family_id=plan.family_id, deleted_at=None, archived_at=None
