@@ -16,6 +16,24 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _words(value: str) -> tuple[str, ...]:
+    """A comma-separated setting as its parts, blanks dropped."""
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+# The push services of the browsers people use (Chrome/Edge/Android via FCM, Firefox, Safari,
+# Windows). A subscription to any other host is refused.
+DEFAULT_PUSH_SERVICES = ",".join(
+    [
+        "fcm.googleapis.com",
+        "android.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "*.push.apple.com",
+        "*.notify.windows.com",
+    ]
+)
+
+
 def _secret_key(data_dir: Path) -> str:
     """Use SECRET_KEY when given; otherwise make one on first run and keep it under data/."""
     path = data_dir / "secret_key"
@@ -50,6 +68,12 @@ class Settings:
     push_allow_local: bool = False
     # The session cookie is sent over HTTPS only (docs/DEPLOY.md: on behind TLS).
     secure_cookies: bool = False
+    # Addresses of the reverse proxies whose X-Forwarded-For names the real client (docs/DEPLOY.md).
+    # Empty: the connection's own address is the client's, and the header is ignored.
+    trusted_proxies: tuple[str, ...] = ()
+    # Host names of the Web Push services the server may send to (https only). A leading "*."
+    # allows any subdomain.
+    push_services: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -67,6 +91,8 @@ class Settings:
             data_dir=data_dir,
             push_allow_local=_bool(env.get("PUSH_ALLOW_LOCAL", "false")),
             secure_cookies=_bool(env.get("SECURE_COOKIES", "false")),
+            trusted_proxies=_words(env.get("TRUSTED_PROXIES", "")),
+            push_services=_words(env.get("PUSH_SERVICES", DEFAULT_PUSH_SERVICES)),
         )
 
 
@@ -80,4 +106,6 @@ DOCUMENTED = (
     "DATA_DIR",
     "PUSH_ALLOW_LOCAL",
     "SECURE_COOKIES",
+    "TRUSTED_PROXIES",
+    "PUSH_SERVICES",
 )
