@@ -85,7 +85,13 @@ async def login_page(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     await sessions.end_session(request)
     notify(request, _("You are logged out."))
-    return RedirectResponse("/login?logged_out=1", status_code=303)
+    response = RedirectResponse("/login?logged_out=1", status_code=303)
+    # A shared computer keeps nothing of this account: the HTTP cache, and the service worker's
+    # copies of the person's screens, the pay codes in localStorage and the outbox in IndexedDB
+    # ("storage"). The page flushes the outbox before it sends this form (static/js/main.js),
+    # and drops the copies itself too, in case this header never reaches the browser.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 async def signup_page(request: Request) -> Response:
