@@ -1,9 +1,14 @@
-"""Security headers on every response (issue 2, item 10)."""
+"""Security headers on every response (issue 2, item 10), what a browser may keep of it
+(issue 15), and the limit on request bodies."""
 
 from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pwa.auth import offline
+from pwa.auth.rules import Action
+from pwa.auth.sessions import Principal
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -50,7 +55,48 @@ def headers_for(content_type: str) -> dict[str, str]:
     return HEADERS
 
 
+# What a browser may keep of an answer that needs a session: nothing. A family's pages, JSON
+# and exports (a shopping list, pay codes, the care record) never stay in the HTTP cache of a
+# shared computer, nor in its back-forward cache. The person's phone keeps what it needs offline
+# in the service worker's own cache instead, and only what the server marks as the person's
+# own (pwa/auth/offline.py). "private" too, for a proxy that reads only that.
+NO_STORE = "private, no-store"
+
+
+def needs_session(scope: Scope) -> bool:
+    """Whether the matched route's action for this method is anything but PUBLIC. Files
+    (/static, /openmoji) are mounts without actions: they keep their own caching."""
+    actions = getattr(scope.get("route"), "actions", None)
+    if not actions:
+        return False
+    action = actions.get("GET" if scope["method"] == "HEAD" else scope["method"])
+    return action is not None and action != Action.PUBLIC
+
+
+def signed_in(scope: Scope) -> bool:
+    who = scope.get("startrip.principal")
+    return isinstance(who, Principal) and not who.is_anonymous
+
+
+def cache_control(scope: Scope, given: str | None) -> str | None:
+    """The Cache-Control an answer leaves with (None: as the route gave it).
+
+    Every answer of a route that needs a session is not stored, whatever the route said (a
+    family's photo said "private, immutable" for a year), except one the route made public on
+    purpose: a friendly shop's own photo. A public page asked by someone logged in shows their
+    name ("Logged in as …"): not stored either, unless the route set its own caching (the
+    service worker, the manifest, the offline page)."""
+    if needs_session(scope):
+        return given if given and "public" in given else NO_STORE
+    if signed_in(scope) and given is None:
+        return NO_STORE
+    return None
+
+
 class SecurityHeadersMiddleware:
+    """The security headers, Cache-Control (cache_control), and the mark of an answer the
+    service worker may keep offline (pwa/auth/offline.py)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -59,14 +105,27 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in headers_for(headers.get("content-type", "")).items():
-                    headers.setdefault(name, value)
-            await send(message)
+        with offline.collecting() as decisions:
 
-        await self.app(scope, receive, send_with_headers)
+            async def send_with_headers(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = MutableHeaders(scope=message)
+                    for name, value in headers_for(headers.get("content-type", "")).items():
+                        headers.setdefault(name, value)
+                    # The route and the principal are in the scope by now: the router and
+                    # PrincipalMiddleware, inside this middleware, add them to the same dict.
+                    caching = cache_control(scope, headers.get("cache-control"))
+                    if caching is not None:
+                        headers["Cache-Control"] = caching
+                    if (
+                        scope["method"] in ("GET", "HEAD")
+                        and message["status"] == 200
+                        and offline.may_keep(decisions)
+                    ):
+                        headers[offline.HEADER] = offline.KEEP
+                await send(message)
+
+            await self.app(scope, receive, send_with_headers)
 
 
 class BodyTooLarge(Exception):

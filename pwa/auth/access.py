@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from pwa.auth import offline
 from pwa.auth.rules import Action, Denied, Role, allowed, decide
 from pwa.auth.sessions import LoginRequired, Principal
 from pwa.models import Membership, OrgKind, Person
@@ -65,6 +66,8 @@ async def check(
         raise LoginRequired()
     roles = await roles_in_family(who, family_id, owner_person_id)
     decide(roles, action, who.person)
+    # Whether the answer may be kept offline depends on whose rows it shows (offline.py).
+    offline.noted(roles)
     return Access(roles=roles, person=who.person if Role.PERSON in roles else None)
 
 
