@@ -21,8 +21,9 @@ from pwa import errors, i18n, pages
 from pwa.accounts import routes as accounts
 from pwa.auth.middleware import CSRFMiddleware, PrincipalMiddleware
 from pwa.auth.sessions import LoginRequired
+from pwa.auth.throttle import Throttled
 from pwa.centre import routes as centre
-from pwa.core import urls
+from pwa.core import redact, urls
 from pwa.core.refusals import Denied, Hidden
 from pwa.db import tortoise_config
 from pwa.family import me
@@ -102,6 +103,7 @@ def install_urls() -> None:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     i18n.load_catalogues()
+    redact.install()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -137,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             LoginRequired: errors.login_required,
             Hidden: errors.hidden,
             Denied: errors.denied,
+            Throttled: errors.throttled,
             500: errors.server_error,
         },
         lifespan=lifespan,

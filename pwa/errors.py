@@ -10,7 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from pwa.i18n import _
+from pwa.auth.throttle import Throttled
+from pwa.core import redact
+from pwa.i18n import _, format_wait
 from pwa.templating import render
 
 log = logging.getLogger(__name__)
@@ -29,10 +31,7 @@ def _messages(status: int) -> tuple[str, str]:
             _("This is too big"),
             _("What you sent is too big. A photo can be at most 2 MB. Nothing was changed."),
         ),
-        429: (
-            _("Too many tries"),
-            _("There were too many tries. Wait 15 minutes, then try again."),
-        ),
+        429: (_("Too many tries"), _("There were too many tries. Wait, then try again.")),
         500: (
             _("Something went wrong"),
             _("Something went wrong on our side. Nothing was changed. Please try again later."),
@@ -65,6 +64,26 @@ async def denied(request: Request, exc: Exception) -> Response:
     return await http_exception(request, HTTPException(403))
 
 
+def wait_text(exc: Throttled) -> str:
+    return _(
+        "There were too many tries. Wait %(wait)s, then try again. Nothing was changed.",
+        wait=format_wait(exc.seconds),
+    )
+
+
+async def throttled(request: Request, exc: Exception) -> Response:
+    """Too many failed tries (pwa/auth/throttle.py): how long to wait, never a lock."""
+    assert isinstance(exc, Throttled)
+    headers = {"Retry-After": str(exc.seconds)}
+    text = wait_text(exc)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": _("Too many tries"), "detail": text}, 429, headers)
+    context = {"title": _("Too many tries"), "text": text, "status": 429}
+    response = render(request, "errors/error.html", context, 429)
+    response.headers.update(headers)
+    return response
+
+
 async def login_required(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         # An API answers in JSON: 401 with no session, 403 for a phone that was unlinked.
@@ -76,7 +95,7 @@ async def login_required(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s", redact.redact_path(request.url.path), exc_info=exc)
     return error_page(request, 500)
 
 

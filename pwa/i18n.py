@@ -10,14 +10,14 @@ import gettext as gettext_module
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from babel.dates import get_timezone
+from babel.dates import format_timedelta, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -154,6 +154,17 @@ def format_date(value: datetime, format: str = "long") -> str:
 def format_datetime(value: datetime, format: str = "medium", tzinfo: str = "Asia/Shanghai") -> str:
     return babel_format_datetime(
         value, format=format, tzinfo=get_timezone(tzinfo), locale=FORMAT_LOCALE[current_locale()]
+    )
+
+
+def format_wait(seconds: int) -> str:
+    """A wait in words ("20 seconds", "3 minutes"), rounded up: who waits that long gets in."""
+    if seconds < 60:
+        value = timedelta(seconds=max(1, seconds))
+    else:
+        value = timedelta(minutes=-(-seconds // 60))
+    return format_timedelta(
+        value, threshold=100, format="long", locale=FORMAT_LOCALE[current_locale()]
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -82,6 +83,14 @@ class Settings:
         locale = env.get("DEFAULT_LOCALE", "zh_Hans")
         if locale not in SUPPORTED_LOCALES:
             raise ValueError(f"DEFAULT_LOCALE must be one of {SUPPORTED_LOCALES}, not {locale!r}")
+        proxies = _words(env.get("TRUSTED_PROXIES", ""))
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {proxy!r} is not an address or a network"
+                ) from None
         return cls(
             port=int(env.get("PORT", "8000")),
             database_url=database_url_from_env(env),
@@ -91,7 +100,7 @@ class Settings:
             data_dir=data_dir,
             push_allow_local=_bool(env.get("PUSH_ALLOW_LOCAL", "false")),
             secure_cookies=_bool(env.get("SECURE_COOKIES", "false")),
-            trusted_proxies=_words(env.get("TRUSTED_PROXIES", "")),
+            trusted_proxies=proxies,
             push_services=_words(env.get("PUSH_SERVICES", DEFAULT_PUSH_SERVICES)),
         )
 

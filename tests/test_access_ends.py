@@ -176,7 +176,7 @@ async def test_the_password_page_cannot_be_used_to_guess_the_password(client: Cl
     log-ins, and after the limit even the right one is not taken."""
     family = await make_family()
     await client.log_in(family.email, PASSWORD)
-    for _ in range(throttle.THROTTLE_LIMITS["email"]):
+    for _ in range(throttle.BACKOFF["account"].free):
         wrong = await client.submit(
             "/account/password",
             {

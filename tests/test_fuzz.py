@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pwa.app import create_app
+from pwa.auth import throttle
 from pwa.models import ListItem, Voucher
 from pwa.settings import Settings
 from tests import databases
@@ -37,6 +40,10 @@ JSON = st.recursive(
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
     ),
     max_leaves=12,
+)
+# Issue 15's cases: amounts that are not a whole number of fen, or not numbers at all.
+MONEY = st.sampled_from(
+    [2**63, 2**64, -(2**63) - 1, 10**60, 5.9, True, False, "1e400", "NaN", "１０", "5" * 60, 1e308]
 )
 TABLES = (
     "shopping_list",
@@ -150,12 +157,20 @@ def mutations(world: World) -> st.SearchStrategy[dict[str, Any]]:
             "step": st.integers(-3, 12) | JSON,
             "fields": st.dictionaries(
                 st.sampled_from(["note", "quantity", "price", "area", "text", "wait_minutes", "x"]),
-                JSON,
+                JSON | MONEY,
                 max_size=3,
             ),
             "pictogram": st.sampled_from(["1F34E", "zzz"]) | JSON,
             "quantity": JSON,
-            "client_time": st.sampled_from(["2026-11-21T02:00:00Z", "yesterday"]) | JSON,
+            "client_time": st.sampled_from(
+                [
+                    "2026-11-21T02:00:00Z",
+                    "yesterday",
+                    "9999-12-31T23:59:59Z",
+                    "0001-01-01T00:00:00Z",
+                ]
+            )
+            | JSON,
             "value": JSON,
         },
     )
@@ -173,14 +188,19 @@ def bodies(world: World) -> st.SearchStrategy[Any]:
         }
     )
     redeem = st.fixed_dictionaries(
-        {"code": st.text(max_size=20) | JSON, "amount": st.integers(-100, 10**9) | JSON}
+        {"code": st.text(max_size=20) | JSON, "amount": st.integers(-100, 10**9) | MONEY | JSON}
     )
     return JSON | push | redeem
 
 
 def test_no_json_endpoint_answers_500_and_refusals_change_nothing(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The till's wrong codes would soon be slowed down (429, pwa/auth/throttle.py) and the
+    # payments behind them no longer tried: here the till may fail as often as it likes.
+    monkeypatch.setitem(
+        throttle.BACKOFF, "till", throttle.Backoff(10**9, timedelta(0), timedelta(0))
+    )
     world = World(tmp_path, database_url)
     person = str(world.family.person.id)
     endpoints = [
@@ -234,5 +254,20 @@ def test_no_json_endpoint_answers_500_and_refusals_change_nothing(
                     )
                 )
                 assert response.status_code < 500, (cursor, client_id)
+        # Nested far deeper than any real body: a 400, before json.loads could recurse.
+        before = world.snapshot()
+        for url in ("/api/sync/push", f"/api/people/{person}/alerts"):
+            deep = world.run(
+                world.parent.post(
+                    url,
+                    content=b"[" * 5000 + b"]" * 5000,
+                    headers={
+                        "X-CSRF-Token": world.parent_token,
+                        "Content-Type": "application/json",
+                    },
+                )
+            )
+            assert deep.status_code == 400, (url, deep.status_code)
+        assert world.snapshot() == before
     finally:
         world.close()

@@ -3,6 +3,8 @@ money on the API is a whole number of fen; a phone's clock cannot date a change 
 
 from __future__ import annotations
 
+import statistics
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 from pwa.accounts import services as accounts
 from pwa.auth import passwords
 from pwa.core import clock
-from pwa.models import CentreFamily, DeviceLink, ItemMark, LedgerEntry, ListItem
+from pwa.models import Account, CentreFamily, DeviceLink, ItemMark, LedgerEntry, ListItem
 from pwa.vouchers import services as vouchers
 from tests.conftest import Client
 from tests.factories import (
@@ -147,3 +149,77 @@ async def test_log_in_answers_known_and_unknown_emails_alike(client: Client, mon
     assert "The email or the password is not right." in known.text
     assert "The email or the password is not right." in unknown.text
     assert len(checked) == 2, "one argon2 verification each"
+    # And measured: taken in turns, so whatever else the machine does weighs on both alike.
+    took: dict[str, list[float]] = {"known": [], "unknown": []}
+    for n in range(4):
+        for which, email in (("known", family.email), ("unknown", f"nobody{n}@example.test")):
+            started = time.perf_counter()
+            answer = await client.submit("/login", {"email": email, "password": "wrong-one"})
+            took[which].append(time.perf_counter() - started)
+            assert answer.status_code == 400
+    known_time, unknown_time = (statistics.median(took[w]) for w in ("known", "unknown"))
+    assert 0.5 < known_time / unknown_time < 2, took
+
+
+HOSTILE_MONEY = (
+    "1e400",
+    "NaN",
+    "Infinity",
+    "1E1",
+    "１０",
+    "5" * 60,
+    "-3",
+    "true",
+    "12.345",
+    "0x10",
+)
+
+
+async def test_money_in_forms_is_refused_in_words_and_changes_nothing(app, client: Client):
+    """The list's budget, an item's price and the till's amount all go through
+    pwa/core/money.parse_fen: each of these is a translated 400 and nothing is written."""
+    family = await make_family()
+    shopping_list = await make_list(family, pictures={"1F34E": 1})
+    apple = await ListItem.get(list=shopping_list)
+    await client.log_in(family.email, PASSWORD)
+    for typed in HOSTILE_MONEY:
+        budget = await client.submit(
+            f"/lists/{shopping_list.id}/edit", {"name": "Week", "budget": typed}
+        )
+        assert budget.status_code == 400, (typed, budget.status_code)
+        assert "Write an amount in yuan, like 30 or 12.50." in budget.text
+        price = await client.submit(
+            f"/lists/{shopping_list.id}/items/{apple.id}", {"label": "Apple", "price": typed}
+        )
+        assert price.status_code == 400, (typed, price.status_code)
+    assert (await ListItem.get(id=apple.id)).price is None
+    centre, shop, staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=50)
+    code = (await vouchers.pay_tokens(voucher))[0].code
+    async with Client(app) as till:
+        await till.log_in(staff.email, PASSWORD)
+        for typed in HOSTILE_MONEY:
+            answer = await till.submit(
+                "/shop/redeem",
+                {"shop": str(shop.id), "code": code, "key": str(uuid.uuid4()), "amount": typed},
+            )
+            assert answer.status_code == 400, (typed, answer.status_code)
+            assert "Write an amount in yuan" in answer.text
+    assert not await LedgerEntry.filter(voucher=voucher, kind="redeem").exists()
+
+
+async def test_a_sign_up_name_too_long_for_the_database_is_refused_in_words(client: Client):
+    long = "名" * 20_000
+    for kind, fields in (
+        ("family", {"name": long, "person_name": "Ming"}),
+        ("family", {"name": "Li", "person_name": long}),
+        ("self", {"name": long}),
+    ):
+        answer = await client.submit(
+            "/signup",
+            {"kind": kind, "email": f"{kind}{len(fields)}@example.test", "password": PASSWORD}
+            | fields,
+        )
+        assert answer.status_code == 400, (kind, answer.status_code)
+        assert "A name can have at most" in answer.text
+    assert not await Account.filter(email__endswith="@example.test").exists()

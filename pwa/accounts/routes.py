@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from pwa import errors as errors_module
 from pwa import i18n
 from pwa.accounts.services import (
     LINK_CODE_MINUTES,
@@ -62,24 +63,47 @@ async def login_page(request: Request) -> Response:
             },
         )
     form = await read_form(request)
+    status, errors, headers = 400, {}, {}
     try:
         account = await authenticate(
-            form.get("email", ""), form.get("password", ""), throttle.client_ip(request)
+            form.get("email", ""),
+            form.get("password", ""),
+            throttle.client_ip(request),
+            lambda account_id: throttle.device_key(request, account_id),
         )
     except FormErrors as exc:
-        return render(
+        errors = exc.errors
+    except throttle.Throttled as exc:
+        status, errors = 429, {"password": errors_module.wait_text(exc)}
+        headers = {"Retry-After": str(exc.seconds)}
+    response: Response
+    if errors:
+        response = render(
             request,
             "accounts/login.html",
             {
                 "title": _("Log in"),
                 "form": {"email": form.get("email", "")},
-                "errors": exc.errors,
+                "errors": errors,
                 "next": safe_next(form.get("next"), ""),
             },
-            400,
+            status,
         )
+        response.headers.update(headers)
+        return response
     await sessions.login_session(request, account)
-    return RedirectResponse(safe_next(form.get("next"), "/"), status_code=303)
+    response = RedirectResponse(safe_next(form.get("next"), "/"), status_code=303)
+    if throttle.device_key(request, account.id) is None:
+        settings = request.app.state.settings
+        response.set_cookie(
+            throttle.DEVICE_COOKIE,
+            throttle.new_device_cookie(settings.secret_key, account.id),
+            max_age=throttle.DEVICE_COOKIE_DAYS * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+        )
+    return response
 
 
 async def logout(request: Request) -> Response:
@@ -153,12 +177,12 @@ async def language(request: Request) -> Response:
 
 async def invitations_page(request: Request) -> Response:
     family, _access = await access.family_for(request)
+    token = None
     if request.method == "POST":
+        # The new link is shown in this answer and nowhere else: not kept in the session cookie
+        # (readable by whoever has the cookie) and not put in a URL (logs, history).
         token = await create_invitation(family, sessions.require_account(request))
-        request.session["new_invitation"] = token
         notify(request, _("The invitation link is ready. Send it to the caregiver."))
-        return RedirectResponse(urls.url("invitations_page", family_id=family.id), status_code=303)
-    token = request.session.pop("new_invitation", None)
     invitations = (
         await Invitation.filter(family=family)
         .order_by("-created_at")
@@ -244,11 +268,10 @@ def qr_svg(data: str, label: str) -> Markup:
 async def link_phone_page(request: Request) -> Response:
     """The guardian makes a one-time code for the person's phone and sees the linked phones."""
     person, _access = await access.person_for(request)
+    code = None
     if request.method == "POST":
+        # Shown in this answer only: never in the session cookie or a URL (see invitations_page).
         code = await create_device_link(person, sessions.require_account(request))
-        request.session["new_link_code"] = code
-        return RedirectResponse(urls.url("link_phone_page", person_id=person.id), status_code=303)
-    code = request.session.pop("new_link_code", None)
     qr = None
     if code:
         url = str(request.url_for("link_code", code=code))
@@ -280,32 +303,39 @@ async def revoke_phone_page(request: Request) -> Response:
 async def link_page(request: Request) -> Response:
     """On the person's phone: type the code (or open the QR link), then confirm."""
     code = request.path_params.get("code") or ""
-    errors = {}
-    if request.method == "POST":
-        form = await read_form(request)
-        code = form.get("code", code)
-        keys = {"ip": throttle.client_ip(request)}
-        if await throttle.throttled(keys):
-            raise HTTPException(429)
-        if not normalise_code(code):
+    form = await read_form(request) if request.method == "POST" else {}
+    code = form.get("code", code)
+    errors: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    status = 400 if request.method == "POST" else 200
+    link = None
+    # Every look-up of a code counts, from the QR link (GET) as from the form, so codes cannot
+    # be guessed either way; whoever waits gets the next try.
+    keys = {"link": throttle.client_ip(request)}
+    try:
+        if code:
+            await throttle.check(keys)
+        if request.method == "POST" and not normalise_code(code):
             errors["code"] = _("Type the code.")
-        elif form.get("confirm") == "yes":
-            link = await claim_device_link(code, request.headers.get("user-agent", ""))
-            if link is not None:
-                await sessions.device_session(request, link)
-                return RedirectResponse("/me", status_code=303)
-        elif await find_device_link(code) is not None:
-            return RedirectResponse(
-                urls.url("link_code", code=normalise_code(code)), status_code=303
-            )
-        if not errors:
-            # A wrong or used code counts towards the limit, so codes cannot be guessed.
-            await throttle.record_failure(keys)
-            errors["code"] = _("This code does not work. Ask your parent for a new code.")
-    link = await find_device_link(code) if code and not errors else None
-    if code and link is None and not errors:
-        errors["code"] = _("This code does not work. Ask your parent for a new code.")
-    return render(
+        elif code:
+            if request.method == "POST" and form.get("confirm") == "yes":
+                claimed = await claim_device_link(code, request.headers.get("user-agent", ""))
+                if claimed is not None:
+                    await sessions.device_session(request, claimed)
+                    return RedirectResponse("/me", status_code=303)
+            else:
+                link = await find_device_link(code)
+                if link is not None and request.method == "POST":
+                    return RedirectResponse(
+                        urls.url("link_code", code=normalise_code(code)), status_code=303
+                    )
+            if link is None:
+                await throttle.record_failure(keys)
+                errors["code"] = _("This code does not work. Ask your parent for a new code.")
+    except throttle.Throttled as exc:
+        status, errors = 429, {"code": errors_module.wait_text(exc)}
+        headers["Retry-After"] = str(exc.seconds)
+    response = render(
         request,
         "accounts/link.html",
         {
@@ -314,8 +344,10 @@ async def link_page(request: Request) -> Response:
             "code": normalise_code(code),
             "errors": errors,
         },
-        400 if errors and request.method == "POST" else 200,
+        status if errors else 200,
     )
+    response.headers.update(headers)
+    return response
 
 
 async def password_page(request: Request) -> Response:

@@ -4,6 +4,7 @@ staff of organisations (the only writers of accounts, memberships and links)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from starlette.exceptions import HTTPException
@@ -51,14 +52,27 @@ def normalise_code(typed: str) -> str:
 # --- service functions: the only writers -----------------------------------------------------
 
 
+# The database's column sizes (pwa/models.py): longer input is refused in words, never a 500.
+NAME_MAX = 100
+EMAIL_MAX = 254
+PERSON_NAME_MAX = 60
+# Long enough for any passphrase (NIST 800-63B asks for at least 64); a megabyte-long one would
+# only be argon2 work for nothing.
+PASSWORD_MAX = 200
+
+
 def check_account_fields(email: str, password: str, name: str, phone: str = "") -> dict[str, str]:
     errors = {}
     if not name:
         errors["name"] = _("Write your name.")
-    if not EMAIL_RE.match(email):
+    elif len(name) > NAME_MAX:
+        errors["name"] = _("A name can have at most %(n)s characters.", n=NAME_MAX)
+    if len(email) > EMAIL_MAX or not EMAIL_RE.match(email):
         errors["email"] = _("Write an email address like name@example.com.")
     if len(password) < PASSWORD_MIN:
         errors["password"] = _("The password needs at least %(n)s characters.", n=PASSWORD_MIN)
+    elif len(password) > PASSWORD_MAX:
+        errors["password"] = _("A password can have at most %(n)s characters.", n=PASSWORD_MAX)
     if phone and not PHONE_RE.match(phone):
         errors["phone"] = _("Write a phone number with digits only, like 13800138000.")
     return errors
@@ -93,12 +107,16 @@ async def sign_up_parent(
     *, email: str, password: str, name: str, phone: str, person_name: str, locale: str | None
 ) -> Account:
     """A parent's sign-up creates their family, with the person when a name is given."""
+    if len(person_name) > PERSON_NAME_MAX:
+        errors = check_account_fields(email.strip().lower(), password, name, phone)
+        errors["person_name"] = _("A name can have at most %(n)s characters.", n=PERSON_NAME_MAX)
+        raise FormErrors(errors)
     async with in_transaction():
         account = await create_account(email, password, name, phone, locale)
-        family = await new_family(_("%(name)s's family", name=name))
+        family = await new_family(_("%(name)s's family", name=name)[:NAME_MAX])
         await Membership.create(account=account, family=family, role=Role.GUARDIAN)
         if person_name:
-            await Person.create(family=family, display_name=person_name[:60])
+            await Person.create(family=family, display_name=person_name)
     return account
 
 
@@ -110,23 +128,32 @@ async def sign_up_self(
         account = await create_account(email, password, name, phone, locale)
         family = await new_family(name)
         await Membership.create(account=account, family=family, role=Role.GUARDIAN)
-        await Person.create(family=family, display_name=name[:60], account=account)
+        await Person.create(family=family, display_name=name[:PERSON_NAME_MAX], account=account)
     return account
 
 
-async def authenticate(email: str, password: str, ip: str) -> Account:
-    """Check a log-in; raises FormErrors, or HTTPException(429) after too many failures."""
-    keys = {"email": email.strip().lower(), "ip": ip}
-    if await throttle.throttled(keys):
-        raise HTTPException(429)
-    account = await Account.get_or_none(email=keys["email"])
-    # An unknown email costs the same argon2 work as a known one: the answer and its time do
-    # not tell anyone which emails have accounts.
+async def authenticate(
+    email: str, password: str, ip: str, device_of: Callable[[int | None], str | None]
+) -> Account:
+    """Check a log-in; raises FormErrors, or throttle.Throttled when tries must slow down.
+
+    device_of(account id) is this browser's own key for that account when it has logged in to
+    it before (throttle.device_key): its tries are then counted for it alone, so a stranger's
+    guessing never slows the owner's own browser. Otherwise tries count for the typed email and
+    the address. An unknown email goes the same way as a known one, with the same argon2 work:
+    the answer and its time do not tell anyone which emails have accounts."""
+    typed = email.strip().lower()[:EMAIL_MAX]
+    account = await Account.get_or_none(email=typed)
+    device = device_of(account.id if account is not None else None)
+    keys = {"device": device} if device else {"account": typed, "ip": ip}
+    await throttle.check(keys)
     known_hash = account.password_hash if account is not None else passwords.unknown_hash()
     if not passwords.verify_password(known_hash, password) or account is None:
         await throttle.record_failure(keys)
         raise FormErrors({"password": _("The email or the password is not right.")})
-    await throttle.clear_failures({"email": keys["email"]})
+    # The address keeps its count: logging in to one's own account must not reset the count of
+    # somebody trying many accounts from the same place.
+    await throttle.clear_failures({k: v for k, v in keys.items() if k != "ip"})
     return account
 
 
@@ -134,6 +161,8 @@ async def update_account(account: Account, *, name: str, phone: str, locale: str
     errors = {}
     if not name:
         errors["name"] = _("Write your name.")
+    elif len(name) > NAME_MAX:
+        errors["name"] = _("A name can have at most %(n)s characters.", n=NAME_MAX)
     if phone and not PHONE_RE.match(phone):
         errors["phone"] = _("Write a phone number with digits only, like 13800138000.")
     if locale and locale not in SUPPORTED_LOCALES:
@@ -269,9 +298,8 @@ async def change_password(
     """A new password ends every other session of the account (a lost laptop, a shared
     computer); the browser that changed it stays logged in. Wrong current passwords count
     like wrong log-ins, so a session left open cannot be used to guess the password."""
-    keys = {"email": account.email, "ip": ip}
-    if await throttle.throttled(keys):
-        raise HTTPException(429)
+    keys = {"account": account.email, "ip": ip}
+    await throttle.check(keys)
     errors = {}
     if not passwords.verify_password(account.password_hash, current):
         await throttle.record_failure(keys)
@@ -282,7 +310,7 @@ async def change_password(
         errors["password_again"] = _("The two new passwords are not the same.")
     if errors:
         raise FormErrors(errors)
-    await throttle.clear_failures({"email": account.email})
+    await throttle.clear_failures({"account": account.email})
     async with in_transaction():
         account.password_hash = passwords.hash_password(new)
         await account.save(update_fields=["password_hash"])

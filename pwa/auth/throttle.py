@@ -1,34 +1,176 @@
-"""Log-in throttling: failed attempts counted per email and per address."""
+"""Slowing down guessing without locking anyone out (issue 15, item 4).
+
+Failures are counted per key ("account:<email>", "ip:<address>", …). Each kind of key has a
+few free failures within WINDOW; past those, the next try must wait, starting at
+`first_wait` and doubling with each further failure up to `longest_wait`, counted from the
+last failure. A try that comes too early is refused without being counted, so whoever waits
+always gets the next try: nobody is locked out, guessing just becomes slow.
+
+A browser that has logged in to an account before carries a device cookie for it
+(`device_key`); its tries at that account are counted for that browser alone, so somebody
+guessing one's password elsewhere never slows the owner on their own phone or computer
+(OWASP, "Slow down online guessing attacks with device cookies").
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+import hmac
+import ipaddress
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
 
 from starlette.requests import Request
 
 from pwa.core.clock import now
 from pwa.models import LoginFailure
 
-THROTTLE_WINDOW = timedelta(minutes=15)
-THROTTLE_LIMITS = {"email": 5, "ip": 30}
+
+@dataclass(frozen=True)
+class Backoff:
+    free: int
+    first_wait: timedelta
+    longest_wait: timedelta
+
+    def wait_after(self, failures: int) -> timedelta:
+        if failures < self.free:
+            return timedelta(0)
+        doubled: timedelta = self.first_wait * 2 ** min(failures - self.free, 20)
+        return min(doubled, self.longest_wait)
 
 
-async def throttled(keys: dict[str, str]) -> bool:
-    since = now() - THROTTLE_WINDOW
-    for kind, value in keys.items():
-        count = await LoginFailure.filter(key=f"{kind}:{value}", at__gte=since).count()
-        if count >= THROTTLE_LIMITS[kind]:
-            return True
-    return False
+WINDOW = timedelta(hours=1)
+SECOND = timedelta(seconds=1)
+MINUTES_15 = timedelta(minutes=15)
+BACKOFF = {
+    # A typed email, from a browser that has not logged in to it before. Five wrong passwords
+    # slow the account: 5 s, then 10 s, 20 s, … at most 15 minutes between tries.
+    "account": Backoff(free=5, first_wait=5 * SECOND, longest_wait=MINUTES_15),
+    # The same, for one browser that has logged in to the account before.
+    "device": Backoff(free=5, first_wait=5 * SECOND, longest_wait=MINUTES_15),
+    # One address (behind a trusted proxy, the client's own): many accounts from one place.
+    "ip": Backoff(free=30, first_wait=5 * SECOND, longest_wait=MINUTES_15),
+    # Link codes typed or opened on a phone, per address.
+    "link": Backoff(free=10, first_wait=5 * SECOND, longest_wait=MINUTES_15),
+    # Pay codes that are not ours, per shop: a till scans a wrong code now and then, a guesser
+    # thousands.
+    "till": Backoff(free=10, first_wait=5 * SECOND, longest_wait=timedelta(minutes=5)),
+}
+
+
+class Throttled(Exception):
+    """Too many failures: the next try is taken after `wait`."""
+
+    def __init__(self, wait: timedelta) -> None:
+        super().__init__(f"wait {wait}")
+        self.wait = wait
+
+    @property
+    def seconds(self) -> int:
+        return max(1, math.ceil(self.wait.total_seconds()))
+
+
+def _key(kind: str, value: str) -> str:
+    return f"{kind}:{value}"[:300]
+
+
+async def wait_left(keys: dict[str, str]) -> timedelta:
+    """How long the slowest of these keys must still wait (zero: go ahead). Tries that come
+    too early are not counted, so a key has at most a few dozen rows in WINDOW."""
+    moment = now()
+    rows = await LoginFailure.filter(
+        key__in=[_key(k, v) for k, v in keys.items()], at__gte=moment - WINDOW
+    ).values_list("key", "at")
+    failures: dict[str, list[datetime]] = {}
+    for key, at in rows:
+        failures.setdefault(key, []).append(at)
+    wait = timedelta(0)
+    for key, times in failures.items():
+        backoff = BACKOFF[key.split(":", 1)[0]]
+        wait = max(wait, max(times) + backoff.wait_after(len(times)) - moment)
+    return wait
+
+
+async def check(keys: dict[str, str]) -> None:
+    """Raise Throttled when any of the keys must still wait."""
+    wait = await wait_left(keys)
+    if wait > timedelta(0):
+        raise Throttled(wait)
 
 
 async def record_failure(keys: dict[str, str]) -> None:
-    await LoginFailure.bulk_create([LoginFailure(key=f"{k}:{v}") for k, v in keys.items()])
+    moment = now()
+    await LoginFailure.bulk_create(
+        [LoginFailure(key=_key(k, v), at=moment) for k, v in keys.items()]
+    )
 
 
 async def clear_failures(keys: dict[str, str]) -> None:
-    await LoginFailure.filter(key__in=[f"{k}:{v}" for k, v in keys.items()]).delete()
+    await LoginFailure.filter(key__in=[_key(k, v) for k, v in keys.items()]).delete()
+
+
+# --- the client's address ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _networks(
+    trusted: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(value, strict=False) for value in trusted)
+
+
+def _is_trusted(address: str, trusted: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(trusted))
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address the request came from. Only when it comes through one of TRUSTED_PROXIES is
+    X-Forwarded-For believed, read from the right: the first address that is not one of our
+    proxies is the client (anything left of it the client could have written itself)."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.settings.trusted_proxies
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _is_trusted(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer
+    return peer
+
+
+# --- device cookies ---------------------------------------------------------------------------
+
+DEVICE_COOKIE = "known_device"
+DEVICE_COOKIE_DAYS = 365
+
+
+def _device_mac(secret: str, account_id: int, nonce: str) -> str:
+    message = f"{account_id}:{nonce}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def new_device_cookie(secret: str, account_id: int) -> str:
+    """The cookie a browser gets when it logs in: it names no account, it only proves to us
+    that this browser logged in to that account before."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{nonce}.{_device_mac(secret, account_id, nonce)}"
+
+
+def device_key(request: Request, account_id: int | None) -> str | None:
+    """This browser's own key for tries at this account, when it has logged in to it before."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    nonce, _dot, mac = value.partition(".")
+    if account_id is None or not nonce or len(value) > 200:
+        return None
+    expected = _device_mac(request.app.state.settings.secret_key, account_id, nonce)
+    return nonce if hmac.compare_digest(mac, expected) else None

@@ -16,8 +16,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from pwa import errors
 from pwa.auth import access as org_access
-from pwa.auth import sessions
+from pwa.auth import sessions, throttle
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import ids, jsonbody, money, urls
@@ -50,6 +51,12 @@ async def my_shop(request: Request, shop_id: str | int | None) -> Organisation:
 # --- taking a payment --------------------------------------------------------------------------
 
 
+def _till(shop: Organisation) -> dict[str, str]:
+    """Codes that are not ours slow down the shop that presents them (pwa/auth/throttle.py):
+    one shop's staff account cannot be used to guess the families' pay codes."""
+    return {"till": str(shop.id)}
+
+
 async def redeem_page(request: Request) -> Response:
     """Type the code (or scan it), see the voucher's balance, write the amount, confirm."""
     shops = await my_shops(request)
@@ -69,12 +76,20 @@ async def redeem_page(request: Request) -> Response:
     if not presented:
         return render(request, "shops/redeem.html", ctx)
     shop = await my_shop(request, shop_id) if shop_id else None
-    token = await vouchers.find_token(presented, request.app.state.settings.secret_key)
-    voucher = await Voucher.get_or_none(id=token.voucher_id) if token else None
     if shop is None:
         ctx["errors"] = {"shop": _("Choose the shop you are at.")}
         return render(request, "shops/redeem.html", ctx, 400)
+    try:
+        await throttle.check(_till(shop))
+    except throttle.Throttled as exc:
+        ctx["errors"] = {"code": errors.wait_text(exc)}
+        response = render(request, "shops/redeem.html", ctx, 429)
+        response.headers["Retry-After"] = str(exc.seconds)
+        return response
+    token = await vouchers.find_token(presented, request.app.state.settings.secret_key)
+    voucher = await Voucher.get_or_none(id=token.voucher_id) if token else None
     if token is None or voucher is None:
+        await throttle.record_failure(_till(shop))
         answer = vouchers.Answer(Outcome.INVALID, 0)
         return render(request, "shops/redeem.html", {**ctx, "answer": answer}, 400)
     if request.method == "GET":
@@ -96,6 +111,8 @@ async def redeem_page(request: Request) -> Response:
         )
     except vouchers.KeyReused:
         answer = vouchers.Answer(Outcome.INVALID, amount)
+    if answer.outcome == Outcome.INVALID:
+        await throttle.record_failure(_till(shop))
     return render(request, "shops/redeem.html", {**ctx, "answer": answer, "shop": shop, "code": ""})
 
 
@@ -115,6 +132,7 @@ async def redeem_api(request: Request) -> Response:
             {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
         )
     shop = await my_shop(request, body.get("shop_id"))
+    await throttle.check(_till(shop))
     try:
         answer = await vouchers.redeem(
             shop,
@@ -126,6 +144,8 @@ async def redeem_api(request: Request) -> Response:
         )
     except vouchers.KeyReused:
         return JSONResponse({"error": _("This Idempotency-Key was used for another payment.")}, 422)
+    if answer.outcome == Outcome.INVALID:
+        await throttle.record_failure(_till(shop))
     return JSONResponse(
         {
             "outcome": answer.outcome,

@@ -1,0 +1,44 @@
+"""Secrets out of the logs (issue 15, item 5).
+
+An invitation link (/invite/<token>), a phone's link code (/link/<code>) and a pay code typed
+at the till (/shop/redeem?code=…) are capabilities: whoever reads them can use them. The
+access log and the error log get the path with those parts replaced by "***".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import parse_qsl, urlencode
+
+SECRET_PATH = re.compile(r"^(/(?:invite|link)/)[^/?#]+")
+SECRET_QUERY = frozenset({"code", "token", "key"})
+HIDDEN = "***"
+
+
+def redact_path(path: str) -> str:
+    """The path (with its query) as it may be written to a log."""
+    path, question, query = path.partition("?")
+    path = SECRET_PATH.sub(lambda match: match.group(1) + HIDDEN, path)
+    if not question:
+        return path
+    pairs = parse_qsl(query, keep_blank_values=True)
+    safe = [(name, HIDDEN if name.lower() in SECRET_QUERY else value) for name, value in pairs]
+    return f"{path}?{urlencode(safe, safe=HIDDEN)}"
+
+
+class AccessLogFilter(logging.Filter):
+    """uvicorn's access log: (client, method, path with query, HTTP version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_path(args[2]), *args[3:])
+        return True
+
+
+def install() -> None:
+    """Once per process, after uvicorn has set up its loggers (the app is made after that)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(each, AccessLogFilter) for each in access.filters):
+        access.addFilter(AccessLogFilter())

@@ -1,0 +1,34 @@
+"""Secrets out of the logs (issue 15, item 5): invitation tokens, link codes and pay codes."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from starlette.applications import Starlette
+
+from pwa.core.redact import redact_path
+
+
+def test_capability_parts_of_a_path_are_hidden() -> None:
+    assert redact_path("/invite/Zq3-abcdefghijklmnopqrst") == "/invite/***"
+    assert redact_path("/link/K7M29QXD") == "/link/***"
+    assert redact_path("/shop/redeem?shop=3&code=K7M2-9QXD") == "/shop/redeem?shop=3&code=***"
+    # Paths without a secret are written as they are.
+    assert redact_path("/link") == "/link"
+    assert redact_path("/lists/5?page=2") == "/lists/5?page=2"
+
+
+async def test_the_access_log_never_holds_a_token_or_a_code(
+    app: Starlette, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvicorn writes each request as (client, method, path with query, HTTP version, status);
+    the app, once made, filters that logger."""
+    access = logging.getLogger("uvicorn.access")
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        for path in ("/invite/secret-token-123", "/link/K7M29QXD", "/shop/redeem?code=K7M29QXD"):
+            access.info('%s - "%s %s HTTP/%s" %d', "203.0.113.7:5000", "GET", path, "1.1", 200)
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 3
+    assert not any("secret-token-123" in line or "K7M29QXD" in line for line in lines)
+    assert 'GET /invite/*** HTTP/1.1" 200' in lines[0]
