@@ -399,33 +399,50 @@ async def subscribe(request: Request) -> Response:
     DELETE the same with {endpoint} to stop."""
     person, _access = await access.person_for(request)
     account = sessions.require_account(request)
+    wrong = JSONResponse(
+        {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
+    )
     try:
         body = jsonbody.loads(await request.body())
-        endpoint = str(body["endpoint"])
-        if not endpoint.startswith("https://") and not _local_endpoint(request, endpoint):
-            raise ValueError
+        endpoint = body["endpoint"]
         keys: dict[str, Any] = body.get("keys") or {}
-    except (ValueError, KeyError, TypeError):
-        return JSONResponse(
-            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
-        )
+        if not isinstance(endpoint, str) or not isinstance(keys, dict):
+            raise ValueError
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return wrong
     if request.method == "DELETE":
+        # Any endpoint may be forgotten, also one stored before the checks below.
         await alerts.remove_subscription(person, endpoint)
         return JSONResponse({"subscribed": False})
     p256dh, secret = str(keys.get("p256dh", "")), str(keys.get("auth", ""))
     if not (20 < len(p256dh) < 200 and 10 < len(secret) < 100):
+        return wrong
+    try:
+        # Whoever subscribes chooses where the server will connect: only to a known push service
+        # (PUSH_SERVICES) over https at public addresses; checked again each time a push is sent.
+        await alerts.checked_target(endpoint, request.app.state.settings)
+    except alerts.UnresolvedEndpoint:
         return JSONResponse(
-            {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
+            {
+                "error": _(
+                    "The server could not find this browser's push service just now. "
+                    "Nothing was changed. Please try again later."
+                )
+            },
+            503,
+        )
+    except alerts.RefusedEndpoint:
+        return JSONResponse(
+            {
+                "error": _(
+                    "Alerts can go only to the push service of a common browser, and this "
+                    "address is not one. Nothing was changed."
+                )
+            },
+            400,
         )
     await alerts.save_subscription(person, account, endpoint, p256dh, secret)
     return JSONResponse({"subscribed": True})
-
-
-def _local_endpoint(request: Request, endpoint: str) -> bool:
-    """A push service on this machine: only with PUSH_ALLOW_LOCAL (the tests' stand-in), so a
-    subscription cannot make the server post to its own neighbours."""
-    local = endpoint.startswith(("http://127.0.0.1:", "http://localhost:"))
-    return local and request.app.state.settings.push_allow_local
 
 
 async def alerts_key(request: Request) -> Response:

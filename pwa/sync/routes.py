@@ -77,7 +77,7 @@ async def push(request: Request) -> Response:
         and isinstance(m.get("args"), dict)
     ]
     background = (
-        BackgroundTask(alerts.send_alerts, events, request.app.state.settings.data_dir)
+        BackgroundTask(alerts.send_alerts, events, request.app.state.settings)
         if any(kind in alerts.ALERT_KINDS for _trip, kind in events)
         else None
     )
