@@ -628,6 +628,27 @@ class CentreFamily(Model):
         unique_together = (("centre", "family"),)
 
 
+class CentreRequest(Model):
+    """A centre asks to join a family that uses Startrip already (typed its family code).
+    Nothing is shared until a guardian accepts, which makes the CentreFamily row (issue 15)."""
+
+    id = fields.IntField(primary_key=True)
+    centre: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="family_requests", on_delete=fields.CASCADE
+    )
+    centre_id: int
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="centre_requests", on_delete=fields.CASCADE
+    )
+    family_id: UUID
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "centre_request"
+        # Asking twice finds the request already made.
+        unique_together = (("centre", "family"),)
+
+
 class Voucher(Model):
     id = fields.UUIDField(primary_key=True)
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(

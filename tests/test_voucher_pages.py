@@ -19,6 +19,7 @@ from tests.factories import (
     make_voucher,
 )
 from tests.html import find_form
+from tests.test_centre_consent import ask_and_accept
 
 
 async def centre_client(client: Client, centre: Organisation) -> None:
@@ -27,16 +28,15 @@ async def centre_client(client: Client, centre: Organisation) -> None:
 
 
 async def test_centre_imports_a_csv_of_three_families_with_two_vouchers_each(
-    client: Client,
+    app, client: Client
 ) -> None:
     centre, _shop, _staff = await make_centre_and_shop()
     families = [await make_family() for _ in range(3)]
     await centre_client(client, centre)
     for family in families:
-        response = await client.submit(
-            "/centre/families", {"action": "attach", "code": family.family.code}
-        )
-        assert response.status_code == 303
+        # The centre asks by the family's code and each family's parent accepts (issue 15).
+        async with Client(app) as parent:
+            await ask_and_accept(client, parent, family, centre)
     rows = "".join(
         f"{f.family.code},{amount},2027-06-30\n" for f in families for amount in (50, 30)
     )

@@ -61,6 +61,8 @@ class Action(StrEnum):
     WALLET_VIEW = "wallet.view"
     PHOTO_ADD = "photo.add"
     PHOTO_VIEW = "photo.view"
+    # Accept or decline a centre's request to join the family: it then gives vouchers (issue 15).
+    CENTRE_ANSWER = "centre.answer"
     CENTRE_SCREENS = "centre.screens"
     MERCHANT_SCREENS = "merchant.screens"
 
@@ -90,6 +92,8 @@ AUTHORIZATION: dict[Action, frozenset[Role]] = {
     Action.WALLET_VIEW: frozenset({Role.GUARDIAN}),
     Action.PHOTO_ADD: frozenset({Role.GUARDIAN}),
     Action.PHOTO_VIEW: FAMILY,
+    # Only a parent lets a centre in: caregivers never touch the family's money (issue 7).
+    Action.CENTRE_ANSWER: frozenset({Role.GUARDIAN}),
     Action.CENTRE_SCREENS: frozenset({Role.CENTRE_STAFF}),
     Action.MERCHANT_SCREENS: frozenset({Role.MERCHANT_STAFF}),
 }

@@ -18,6 +18,7 @@ from pwa.auth import access as org_access
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
+from pwa.centre import services
 from pwa.core import ids
 from pwa.core.csv_cells import safe_row
 from pwa.core.forms import FormErrors, read_form
@@ -43,39 +44,50 @@ async def my_centre(request: Request) -> Organisation:
 
 async def families(request: Request) -> Response:
     centre = await my_centre(request)
-    links = await CentreFamily.filter(centre=centre).prefetch_related("family").order_by("-id")
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
         form = await read_form(request)
         try:
-            if form.get("action") == "attach":
-                family = await vouchers.attach_family(centre, code=form.get("code", ""))
-            else:
-                family = await vouchers.register_family(centre, name=form.get("name", ""))
+            said = await _add_family(centre, form)
         except FormErrors as exc:
             errors, status = exc.errors, 400
         else:
-            notify(
-                request,
-                _(
-                    "The family “%(name)s” is with the centre. Its family code is %(code)s.",
-                    name=family.name,
-                    code=family.code,
-                ),
-            )
+            notify(request, said)
             return RedirectResponse("/centre/families", status_code=303)
+    found = await services.families_of(centre)
     return render(
         request,
         "centre/families.html",
         {
             "title": _("Families of the centre"),
             "centre": centre,
-            "links": links,
+            "links": found.joined,
+            "waiting": found.waiting,
             "errors": errors,
             "back_url": "/centre",
         },
         status,
+    )
+
+
+async def _add_family(centre: Organisation, form: dict[str, str]) -> str:
+    """Register a new family, or ask one that uses Startrip already: what the centre is told."""
+    if form.get("action") != "attach":
+        family = await vouchers.register_family(centre, name=form.get("name", ""))
+        return _(
+            "The family “%(name)s” is with the centre. Its family code is %(code)s.",
+            name=family.name,
+            code=family.code,
+        )
+    try:
+        await services.ask_family(centre, code=form.get("code", ""))
+    except services.AlreadyWithCentre:
+        return _("This family is with the centre already.")
+    # The same words whether or not the code is a family's, so codes cannot be tried out.
+    return _(
+        "If this code belongs to a family, its parent will see your request. "
+        "The family is in your list when the parent accepts."
     )
 
 

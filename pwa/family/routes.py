@@ -16,6 +16,9 @@ from pwa.family import access
 from pwa.family.services import (
     AVATARS,
     add_person,
+    answer_centre,
+    centre_requests_of,
+    centres_of,
     families_of,
     save_settings,
 )
@@ -42,6 +45,10 @@ async def home(request: Request) -> Response:
     account = sessions.require_account(request)
     families = await families_of(account)
     guardian_of = [family.id for family, role, _people in families if role == Role.GUARDIAN]
+    # What each family's buttons may offer: the one rule, asked for the caller's role.
+    may = {f.id: permitted_actions({RuleRole(role.value)}) for f, role, _p in families}
+    # A centre's request and the centres the family is with: for whoever may answer them.
+    answering = [f.id for f, _role, _p in families if Action.CENTRE_ANSWER in may[f.id]]
     ending = [
         v
         for v in await Voucher.filter(
@@ -55,11 +62,38 @@ async def home(request: Request) -> Response:
         {
             "title": _("Family home"),
             "families": families,
-            # What each family's buttons may offer: the one rule, asked for the caller's role.
-            "may": {f.id: permitted_actions({RuleRole(role.value)}) for f, role, _p in families},
+            "may": may,
             "ending": {v.family_id: vouchers.last_day(v) for v in ending},
+            "centre_requests": await centre_requests_of(answering),
+            "centres": await centres_of(answering),
         },
     )
+
+
+async def answer_centre_page(request: Request) -> Response:
+    """Accept or decline a centre's request to join the family (from the card on the home)."""
+    family, _access = await access.family_for(request)
+    form = await read_form(request)
+    answer = form.get("answer")
+    if answer not in ("accept", "decline"):
+        notify(request, _("Choose Accept or Decline."), "warning")
+        return RedirectResponse(urls.url("home"), status_code=303)
+    accept = answer == "accept"
+    centre = await answer_centre(family, form.get("centre_id", ""), accept=accept)
+    if centre is None:
+        # Answered already (a second tap, another parent), or a request that never was.
+        notify(request, _("This request is answered already."), "info")
+    elif accept:
+        notify(
+            request,
+            _("%(centre)s is with your family now. It can give you vouchers.", centre=centre.name),
+        )
+    else:
+        notify(
+            request,
+            _("You said no to %(centre)s. It cannot give you vouchers.", centre=centre.name),
+        )
+    return RedirectResponse(urls.url("home"), status_code=303)
 
 
 async def add_person_page(request: Request) -> Response:
@@ -138,6 +172,12 @@ routes = [
         add_person_page,
         methods=["GET", "POST"],
         action=A.FAMILY_MANAGE,
+    ),
+    Route(
+        "/families/{family_id}/centre-requests",
+        answer_centre_page,
+        methods=["POST"],
+        action=A.CENTRE_ANSWER,
     ),
     Route("/people/{person_id}", person_page, action=A.PERSON_VIEW),
     Route(

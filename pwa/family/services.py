@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from tortoise.transactions import in_transaction
+
 from pwa.core import person_settings
 from pwa.core.forms import FormErrors
 from pwa.core.person_settings import SettingsError
 from pwa.i18n import _
-from pwa.models import Account, Family, Membership, Person, Role
+from pwa.models import (
+    Account,
+    CentreFamily,
+    CentreRequest,
+    Family,
+    Membership,
+    Organisation,
+    Person,
+    Role,
+)
 
 # Pictures a person can choose to stand for them (OpenMoji codes).
 AVATARS = ("1F9D2", "1F466", "1F467", "1F9D1", "1F468", "1F469", "1F642", "1F431", "1F436", "2B50")
@@ -63,6 +76,48 @@ async def families_of(account: Account) -> list[tuple[Family, Role, list[Person]
         people = await Person.filter(family=membership.family).order_by("created_at")
         result.append((membership.family, Role(membership.role), people))
     return result
+
+
+# --- centres: a centre joins a family only when a parent accepts (issue 15) ------------------
+
+
+async def centres_of(family_ids: list[UUID]) -> dict[UUID, list[Organisation]]:
+    """The centres each family is with, by family id."""
+    found: dict[UUID, list[Organisation]] = {}
+    for link in await CentreFamily.filter(family_id__in=family_ids).prefetch_related("centre"):
+        found.setdefault(link.family_id, []).append(link.centre)
+    return found
+
+
+async def centre_requests_of(family_ids: list[UUID]) -> dict[UUID, list[Organisation]]:
+    """The centres that asked each family and wait for its answer, by family id."""
+    found: dict[UUID, list[Organisation]] = {}
+    asked = CentreRequest.filter(family_id__in=family_ids).prefetch_related("centre")
+    for request in await asked.order_by("id"):
+        found.setdefault(request.family_id, []).append(request.centre)
+    return found
+
+
+async def answer_centre(family: Family, centre: str, *, accept: bool) -> Organisation | None:
+    """A parent's answer to a centre's request (`centre`: its id, as the form sends it).
+    Accepting makes the family the centre's, as a family the centre registered itself; either
+    answer ends the request. None: no request of that centre waits for this family (answered
+    already, or never made)."""
+    centre_id = int(centre) if centre.isascii() and centre.isdigit() and len(centre) < 10 else 0
+    if not centre_id:
+        return None
+    async with in_transaction():
+        request = await CentreRequest.get_or_none(
+            family=family, centre_id=centre_id
+        ).prefetch_related("centre")
+        if request is None:
+            return None
+        # Deleted first: of two taps on Accept, only the one that removes the row goes on.
+        if not await CentreRequest.filter(id=request.id).delete():
+            return None
+        if accept:
+            await CentreFamily.get_or_create(centre_id=centre_id, family=family)
+    return request.centre
 
 
 # --- pages -----------------------------------------------------------------------------------

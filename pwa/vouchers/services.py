@@ -87,6 +87,8 @@ def today() -> date:
 
 
 async def register_family(centre: Organisation, *, name: str) -> Family:
+    """A new family the centre registers itself is with it at once; a family that uses
+    Startrip already is only asked, and joins when a parent accepts (pwa/centre/services.py)."""
     from pwa.accounts.services import new_family
 
     name = name.strip()
@@ -97,14 +99,6 @@ async def register_family(centre: Organisation, *, name: str) -> Family:
     async with in_transaction():
         family = await new_family(name)
         await CentreFamily.create(centre=centre, family=family)
-    return family
-
-
-async def attach_family(centre: Organisation, *, code: str) -> Family:
-    family = await Family.get_or_none(code=code.strip().upper().replace("-", ""))
-    if family is None:
-        raise FormErrors({"code": _("No family has this family code. Check the code.")})
-    await CentreFamily.get_or_create(centre=centre, family=family)
     return family
 
 

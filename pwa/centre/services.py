@@ -1,0 +1,49 @@
+"""A centre's families (the only writers): a new family it registers is with it at once; a
+family that uses Startrip already is only asked, and joins when a parent accepts (issue 15:
+a centre could attach any family by its code, without the family agreeing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pwa.accounts.services import normalise_code
+from pwa.core.forms import FormErrors
+from pwa.i18n import _
+from pwa.models import CentreFamily, CentreRequest, Family, Organisation
+
+
+class AlreadyWithCentre(Exception):
+    """The family of the code is with the centre already: it shows in the centre's list, so
+    saying so tells the centre nothing new."""
+
+
+async def ask_family(centre: Organisation, *, code: str) -> None:
+    """Ask the family with this code to join the centre. The answer is the same whether or not
+    a family has the code, and nothing is kept for a code that is nobody's, so a centre cannot
+    find out which codes exist. Asking twice keeps the one request."""
+    typed = normalise_code(code)
+    if not typed:
+        raise FormErrors({"code": _("Write the family code.")})
+    if len(typed) > 12:
+        # No family code is this long: the field's own limit, said like any other.
+        raise FormErrors({"code": _("A family code has 8 letters and numbers, like ABCD-2345.")})
+    family = await Family.get_or_none(code=typed)
+    if family is None:
+        return
+    if await CentreFamily.exists(centre=centre, family=family):
+        raise AlreadyWithCentre()
+    await CentreRequest.get_or_create(centre=centre, family=family)
+
+
+@dataclass(frozen=True)
+class CentreFamilies:
+    """What a centre's list shows: the families with it, and the codes it asked that wait."""
+
+    joined: list[CentreFamily]
+    waiting: list[CentreRequest]
+
+
+async def families_of(centre: Organisation) -> CentreFamilies:
+    joined = await CentreFamily.filter(centre=centre).prefetch_related("family").order_by("-id")
+    waiting = await CentreRequest.filter(centre=centre).prefetch_related("family").order_by("-id")
+    return CentreFamilies(joined=list(joined), waiting=list(waiting))
