@@ -163,9 +163,7 @@ def format_wait(seconds: int) -> str:
         value = timedelta(seconds=max(1, seconds))
     else:
         value = timedelta(minutes=-(-seconds // 60))
-    return format_timedelta(
-        value, threshold=100, format="long", locale=FORMAT_LOCALE[current_locale()]
-    )
+    return format_timedelta(value, format="long", locale=FORMAT_LOCALE[current_locale()])
 
 
 def format_money(fen: int) -> str:

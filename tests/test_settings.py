@@ -50,3 +50,10 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     for name in DOCUMENTED:
         assert f"`{name}`" in readme, name
+
+
+def test_a_trusted_proxy_that_is_not_an_address_stops_the_start() -> None:
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+        Settings.from_env({"TRUSTED_PROXIES": "127.0.0.1, nginx", "SECRET_KEY": "x"})
+    settings = Settings.from_env({"TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8", "SECRET_KEY": "x"})
+    assert settings.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
