@@ -45,7 +45,7 @@ async def load_demo() -> list[str]:
             parent = await create_account(
                 "parent@demo.test", PASSWORD, "王丽 Li Wang", "13800138000", None
             )
-            made.append(parent.email)
+            made.append("parent@demo.test")
         family = await Family.get_or_none(code=DEMO_FAMILY_CODE)
         if family is None:
             family = await new_family("王家 The Wang family")
@@ -63,7 +63,7 @@ async def load_demo() -> list[str]:
             caregiver = await create_account(
                 "caregiver@demo.test", PASSWORD, "陈老师 Teacher Chen", "", None
             )
-            made.append(caregiver.email)
+            made.append("caregiver@demo.test")
         await Membership.get_or_create(
             account=caregiver, family=family, defaults={"role": Role.CAREGIVER}
         )

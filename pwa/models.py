@@ -64,12 +64,20 @@ class TripEventKind(StrEnum):
 
 class Account(Model):
     id = fields.IntField(primary_key=True)
-    email = fields.CharField(max_length=254, unique=True)
+    # None: an account that signs in with its mobile number only (issue 16).
+    email = fields.CharField(max_length=254, unique=True, null=True)
+    # "" when the account has no password (it signs in by SMS code).
     password_hash = fields.CharField(max_length=200)
     name = fields.CharField(max_length=100)
     # None: follow the language cookie or the browser.
     locale = fields.CharField(max_length=10, null=True)
+    # A number to call shown to the family's people (free text, not checked).
     phone = fields.CharField(max_length=30, default="")
+    # The mobile number it signs in with, in E.164 ("+8613800138000"); set only once a code sent
+    # to it was typed back, so it is always verified.
+    mobile = fields.CharField(max_length=20, unique=True, null=True)
+    # When a link sent to the email was opened; None: not verified.
+    email_verified_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     org_memberships: fields.ReverseRelation[OrgMembership]
 
@@ -157,6 +165,16 @@ class Invitation(Model):
     )
     accepted_by_id: int | None
     accepted_at = fields.DatetimeField(null=True)
+    # Caregiver: read-only, from a guardian. Guardian: from a centre into a family it registered,
+    # or for a guardian who lost both password and phone (issue 16).
+    role = fields.CharEnumField(Role, max_length=20, default=Role.CAREGIVER, db_default="caregiver")
+    # sha256 of the short code a centre prints or reads out, besides the link; None: link only.
+    code_hash = fields.CharField(max_length=64, null=True, unique=True)
+    # The centre that gave it (a guardian invitation); None: a family's own.
+    centre: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="invitations", null=True, on_delete=fields.CASCADE
+    )
+    centre_id: int | None
 
     class Meta:
         table = "invitation"
@@ -247,6 +265,64 @@ class Session(Model):
 
     class Meta:
         table = "session"
+
+
+class CodePurpose(StrEnum):
+    SIGN_IN = "sign_in"  # an SMS code to sign in with a mobile number
+    SIGN_UP = "sign_up"  # an SMS code or email link that finishes a sign-up
+    RESET = "reset"  # an email link that sets a new password
+    VERIFY_EMAIL = "verify_email"  # an email link that shows the address is the account's
+
+
+class OneTimeCode(Model):
+    """A code sent by SMS or a link sent by email (issue 16): short-lived, single use, a few
+    tries. Only its sha256 is kept."""
+
+    id = fields.IntField(primary_key=True)
+    purpose = fields.CharEnumField(CodePurpose, max_length=20)
+    # Where it was sent: a mobile number in E.164 or an email address, lower case.
+    target = fields.CharField(max_length=254, db_index=True)
+    code_hash = fields.CharField(max_length=64, db_index=True)
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="one_time_codes", null=True, on_delete=fields.CASCADE
+    )
+    account_id: int | None
+    # What a sign-up waits to create once the code comes back (name, kind, password hash, …).
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    tries = fields.IntField(default=0)
+
+    class Meta:
+        table = "one_time_code"
+
+
+class ConsentRecord(Model):
+    """A guardian agreed to the privacy notice of this version, for the family's sensitive data
+    (PIPL Art. 28/31, GDPR Art. 8/9), at sign-up, when adding a person or at a new version."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="consents", null=True, on_delete=fields.SET_NULL
+    )
+    account_id: int | None
+    family: fields.ForeignKeyNullableRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="consents", null=True, on_delete=fields.SET_NULL
+    )
+    family_id: UUID | None
+    person: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="consents", null=True, on_delete=fields.SET_NULL
+    )
+    person_id: UUID | None
+    notice_version = fields.CharField(max_length=20)
+    # "sign_up", "person_added" or "new_notice".
+    occasion = fields.CharField(max_length=20)
+    locale = fields.CharField(max_length=10, default="")
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "consent_record"
 
 
 class LoginFailure(Model):
@@ -651,10 +727,11 @@ class CentreRequest(Model):
 
 class Voucher(Model):
     id = fields.UUIDField(primary_key=True)
-    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
-        "models.Family", related_name="vouchers", on_delete=fields.CASCADE
+    # None once the family is deleted: the money records stay, as accounting asks, naming nobody.
+    family: fields.ForeignKeyNullableRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="vouchers", null=True, on_delete=fields.SET_NULL
     )
-    family_id: UUID
+    family_id: UUID | None
     centre: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="vouchers_issued", on_delete=fields.RESTRICT
     )

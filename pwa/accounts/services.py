@@ -292,13 +292,18 @@ async def revoke_device_link(person: Person, device_id: str) -> None:
         await PayToken.filter(session__device_id=device_uuid, used_at=None).delete()
 
 
+def account_key(account: Account) -> str:
+    """The account's name for throttling: what is typed to log in (email, else mobile)."""
+    return account.email or account.mobile or f"#{account.id}"
+
+
 async def change_password(
     account: Account, *, current: str, new: str, again: str, keep_session: int | None, ip: str
 ) -> None:
     """A new password ends every other session of the account (a lost laptop, a shared
     computer); the browser that changed it stays logged in. Wrong current passwords count
     like wrong log-ins, so a session left open cannot be used to guess the password."""
-    keys = {"account": account.email, "ip": ip}
+    keys = {"account": account_key(account), "ip": ip}
     await throttle.check(keys)
     errors = {}
     if not passwords.verify_password(account.password_hash, current):
@@ -310,7 +315,7 @@ async def change_password(
         errors["password_again"] = _("The two new passwords are not the same.")
     if errors:
         raise FormErrors(errors)
-    await throttle.clear_failures({"account": account.email})
+    await throttle.clear_failures({"account": account_key(account)})
     async with in_transaction():
         account.password_hash = passwords.hash_password(new)
         await account.save(update_fields=["password_hash"])

@@ -15,7 +15,8 @@ from pwa.models import Voucher
 
 async def voucher_for(request: Request) -> tuple[Voucher, Access]:
     voucher = await Voucher.get_or_none(id=id_of(request.path_params["voucher_id"]))
-    if voucher is None:
+    if voucher is None or voucher.family_id is None:
+        # A deleted family's vouchers stay for the accounts (issue 16) but are nobody's now.
         raise Hidden()
     granted = await family_row(sessions.principal(request), action_of(request), voucher.family_id)
     return voucher, granted
