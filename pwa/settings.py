@@ -35,6 +35,20 @@ DEFAULT_PUSH_SERVICES = ",".join(
 )
 
 
+def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, default).strip().lower() or default
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
+    return value
+
+
+def _days(env: dict[str, str], name: str, default: int) -> int:
+    value = int(env.get(name, str(default)))
+    if value < 1:
+        raise ValueError(f"{name} must be a number of days, 1 or more")
+    return value
+
+
 def _secret_key(data_dir: Path) -> str:
     """Use SECRET_KEY when given; otherwise make one on first run and keep it under data/."""
     path = data_dir / "secret_key"
@@ -75,6 +89,31 @@ class Settings:
     # Host names of the Web Push services the server may send to (https only). A leading "*."
     # allows any subdomain.
     push_services: tuple[str, ...] = ()
+    # The address families open, for links in messages (an email's reset link). Empty:
+    # http://127.0.0.1:PORT.
+    public_url: str = ""
+    # SMS (one-time codes): "log" writes each message to the log (development); "aliyun" sends
+    # it through Alibaba Cloud SMS (dysmsapi SendSms) with the key, secret, sign name and
+    # template below; sms_endpoint lets the tests' stand-in provider take the requests.
+    sms_provider: str = "log"
+    sms_access_key_id: str = ""
+    sms_access_key_secret: str = field(default="", repr=False)
+    sms_sign_name: str = ""
+    sms_template_code: str = ""
+    sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    # Email through SMTP; no host: each message is written to the log (development).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    # "starttls", "ssl" (port 465) or "none" (a server on this machine).
+    smtp_security: str = "starttls"
+    mail_from: str = "Startrip <noreply@startrip.invalid>"
+    # How long records that only serve a while are kept before `python -m pwa purge` removes
+    # them (issue 16; the privacy notice states the same times).
+    keep_op_log_days: int = 90
+    keep_field_history_days: int = 365
+    keep_login_failures_days: int = 7
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -102,7 +141,27 @@ class Settings:
             secure_cookies=_bool(env.get("SECURE_COOKIES", "false")),
             trusted_proxies=proxies,
             push_services=_words(env.get("PUSH_SERVICES", DEFAULT_PUSH_SERVICES)),
+            public_url=env.get("PUBLIC_URL", "").rstrip("/"),
+            sms_provider=_choice(env, "SMS_PROVIDER", "log", ("log", "aliyun")),
+            sms_access_key_id=env.get("SMS_ACCESS_KEY_ID", ""),
+            sms_access_key_secret=env.get("SMS_ACCESS_KEY_SECRET", ""),
+            sms_sign_name=env.get("SMS_SIGN_NAME", ""),
+            sms_template_code=env.get("SMS_TEMPLATE_CODE", ""),
+            sms_endpoint=env.get("SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+            smtp_host=env.get("SMTP_HOST", ""),
+            smtp_port=int(env.get("SMTP_PORT", "587")),
+            smtp_user=env.get("SMTP_USER", ""),
+            smtp_password=env.get("SMTP_PASSWORD", ""),
+            smtp_security=_choice(env, "SMTP_SECURITY", "starttls", ("starttls", "ssl", "none")),
+            mail_from=env.get("MAIL_FROM", "Startrip <noreply@startrip.invalid>"),
+            keep_op_log_days=_days(env, "KEEP_OP_LOG_DAYS", 90),
+            keep_field_history_days=_days(env, "KEEP_FIELD_HISTORY_DAYS", 365),
+            keep_login_failures_days=_days(env, "KEEP_LOGIN_FAILURES_DAYS", 7),
         )
+
+    def link(self, path: str) -> str:
+        """An absolute link for a message sent outside the app (email, SMS)."""
+        return (self.public_url or f"http://127.0.0.1:{self.port}") + path
 
 
 # The names documented in the README's settings table, in order.
@@ -117,4 +176,20 @@ DOCUMENTED = (
     "SECURE_COOKIES",
     "TRUSTED_PROXIES",
     "PUSH_SERVICES",
+    "PUBLIC_URL",
+    "SMS_PROVIDER",
+    "SMS_ACCESS_KEY_ID",
+    "SMS_ACCESS_KEY_SECRET",
+    "SMS_SIGN_NAME",
+    "SMS_TEMPLATE_CODE",
+    "SMS_ENDPOINT",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USER",
+    "SMTP_PASSWORD",
+    "SMTP_SECURITY",
+    "MAIL_FROM",
+    "KEEP_OP_LOG_DAYS",
+    "KEEP_FIELD_HISTORY_DAYS",
+    "KEEP_LOGIN_FAILURES_DAYS",
 )
