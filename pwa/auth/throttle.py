@@ -58,6 +58,12 @@ BACKOFF = {
     # Pay codes that are not ours, per shop: a till scans a wrong code now and then, a guesser
     # thousands.
     "till": Backoff(free=10, first_wait=5 * SECOND, longest_wait=timedelta(minutes=5)),
+    # Messages sent (issue 16): each SMS code or email counts, to one number or address and
+    # from one address. Three to a number, then a minute, two, four … at most an hour.
+    "send_to": Backoff(free=3, first_wait=60 * SECOND, longest_wait=timedelta(hours=1)),
+    "send_from": Backoff(free=10, first_wait=60 * SECOND, longest_wait=timedelta(hours=1)),
+    # Wrong SMS codes typed for one number (each code also dies after a few wrong tries).
+    "code": Backoff(free=5, first_wait=5 * SECOND, longest_wait=MINUTES_15),
 }
 
 

@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -46,6 +47,8 @@ class LiveServer:
     process: subprocess.Popen | None = None
     # Empty: SQLite in data_dir. A PostgreSQL URL: that (empty) database.
     database_url: str = ""
+    # More settings for this server (e.g. SMS_ENDPOINT of a stand-in provider).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def db_url(self) -> str:
@@ -59,6 +62,7 @@ class LiveServer:
     def _env(self) -> dict[str, str]:
         env = {**os.environ, "DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"}
         env["DATABASE_URL"] = self.db_url
+        env.update(self.extra_env)
         return env
 
     def prepare(self) -> None:
@@ -96,18 +100,27 @@ class LiveServer:
             self.process = None
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("live")
+@contextmanager
+def serving(folder: Path, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """A live server with the demo data; extra_env adds settings (a module that needs stand-in
+    SMS or mail servers overrides `live_server` with this)."""
     # On the PostgreSQL run (tests/databases.py) the server gets its own empty database there.
     database_url = databases.empty(folder) if databases.ON_POSTGRES else ""
-    server = LiveServer(folder, database_url=database_url)
+    server = LiveServer(folder, database_url=database_url, extra_env=dict(extra_env or {}))
     server.prepare()
     server.start()
-    yield server
-    server.stop()
-    if database_url:
-        databases.drop(database_url)
+    try:
+        yield server
+    finally:
+        server.stop()
+        if database_url:
+            databases.drop(database_url)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with serving(tmp_path_factory.mktemp("live")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
