@@ -1,4 +1,4 @@
-"""The command line: serve, migrate, demo, create-staff, check-ledger, backup, restore,
+"""The command line: serve, migrate, demo, create-staff, check-ledger, backup, restore, purge,
 i18n-compile."""
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="load the demo data (idempotent)")
     commands.add_parser(
         "check-ledger", help="check that every voucher's balance is the sum of its ledger"
+    )
+    commands.add_parser(
+        "purge",
+        help="remove the op log, field history, failed log-ins, codes and sessions older than "
+        "the settings keep them (run daily)",
     )
     commands.add_parser("i18n-compile", help="compile locales/*/LC_MESSAGES/messages.po")
     save = commands.add_parser("backup", help="copy the SQLite database while the app runs")
@@ -108,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         except backup.BackupError as exc:
             print(exc, file=sys.stderr)
             return 1
+    elif args.command == "purge":
+        from pwa.retention import purge
+
+        settings = Settings.from_env()
+        removed = _with_db(lambda: purge(settings))
+        print("removed: " + ", ".join(f"{count} {kind}" for kind, count in removed.items()))
     elif args.command == "i18n-compile":
         from pwa.i18n import compile_catalogues
 
