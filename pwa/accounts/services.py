@@ -10,6 +10,7 @@ from datetime import timedelta
 from starlette.exceptions import HTTPException
 from tortoise.transactions import in_transaction
 
+from pwa.accounts import consent
 from pwa.auth import passwords, sessions, throttle
 from pwa.core import clock
 from pwa.core.forms import EMAIL_RE, PASSWORD_MIN, PHONE_RE, FormErrors
@@ -208,7 +209,8 @@ async def open_invitation(token: str) -> Invitation:
 async def accept_invitation(token: str, account: Account) -> Family:
     async with in_transaction():
         invitation = await open_invitation(token)
-        if invitation.accepted_by_id not in (None, account.id):
+        # A centre's invitation for a parent is accepted by accept_guardian_invitation only.
+        if invitation.role != Role.CAREGIVER or invitation.accepted_by_id not in (None, account.id):
             raise HTTPException(404)
         if not await Membership.exists(account=account, family=invitation.family):
             await Membership.create(
@@ -226,7 +228,10 @@ async def accept_invitation(token: str, account: Account) -> Family:
 async def revoke_invitation(family: Family, invitation_id: str) -> None:
     """Revoking also ends the access of the caregiver who accepted it."""
     async with in_transaction():
-        invitation = await Invitation.get_or_none(id=invitation_id, family=family)
+        # A centre's invitation for a parent is the centre's (issue 16), not on this page.
+        invitation = await Invitation.get_or_none(
+            id=invitation_id, family=family, role=Role.CAREGIVER
+        )
         if invitation is None:
             raise HTTPException(404)
         invitation.revoked_at = invitation.revoked_at or clock.now()
@@ -243,6 +248,114 @@ async def revoke_invitation(family: Family, invitation_id: str) -> None:
             await Invitation.filter(
                 family=family, accepted_by_id=invitation.accepted_by_id, revoked_at=None
             ).update(revoked_at=clock.now())
+
+
+# --- a centre's invitation for a parent (issue 16, item 3) -----------------------------------
+
+GUARDIAN_INVITATION_DAYS = 30
+
+
+class InvitationRefused(Exception):
+    """A parent's invitation that cannot be used; `reason` says why, in words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def create_guardian_invitation(
+    family: Family, centre: Organisation, by: Account
+) -> tuple[str, str]:
+    """A centre's one-time invitation into one of its families as a parent: (the link's token,
+    the short code printed or read out). Only their sha256 is kept. It ends the family's earlier
+    unused parent invitations, so only the newest paper works; the family's parents stay."""
+    now = clock.now()
+    token = secrets.token_urlsafe(24)
+    async with in_transaction():
+        await Invitation.filter(
+            family_id=family.id, role=Role.GUARDIAN, accepted_at=None, revoked_at=None
+        ).update(revoked_at=now)
+        code = new_code()
+        # A used code's hash is kept (it is refused as used), so a new one must differ from it.
+        while await Invitation.exists(code_hash=passwords.token_digest(code)):
+            code = new_code()
+        await Invitation.create(
+            family=family,
+            created_by=by,
+            token_hash=passwords.token_digest(token),
+            code_hash=passwords.token_digest(code),
+            role=Role.GUARDIAN,
+            centre=centre,
+            expires_at=now + timedelta(days=GUARDIAN_INVITATION_DAYS),
+        )
+    return token, code
+
+
+async def find_invitation(token: str) -> Invitation | None:
+    """The invitation of a link, whatever its state (None: no invitation has this token)."""
+    return await Invitation.get_or_none(token_hash=passwords.token_digest(token)).prefetch_related(
+        "family", "created_by", "centre"
+    )
+
+
+async def find_guardian_invitation(code: str) -> Invitation | None:
+    """The parent's invitation of a typed code, whatever its state."""
+    return await Invitation.get_or_none(
+        code_hash=passwords.token_digest(normalise_code(code)), role=Role.GUARDIAN
+    ).prefetch_related("family", "created_by", "centre")
+
+
+def guardian_refusal(invitation: Invitation | None) -> str | None:
+    """Why a parent's invitation cannot be used now, in words; None: it can."""
+    if invitation is None or invitation.role != Role.GUARDIAN:
+        return _("This code does not work. Check each letter and number, or ask the centre.")
+    if invitation.accepted_at is not None:
+        return _(
+            "This invitation was used already. It works only once. Ask the centre for a new one."
+        )
+    if invitation.revoked_at is not None:
+        return _(
+            "This invitation was cancelled: the centre made a newer one. "
+            "Use the newest one, or ask the centre."
+        )
+    if invitation.expires_at < clock.now():
+        return _("This invitation has expired. Ask the centre for a new one.")
+    return None
+
+
+async def accept_guardian_invitation(
+    invitation: Invitation, account: Account, *, occasion: str
+) -> Family:
+    """Join the invitation's family as a parent, with the consent the form asked for.
+
+    The conditional update lets one account use it, once, even when two try at the same moment.
+    A caregiver of the family becomes its parent; nobody else's membership changes."""
+    now = clock.now()
+    async with in_transaction():
+        claimed = await Invitation.filter(
+            id=invitation.id,
+            role=Role.GUARDIAN,
+            accepted_at=None,
+            revoked_at=None,
+            expires_at__gt=now,
+        ).update(accepted_at=now, accepted_by_id=account.id)
+        if claimed != 1:
+            await invitation.refresh_from_db()
+            raise InvitationRefused(guardian_refusal(invitation) or "")
+        membership = await Membership.get_or_none(account=account, family_id=invitation.family_id)
+        if membership is None:
+            await Membership.create(
+                account=account,
+                family_id=invitation.family_id,
+                role=Role.GUARDIAN,
+                invitation=invitation,
+            )
+        elif membership.role != Role.GUARDIAN:
+            membership.role = Role.GUARDIAN
+            membership.invitation_id = invitation.id
+            await membership.save(update_fields=["role", "invitation_id"])
+        await consent.record(account, occasion=occasion, family_id=invitation.family_id)
+    return await Family.get(id=invitation.family_id)
 
 
 async def create_device_link(person: Person, by: Account) -> str:
