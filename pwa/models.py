@@ -937,6 +937,29 @@ class ChangeCounter(Model):
         table = "change_counter"
 
 
+class SyncRemoval(Model):
+    """A synced row deleted for good (a person, their lists and plans, issue 16). Pull sends its
+    kind and id after the cursor, so every other device drops its copy. It holds ids only,
+    nothing of what the row said, and goes with its family."""
+
+    id = fields.BigIntField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="sync_removals", on_delete=fields.CASCADE
+    )
+    family_id: UUID
+    # The name pull gives the kind of row: "lists", "items", "marks", "plans" or "steps".
+    kind = fields.CharField(max_length=10)
+    row_id = fields.UUIDField()
+    # A number of the server sequence of its own, taken when the row was deleted.
+    change_seq = fields.BigIntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "sync_removal"
+        # Pull reads one family's removals after a cursor, as it reads its rows.
+        indexes = (("family_id", "change_seq"),)
+
+
 async def current_change_seq() -> int:
     """The newest number of the server sequence: a page made now has seen every change up to it."""
     counter = await ChangeCounter.get_or_none(id=1)
