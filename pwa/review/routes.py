@@ -6,8 +6,6 @@ caregiver's only write is a note.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,13 +22,14 @@ from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import clock, ids, jsonbody, urls
-from pwa.core.csv_cells import safe_row
 from pwa.core.forms import FormErrors, read_form
 from pwa.family import access
 from pwa.i18n import _
 from pwa.models import DeviceLink, Person, Trip
 from pwa.plans import services as plans
+from pwa.review import queries as care_record
 from pwa.review import services as alerts
+from pwa.review.queries import person_records
 from pwa.templating import notify, render
 from pwa.trips import access as trip_access
 from pwa.trips import services as trips
@@ -38,14 +37,6 @@ from pwa.trips import services as trips
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 # A trip not finished and started longer ago than this is not "going on now" any more.
 LIVE_FOR = timedelta(hours=6)
-
-
-async def person_records(person: Person, limit: int = 200) -> list[trips.TripRecord]:
-    """The person's trips, newest first, each with what happened."""
-    found = await Trip.filter(person=person).order_by("-started_at").limit(limit)
-    for trip in found:
-        trip.person = person  # the summary names the person; no query per trip for it
-    return await trips.trip_records(list(found))
 
 
 async def reviewed_person(request: Request) -> tuple[Person, list[trips.TripRecord]]:
@@ -315,59 +306,14 @@ async def progress_page(request: Request) -> Response:
 # --- the care record ---------------------------------------------------------------------------
 
 
-def _local(when: datetime | None) -> str:
-    return when.astimezone(LOCAL_TIME).isoformat(timespec="seconds") if when else ""
-
-
 async def care_record_csv(request: Request) -> Response:
     """One row per step of every trip: the trip, the step, when it was done, how long it took,
-    and whether the help card was shown during it."""
+    and whether the help card was shown during it (pwa/review/queries.py, which the family's
+    archive uses too)."""
     person, records = await reviewed_person(request)
-    feelings = trips.feeling_words()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    # Plan names and step texts are written by people: safe_row keeps them from being formulas.
-    writer.writerow(
-        safe_row(
-            [
-                _("Trip"),
-                _("Plan"),
-                _("Trip started"),
-                _("Step"),
-                _("Sentence"),
-                _("Done at"),
-                _("Seconds"),
-                _("Help card shown"),
-                _("How much help"),
-                _("Feeling before"),
-                _("Feeling after"),
-            ]
-        )
-    )
-    levels = dict(plans.prompt_level_options())
-    for record in reversed(records):
-        for step in record.steps:
-            writer.writerow(
-                safe_row(
-                    [
-                        str(record.trip.id),
-                        record.trip.plan_name,
-                        _local(record.trip.started_at),
-                        step.number,
-                        step.text,
-                        _local(step.done_at),
-                        "" if step.seconds is None else step.seconds,
-                        _("yes") if step.help_uses else _("no"),
-                        levels.get(step.prompt_level, ""),
-                        feelings.get(record.feeling_before, ""),
-                        feelings.get(record.feeling_after, ""),
-                    ]
-                )
-            )
     name = f"care-record-{person.id}.csv"
-    # A byte order mark, so spreadsheet programs read the Chinese as UTF-8.
     return Response(
-        "\ufeff" + out.getvalue(),
+        care_record.care_record_csv(records),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
