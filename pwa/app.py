@@ -18,7 +18,7 @@ from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
 from pwa import errors, i18n, pages
-from pwa.accounts import privacy
+from pwa.accounts import mobile, privacy
 from pwa.accounts import routes as accounts
 from pwa.auth.middleware import CSRFMiddleware, PrincipalMiddleware
 from pwa.auth.sessions import LoginRequired
@@ -73,6 +73,7 @@ def all_routes() -> list[BaseRoute]:
     return [
         *family.routes,
         *accounts.routes,
+        *mobile.routes,
         *privacy.routes,
         *me.routes,
         # Before list_pages: its "/lists/{id}/items/{item}/{action}" would take ".../mark".

@@ -79,21 +79,44 @@ def check_account_fields(email: str, password: str, name: str, phone: str = "") 
     return errors
 
 
-async def create_account(
-    email: str, password: str, name: str, phone: str = "", locale: str | None = None
-) -> Account:
-    email = email.strip().lower()
+def _account_errors(
+    email: str, password: str, name: str, phone: str, mobile: str | None
+) -> dict[str, str]:
     errors = check_account_fields(email, password, name, phone)
-    if not errors and await Account.exists(email=email):
+    if mobile is not None:
+        # Signing up by mobile (pwa/accounts/mobile.py): no email and no password to check.
+        errors.pop("email", None)
+        errors.pop("password", None)
+    return errors
+
+
+async def create_account(
+    email: str,
+    password: str,
+    name: str,
+    phone: str = "",
+    locale: str | None = None,
+    *,
+    mobile: str | None = None,
+) -> Account:
+    """With `mobile` (E.164, shown to be the caller's by an SMS code) the account has no email
+    and no password: it signs in with a code sent to that number (issue 16)."""
+    email = email.strip().lower()
+    errors = _account_errors(email, password, name, phone, mobile)
+    if mobile is not None:
+        if not errors and await Account.exists(mobile=mobile):
+            errors["number"] = _("There is already an account with this mobile number.")
+    elif not errors and await Account.exists(email=email):
         errors["email"] = _("There is already an account with this email. Log in instead.")
     if errors:
         raise FormErrors(errors)
     return await Account.create(
-        email=email,
-        password_hash=passwords.hash_password(password),
+        email=email if mobile is None else None,
+        password_hash=passwords.hash_password(password) if mobile is None else "",
         name=name,
         phone=phone,
         locale=locale,
+        mobile=mobile,
     )
 
 
@@ -105,15 +128,22 @@ async def new_family(name: str) -> Family:
 
 
 async def sign_up_parent(
-    *, email: str, password: str, name: str, phone: str, person_name: str, locale: str | None
+    *,
+    email: str,
+    password: str,
+    name: str,
+    phone: str,
+    person_name: str,
+    locale: str | None,
+    mobile: str | None = None,
 ) -> Account:
     """A parent's sign-up creates their family, with the person when a name is given."""
     if len(person_name) > PERSON_NAME_MAX:
-        errors = check_account_fields(email.strip().lower(), password, name, phone)
+        errors = _account_errors(email.strip().lower(), password, name, phone, mobile)
         errors["person_name"] = _("A name can have at most %(n)s characters.", n=PERSON_NAME_MAX)
         raise FormErrors(errors)
     async with in_transaction():
-        account = await create_account(email, password, name, phone, locale)
+        account = await create_account(email, password, name, phone, locale, mobile=mobile)
         family = await new_family(_("%(name)s's family", name=name)[:NAME_MAX])
         await Membership.create(account=account, family=family, role=Role.GUARDIAN)
         if person_name:
@@ -122,11 +152,17 @@ async def sign_up_parent(
 
 
 async def sign_up_self(
-    *, email: str, password: str, name: str, phone: str, locale: str | None
+    *,
+    email: str,
+    password: str,
+    name: str,
+    phone: str,
+    locale: str | None,
+    mobile: str | None = None,
 ) -> Account:
     """An autistic adult plans their own trips: a family of one, guardian and person at once."""
     async with in_transaction():
-        account = await create_account(email, password, name, phone, locale)
+        account = await create_account(email, password, name, phone, locale, mobile=mobile)
         family = await new_family(name)
         await Membership.create(account=account, family=family, role=Role.GUARDIAN)
         await Person.create(family=family, display_name=name[:PERSON_NAME_MAX], account=account)

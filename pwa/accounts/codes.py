@@ -1,0 +1,166 @@
+"""One-time SMS codes (issue 16, item 1): six digits, working for 10 minutes, used once, dead
+after 5 wrong tries; only their sha256 is kept (models.OneTimeCode).
+
+A code is found by what it is for and where it was sent (purpose + number): the newest one
+there is the only one that works, since a new code retires the ones before it. Sending is
+throttled per number ("send_to") and per address ("send_from"), wrong codes per number
+("code") and per address (pwa/auth/throttle.py).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from pwa.accounts import sms
+from pwa.auth import passwords, throttle
+from pwa.core import clock
+from pwa.core.forms import FormErrors
+from pwa.i18n import _
+from pwa.models import Account, CodePurpose, OneTimeCode
+from pwa.settings import Settings
+
+CODE_DIGITS = 6
+CODE_MINUTES = sms.CODE_MINUTES
+MAX_TRIES = 5
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def typed_code(typed: str) -> str:
+    """What was typed, as digits: spaces and dashes dropped, full-width digits made ASCII."""
+    digits = "".join(str(int(ch)) for ch in typed if ch.isdecimal())
+    return digits[: CODE_DIGITS + 1]
+
+
+async def issue(
+    purpose: CodePurpose,
+    target: str,
+    *,
+    account: Account | None = None,
+    payload: dict[str, Any] | None = None,
+) -> tuple[str, OneTimeCode]:
+    """A new code for this purpose and number; the ones sent before stop working."""
+    code = new_code()
+    moment = clock.now()
+    async with in_transaction():
+        await OneTimeCode.filter(purpose=purpose, target=target, used_at=None).update(
+            used_at=moment
+        )
+        row = await OneTimeCode.create(
+            purpose=purpose,
+            target=target,
+            code_hash=passwords.token_digest(code),
+            account=account,
+            payload=payload or {},
+            expires_at=moment + timedelta(minutes=CODE_MINUTES),
+        )
+    return code, row
+
+
+async def take(purpose: CodePurpose, target: str, typed: str) -> OneTimeCode:
+    """Use the code typed for this purpose and number: the code's row, now used, or FormErrors
+    on "code" saying why not. Two tabs typing the same code: one gets it, the other is told
+    it was used (the conditional UPDATE … WHERE used_at IS NULL decides)."""
+    digits = typed_code(typed)
+    if not digits:
+        raise FormErrors({"code": _("Type the code from the SMS. It has 6 digits.")})
+    row = await OneTimeCode.filter(purpose=purpose, target=target).order_by("-id").first()
+    moment = clock.now()
+    if row is None:
+        raise FormErrors({"code": wrong_code()})
+    if row.used_at is not None:
+        raise FormErrors({"code": _("This code was already used. Send a new code.")})
+    if row.expires_at <= moment:
+        raise FormErrors(
+            {
+                "code": _(
+                    "This code is too old: a code works for %(n)s minutes. Send a new code.",
+                    n=CODE_MINUTES,
+                )
+            }
+        )
+    if row.tries >= MAX_TRIES:
+        raise FormErrors({"code": _too_many()})
+    if not hmac.compare_digest(row.code_hash, passwords.token_digest(digits)):
+        await OneTimeCode.filter(id=row.id).update(tries=F("tries") + 1)
+        raise FormErrors({"code": _too_many() if row.tries + 1 >= MAX_TRIES else wrong_code()})
+    used = await OneTimeCode.filter(
+        id=row.id, used_at=None, tries__lt=MAX_TRIES, expires_at__gt=moment
+    ).update(used_at=moment)
+    if used != 1:
+        raise FormErrors({"code": _("This code was already used. Send a new code.")})
+    row.used_at = moment
+    return row
+
+
+def wrong_code() -> str:
+    return _("This code is not right. Check the SMS and type its 6 digits again.")
+
+
+def _too_many() -> str:
+    return _("This code was typed wrong too many times. Send a new code.")
+
+
+# --- sending and typing back, throttled ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A code went out (or, for a number with no account at log-in, was only made)."""
+
+    number: str
+    row: OneTimeCode
+
+
+async def send(
+    settings: Settings,
+    purpose: CodePurpose,
+    number: str,
+    *,
+    ip: str,
+    locale: str,
+    account: Account | None = None,
+    payload: dict[str, Any] | None = None,
+    deliver: bool = True,
+) -> Sent:
+    """Make a code and send it by SMS. Throttled per number and per address (Throttled).
+
+    deliver=False makes the code without sending it: log-in answers a number with no
+    account exactly as one with an account (same wait, same screens, same tries), and only
+    the SMS itself is left out. A refused send leaves no code behind (FormErrors on
+    "number")."""
+    keys = {"send_to": number, "send_from": ip}
+    await throttle.check(keys)
+    await throttle.record_failure(keys)
+    code, row = await issue(purpose, number, account=account, payload=payload)
+    if deliver:
+        try:
+            await sms.send_code(settings, number, code, locale)
+        except sms.SmsFailed:
+            await OneTimeCode.filter(id=row.id).delete()
+            raise FormErrors(
+                {"number": _("The code could not be sent. Try again later.")}
+            ) from None
+    return Sent(number, row)
+
+
+async def check(purpose: CodePurpose, number: str, typed: str, *, ip: str) -> OneTimeCode:
+    """Take the typed code (see take), with wrong codes throttled per number and address."""
+    keys = {"code": number, "ip": ip}
+    await throttle.check(keys)
+    try:
+        row = await take(purpose, number, typed)
+    except FormErrors:
+        await throttle.record_failure(keys)
+        raise
+    await throttle.clear_failures({"code": number})
+    return row
