@@ -18,6 +18,7 @@ from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
 from pwa import errors, i18n, pages
+from pwa.accounts import join as join_pages
 from pwa.accounts import mobile, privacy
 from pwa.accounts import routes as accounts
 from pwa.auth.middleware import CSRFMiddleware, PrincipalMiddleware
@@ -73,6 +74,7 @@ def all_routes() -> list[BaseRoute]:
     return [
         *family.routes,
         *accounts.routes,
+        *join_pages.routes,
         *mobile.routes,
         *privacy.routes,
         *me.routes,

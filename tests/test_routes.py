@@ -39,7 +39,12 @@ from tests.factories import (
 # Routes of no family, by the action they declare: anyone, the caller's own account, anyone
 # logged in, sync (each mutation and pull decides for itself, tested in test_sync), and the
 # screens of centre and shop staff.
-NOT_FAMILY = {*rules.NOT_FAMILY, Action.CENTRE_SCREENS, Action.MERCHANT_SCREENS}
+NOT_FAMILY = {
+    *rules.NOT_FAMILY,
+    Action.CENTRE_SCREENS,
+    Action.CENTRE_INVITE,
+    Action.MERCHANT_SCREENS,
+}
 PUBLIC = {
     "/login",
     "/signup",

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pwa import errors as errors_module
 from pwa import i18n
+from pwa.accounts import join
 from pwa.accounts.services import (
     LINK_CODE_MINUTES,
     accept_invitation,
@@ -24,6 +25,7 @@ from pwa.accounts.services import (
     create_invitation,
     end_other_devices,
     find_device_link,
+    find_invitation,
     normalise_code,
     open_invitation,
     revoke_device_link,
@@ -41,7 +43,7 @@ from pwa.core import clock, urls
 from pwa.core.forms import FormErrors, read_form, safe_next
 from pwa.family import access
 from pwa.i18n import _
-from pwa.models import DeviceLink, Invitation, Membership
+from pwa.models import DeviceLink, Invitation, Membership, Role
 from pwa.settings import SUPPORTED_LOCALES
 from pwa.templating import notify, render
 
@@ -183,8 +185,9 @@ async def invitations_page(request: Request) -> Response:
         # (readable by whoever has the cookie) and not put in a URL (logs, history).
         token = await create_invitation(family, sessions.require_account(request))
         notify(request, _("The invitation link is ready. Send it to the caregiver."))
+    # A centre's invitations for a parent are the centre's (issue 16): not listed here.
     invitations = (
-        await Invitation.filter(family=family)
+        await Invitation.filter(family=family, role=Role.CAREGIVER)
         .order_by("-created_at")
         .prefetch_related("accepted_by")
     )
@@ -210,6 +213,10 @@ async def revoke_invitation_page(request: Request) -> Response:
 
 async def invitation_page(request: Request) -> Response:
     token = request.path_params["token"]
+    found = await find_invitation(token)
+    if found is not None and found.role == Role.GUARDIAN:
+        # A centre's invitation for a parent: joined as guardian, with consent (issue 16).
+        return await join.invitation_link_page(request, found)
     invitation = await open_invitation(token)
     who = sessions.principal(request)
     if who.device is not None:

@@ -64,6 +64,8 @@ class Action(StrEnum):
     # Accept or decline a centre's request to join the family: it then gives vouchers (issue 15).
     CENTRE_ANSWER = "centre.answer"
     CENTRE_SCREENS = "centre.screens"
+    # A centre gives a parent a one-time invitation into one of its own families (issue 16).
+    CENTRE_INVITE = "centre.invite"
     MERCHANT_SCREENS = "merchant.screens"
 
 
@@ -95,6 +97,8 @@ AUTHORIZATION: dict[Action, frozenset[Role]] = {
     # Only a parent lets a centre in: caregivers never touch the family's money (issue 7).
     Action.CENTRE_ANSWER: frozenset({Role.GUARDIAN}),
     Action.CENTRE_SCREENS: frozenset({Role.CENTRE_STAFF}),
+    # Only into a family with the staff's centre (pwa/centre/services.family_of_centre).
+    Action.CENTRE_INVITE: frozenset({Role.CENTRE_STAFF}),
     Action.MERCHANT_SCREENS: frozenset({Role.MERCHANT_STAFF}),
 }
 # Actions the person may do only while the guardian lets them plan (the can_plan setting).

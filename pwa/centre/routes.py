@@ -1,5 +1,6 @@
-"""The rehabilitation centre's pages: its families, issuing vouchers one by one or from a CSV
-file, and reports of what was issued, paid and is left, by city and by shop."""
+"""The rehabilitation centre's pages: its families and their parents' invitations, issuing
+vouchers one by one or from a CSV file, and reports of what was issued, paid and is left, by
+city and by shop."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import csv
 import io
 import uuid
 from collections import defaultdict
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -14,16 +16,28 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from pwa import i18n
+from pwa.accounts import services as accounts
 from pwa.auth import access as org_access
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.centre import services
-from pwa.core import ids
+from pwa.core import clock, ids, urls
 from pwa.core.csv_cells import safe_row
 from pwa.core.forms import FormErrors, read_form
+from pwa.core.qr import qr_svg
 from pwa.i18n import _, format_money
-from pwa.models import CentreFamily, LedgerEntry, LedgerKind, Organisation, OrgKind, Voucher
+from pwa.models import (
+    CentreFamily,
+    Family,
+    LedgerEntry,
+    LedgerKind,
+    Organisation,
+    OrgKind,
+    Voucher,
+)
+from pwa.settings import SUPPORTED_LOCALES
 from pwa.templating import form_page, notify, render
 from pwa.vouchers import services as vouchers
 
@@ -49,12 +63,12 @@ async def families(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         try:
-            said = await _add_family(centre, form)
+            said, then = await _add_family(centre, form)
         except FormErrors as exc:
             errors, status = exc.errors, 400
         else:
             notify(request, said)
-            return RedirectResponse("/centre/families", status_code=303)
+            return RedirectResponse(then, status_code=303)
     found = await services.families_of(centre)
     return render(
         request,
@@ -71,24 +85,124 @@ async def families(request: Request) -> Response:
     )
 
 
-async def _add_family(centre: Organisation, form: dict[str, str]) -> str:
-    """Register a new family, or ask one that uses Startrip already: what the centre is told."""
+async def _add_family(centre: Organisation, form: dict[str, str]) -> tuple[str, str]:
+    """Register a new family, or ask one that uses Startrip already: what the centre is told,
+    and the page it goes to next."""
     if form.get("action") != "attach":
         family = await vouchers.register_family(centre, name=form.get("name", ""))
-        return _(
+        said = _(
             "The family “%(name)s” is with the centre. Its family code is %(code)s.",
             name=family.name,
             code=family.code,
         )
+        # A family the centre registers has no parent account yet: the next step is the
+        # parent's invitation (issue 16).
+        return said, urls.url("invite_parent", family_id=family.id)
     try:
         await services.ask_family(centre, code=form.get("code", ""))
     except services.AlreadyWithCentre:
-        return _("This family is with the centre already.")
+        return _("This family is with the centre already."), "/centre/families"
     # The same words whether or not the code is a family's, so codes cannot be tried out.
-    return _(
+    said = _(
         "If this code belongs to a family, its parent will see your request. "
         "The family is in your list when the parent accepts."
     )
+    return said, "/centre/families"
+
+
+async def invite_parent(request: Request) -> Response:
+    """A one-time invitation into one of the centre's families as a parent (issue 16): for a
+    family the centre registered, which has no parent account yet, and for a parent who lost
+    both password and phone. The link and code are shown in this answer only, never kept (only
+    their sha256) nor put in the session or a URL."""
+    org_access.check_org(sessions.principal(request), Action.CENTRE_INVITE)
+    staff = sessions.require_account(request)
+    centre, family = await services.family_of_centre(staff, request.path_params["family_id"])
+    ctx: dict[str, Any] = {
+        "title": _("Invitation for a parent of %(name)s", name=family.name),
+        "family": family,
+        "centre": centre,
+        "back_url": "/centre/families",
+    }
+    if request.method == "GET":
+        return render(
+            request, "centre/invite.html", {**ctx, "parents": await services.parents_of(family)}
+        )
+    token, code = await accounts.create_guardian_invitation(family, centre, staff)
+    settings = request.app.state.settings
+    # The address the parent will type: the public one when set, else the one the centre uses.
+    site = settings.public_url or str(request.base_url).rstrip("/")
+    link = site + urls.url("invitation", token=token)
+    join_address = site + urls.url("join_page")
+    until = clock.now() + timedelta(days=accounts.GUARDIAN_INVITATION_DAYS)
+    shown = accounts.show_code(code)
+    notify(request, _("The invitation is ready. Print it for the parent, or read the code out."))
+    return render(
+        request,
+        "centre/invite.html",
+        {
+            **ctx,
+            "code": shown,
+            "link": link,
+            "join_address": join_address,
+            "until": until,
+            "qr": qr_svg(
+                link, _("QR code of the invitation for a parent of %(name)s", name=family.name)
+            ),
+            "sheet": invitation_sheet(centre, family, shown, join_address, until),
+        },
+    )
+
+
+def invitation_sheet(
+    centre: Organisation, family: Family, code: str, join_address: str, until: datetime
+) -> list[dict[str, Any]]:
+    """The printed paper for the parent, in every language of the app (Chinese first): a
+    parent may read either, whatever the language of the centre's screen."""
+    parts = []
+    for locale in SUPPORTED_LOCALES:
+        with i18n.use_locale(locale):
+            parts.append(
+                {
+                    "lang": i18n.html_lang(locale),
+                    "heading": _(
+                        "Startrip: an invitation for a parent of %(name)s", name=family.name
+                    ),
+                    "what": _(
+                        "Startrip helps autistic people go shopping on their own. The person sees "
+                        "the shopping list as pictures and the trip one step at a time. The "
+                        "family plans the trip and sees how it went."
+                    ),
+                    "vouchers": _(
+                        "%(centre)s gives your family friendly vouchers. In Startrip you see them "
+                        "and how much is left.",
+                        centre=centre.name,
+                    ),
+                    "how": _("How to join"),
+                    "steps": [
+                        _(
+                            "Scan the QR code with your phone's camera. Or open %(address)s and "
+                            "type the code %(code)s.",
+                            address=join_address,
+                            code=code,
+                        ),
+                        _(
+                            "Make your account with your name, your email and a password. "
+                            "If you have an account already, log in first."
+                        ),
+                        _(
+                            "Read the privacy notice, tick the box, and join. Your family's "
+                            "vouchers are in the voucher wallet."
+                        ),
+                    ],
+                    "until": _(
+                        "The code works once, until %(day)s. Keep this paper safe: whoever has "
+                        "the code can join your family.",
+                        day=i18n.format_date(until),
+                    ),
+                }
+            )
+    return parts
 
 
 async def new_voucher(request: Request) -> Response:
@@ -229,6 +343,13 @@ STAFF = Action.CENTRE_SCREENS
 routes = [
     Route("/centre", centre_start, action=STAFF),
     Route("/centre/families", families, methods=["GET", "POST"], action=STAFF),
+    Route(
+        "/centre/families/{family_id}/invitation",
+        invite_parent,
+        methods=["GET", "POST"],
+        name="invite_parent",
+        action=Action.CENTRE_INVITE,
+    ),
     Route("/centre/vouchers/new", new_voucher, methods=["GET", "POST"], action=STAFF),
     Route("/centre/import", import_vouchers, methods=["GET", "POST"], action=STAFF),
     Route("/centre/reports", reports, action=STAFF),

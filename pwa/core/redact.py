@@ -19,12 +19,20 @@ HIDDEN = "***"
 def redact_path(path: str) -> str:
     """The path (with its query) as it may be written to a log."""
     path, question, query = path.partition("?")
-    path = SECRET_PATH.sub(lambda match: match.group(1) + HIDDEN, path)
+    path = _hide_path(path)
     if not question:
         return path
     pairs = parse_qsl(query, keep_blank_values=True)
-    safe = [(name, HIDDEN if name.lower() in SECRET_QUERY else value) for name, value in pairs]
+    # A secret path can also ride in a value: "Log in" from an invitation sends ?next=/invite/….
+    safe = [
+        (name, HIDDEN if name.lower() in SECRET_QUERY else _hide_path(value))
+        for name, value in pairs
+    ]
     return f"{path}?{urlencode(safe, safe=HIDDEN)}"
+
+
+def _hide_path(path: str) -> str:
+    return SECRET_PATH.sub(lambda match: match.group(1) + HIDDEN, path)
 
 
 class AccessLogFilter(logging.Filter):

@@ -1,0 +1,404 @@
+"""Coming in through the centre (issue 16, item 3): a centre gives a parent a one-time
+invitation into one of its own families (a link and a short code); the parent makes an account
+or logs in with it and joins the family as its guardian, with the family's vouchers waiting.
+The same serves a parent who lost both password and phone. Only the centre's own families; the
+code works once; a used, replaced or expired code is refused in words; wrong codes are slowed
+down; a caregiver's invitation still gives read-only access."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from datetime import timedelta
+
+from pwa.core import clock
+from pwa.core.redact import redact_path
+from pwa.models import (
+    CentreFamily,
+    ConsentRecord,
+    Family,
+    Invitation,
+    Membership,
+    Organisation,
+    OrgMembership,
+    Role,
+)
+from tests.conftest import Client
+from tests.databases import table_counts
+from tests.factories import (
+    PASSWORD,
+    make_account,
+    make_caregiver,
+    make_centre_and_shop,
+    make_family,
+    make_voucher,
+)
+from tests.html import find_form
+
+NEW_PASSWORD = "a-long-and-unusual-passphrase"
+
+
+def text(response) -> str:
+    """The page's words as a person reads them: no tags, entities turned back."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.text)).split())
+
+
+async def as_centre(client: Client, centre: Organisation) -> None:
+    member = await OrgMembership.get(organisation=centre).prefetch_related("account")
+    await client.log_in(member.account.email, PASSWORD)
+
+
+async def register(client: Client, name: str = "The Zhao family") -> Family:
+    """The centre registers a family with no account yet; it is sent on to the invitation."""
+    response = await client.submit("/centre/families", {"action": "register", "name": name})
+    assert response.status_code == 303
+    family = await Family.get(name=name)
+    assert response.headers["location"] == f"/centre/families/{family.id}/invitation"
+    return family
+
+
+async def invite(client: Client, family: Family) -> tuple[str, str]:
+    """Press "Make an invitation for a parent": (the code as printed, the link)."""
+    page = await client.get(f"/centre/families/{family.id}/invitation")
+    assert page.status_code == 200
+    made = await client.post(
+        f"/centre/families/{family.id}/invitation",
+        data=find_form(page.text, f"/centre/families/{family.id}/invitation").fields,
+    )
+    assert made.status_code == 200, made.text
+    code = re.search(r'<p class="code-text" lang="en">([A-Z0-9]{4}-[A-Z0-9]{4})</p>', made.text)
+    link = re.search(r'<span lang="en">(http[^<]+/invite/[^<]+)</span>', made.text)
+    assert code and link, "the page shows the code and the link"
+    return code.group(1), link.group(1)
+
+
+def path_of(link: str) -> str:
+    """The link's path, as the parent's browser asks for it."""
+    return "/invite/" + link.rsplit("/invite/", 1)[1]
+
+
+async def type_code(client: Client, code: str):
+    return await client.submit("/join", {"step": "code", "code": code})
+
+
+async def sign_up_with_code(client: Client, code: str, email: str, consent: bool = True):
+    fields = {
+        "step": "signup",
+        "code": code,
+        "name": "Zhao Lei",
+        "email": email,
+        "password": NEW_PASSWORD,
+    }
+    if consent:
+        fields["consent"] = "yes"
+    return await client.submit("/join", fields)
+
+
+async def test_a_parent_signs_up_with_the_code_and_finds_the_familys_voucher(
+    client: Client, other_client: Client
+) -> None:
+    centre, _shop, _staff = await make_centre_and_shop()
+    await as_centre(client, centre)
+    family = await register(client)
+    intro = await client.get(f"/centre/families/{family.id}/invitation")
+    assert "Nobody has joined this family as a parent yet." in text(intro)
+    given = await client.submit(
+        "/centre/vouchers/new",
+        find_form((await client.get("/centre/vouchers/new")).text, "/centre/vouchers/new").fields,
+    )
+    assert given.status_code == 303
+    code, link = await invite(client, family)
+    made = await Invitation.get(family=family)
+    # Only digests are kept: the code and the link's token are nowhere in the database.
+    assert made.code_hash == hashlib.sha256(code.replace("-", "").encode()).hexdigest()
+    assert made.role == Role.GUARDIAN and made.centre_id == centre.id
+    assert timedelta(days=29) < made.expires_at - clock.now() <= timedelta(days=30)
+    assert link.rsplit("/", 1)[1] not in str(await Invitation.all().values())
+
+    # The parent types the code, as printed or read out (small letters and spaces do too).
+    shown = await type_code(other_client, " " + code.lower().replace("-", " "))
+    assert shown.status_code == 200
+    words = text(shown)
+    assert f"{centre.name} invites you into the family The Zhao family on Startrip" in words
+    assert "I have read the privacy notice" in words
+    joined = await sign_up_with_code(other_client, code, "zhao@example.test")
+    assert joined.status_code == 303
+    assert joined.headers["location"] == f"/families/{family.id}/wallet"
+    wallet = await other_client.get(joined.headers["location"])
+    assert wallet.status_code == 200
+    assert f"Friendly voucher from {centre.name}" in text(wallet)
+    assert "You are now a parent in The Zhao family." in text(wallet)
+    membership = await Membership.get(family=family).prefetch_related("account")
+    assert membership.role == Role.GUARDIAN and membership.account.email == "zhao@example.test"
+    consent = await ConsentRecord.get(account=membership.account)
+    assert consent.occasion == "sign_up" and consent.family_id == family.id
+    home = await other_client.get("/home")
+    assert "The Zhao family" in text(home) and "You are a caregiver here" not in text(home)
+
+
+async def test_without_the_consent_box_nothing_is_made(client: Client, other_client) -> None:
+    centre, _shop, _staff = await make_centre_and_shop()
+    await as_centre(client, centre)
+    family = await register(client)
+    code, _link = await invite(client, family)
+    before = await table_counts()
+    refused = await sign_up_with_code(other_client, code, "zhao@example.test", consent=False)
+    assert refused.status_code == 400
+    assert "Read the privacy notice, then tick the box to agree." in text(refused)
+    # The form keeps what was typed (not the password) and the code, so one tick sends it again.
+    form = find_form(refused.text, "/join")
+    assert form.fields["email"] == "zhao@example.test" and form.fields["code"] == code
+    assert await table_counts() == before
+    assert not await Invitation.filter(accepted_at__isnull=False).exists()
+    # Every mistake shows at once: a short password and the box together.
+    both = await other_client.submit(
+        "/join", {"step": "signup", "code": code, "name": "Zhao", "email": "x@example.test"}
+    )
+    assert "The password needs at least 8 characters." in text(both)
+    assert "tick the box to agree" in text(both)
+    assert await table_counts() == before
+
+
+async def test_the_code_works_once(client: Client, other_client: Client, app) -> None:
+    centre, _shop, _staff = await make_centre_and_shop()
+    await as_centre(client, centre)
+    family = await register(client)
+    code, link = await invite(client, family)
+    assert (await sign_up_with_code(other_client, code, "first@example.test")).status_code == 303
+    async with Client(app) as third:
+        again = await type_code(third, code)
+        assert again.status_code == 400
+        assert "This invitation was used already. It works only once." in text(again)
+        by_link = await third.get(path_of(link))
+        assert by_link.status_code == 410
+        assert "This invitation was used already." in text(by_link)
+    assert await Membership.filter(family=family).count() == 1
+    # The parent who used it opens the link again: their family, not an error.
+    mine = await other_client.get(path_of(link))
+    assert mine.status_code == 200
+    assert "You are a parent in this family already." in text(mine)
+
+
+async def test_a_replaced_or_expired_code_is_refused_in_words(
+    client: Client, other_client: Client
+) -> None:
+    centre, _shop, _staff = await make_centre_and_shop()
+    await as_centre(client, centre)
+    family = await register(client)
+    first, first_link = await invite(client, family)
+    page = await client.get(f"/centre/families/{family.id}/invitation")
+    assert "is not used yet. A new invitation stops that one from working." in text(page)
+    second, _link = await invite(client, family)
+    replaced = await type_code(other_client, first)
+    assert replaced.status_code == 400
+    assert "This invitation was cancelled: the centre made a newer one." in text(replaced)
+    path = path_of(first_link)
+    by_link = await other_client.get(path)
+    assert by_link.status_code == 410 and "the centre made a newer one" in text(by_link)
+    # Sending the old link's sign-up form makes nothing either.
+    before = await table_counts()
+    sent = await other_client.submit(
+        path,
+        {"step": "signup", "name": "X", "email": "x@example.test", "password": NEW_PASSWORD},
+    )
+    assert sent.status_code == 410 and await table_counts() == before
+
+    await Invitation.filter(revoked_at=None).update(expires_at=clock.now() - timedelta(minutes=1))
+    expired = await type_code(other_client, second)
+    assert expired.status_code == 400
+    assert "This invitation has expired. Ask the centre for a new one." in text(expired)
+    assert not await Membership.filter(family=family).exists()
+    unknown = await type_code(other_client, "ABCD-2345")
+    assert "This code does not work." in text(unknown)
+
+
+async def test_wrong_codes_are_slowed_down_per_address(client: Client, other_client) -> None:
+    centre, _shop, _staff = await make_centre_and_shop()
+    await as_centre(client, centre)
+    family = await register(client)
+    code, _link = await invite(client, family)
+    for n in range(10):
+        wrong = await type_code(other_client, f"WRNG-{n:04d}".replace("0", "2").replace("1", "3"))
+        assert wrong.status_code == 400, n
+    slowed = await type_code(other_client, code)
+    assert slowed.status_code == 429
+    assert "There were too many tries. Wait" in text(slowed)
+    assert int(slowed.headers["Retry-After"]) > 0
+    # Even the right code waits: whoever guesses cannot tell it from a wrong one.
+    assert "invites you into the family" not in text(slowed)
+    # Not a single wrong try more was counted, and nothing was joined.
+    assert not await Membership.filter(family=family).exists()
+    assert (await other_client.get("/join")).status_code == 200
+
+
+async def test_only_the_centres_own_families(app, client: Client, other_client: Client) -> None:
+    centre, _shop, _staff = await make_centre_and_shop()
+    other_centre, _shop2, _staff2 = await make_centre_and_shop()
+    await as_centre(client, centre)
+    family = await register(client)
+    # A family that uses Startrip and was only asked (the parent has not accepted): not yet.
+    asked = await make_family()
+    assert (
+        await client.submit("/centre/families", {"action": "attach", "code": asked.family.code})
+    ).status_code == 303
+    await as_centre(other_client, other_centre)
+    before = await table_counts()
+    for family_id in (family.id, asked.family.id, "not-an-id"):
+        url = f"/centre/families/{family_id}/invitation"
+        assert (await other_client.get(url)).status_code == 404, url
+        assert (await other_client.submit(url)).status_code == 404, url
+    assert (await client.get(f"/centre/families/{asked.family.id}/invitation")).status_code == 404
+    assert await table_counts() == before
+    # A family's own parent is no centre: refused, and a visitor is sent to log in.
+    parent = await make_family()
+    await CentreFamily.create(centre=centre, family=parent.family)
+    async with Client(app) as guardian:
+        await guardian.log_in(parent.email, parent.password)
+        own = f"/centre/families/{parent.family.id}/invitation"
+        assert (await guardian.get(own)).status_code == 403
+        assert (await guardian.submit(own)).status_code == 403
+    async with Client(app) as visitor:
+        away = await visitor.get(f"/centre/families/{family.id}/invitation")
+        assert away.status_code == 303 and away.headers["location"].startswith("/login")
+    assert not await Invitation.exists()
+    # The centre's list offers the invitation beside each of its families.
+    listed = await client.get("/centre/families")
+    assert f"/centre/families/{family.id}/invitation" in listed.text
+
+
+async def test_a_parent_who_lost_everything_joins_again_with_a_new_account(
+    client: Client, other_client: Client
+) -> None:
+    """Password and phone lost: the centre gives a new invitation into the family; the new
+    account joins as a parent beside the old one, which stays as it is."""
+    centre, _shop, _staff = await make_centre_and_shop()
+    lost = await make_family(name="Wang Fang")
+    await make_voucher(lost, centre)  # the family is with the centre
+    await as_centre(client, centre)
+    intro = await client.get(f"/centre/families/{lost.family.id}/invitation")
+    words = text(intro)
+    assert "This family has parent accounts already: 1." in words
+    assert "for example a parent who lost both their password and their phone" in words
+    assert "The parent accounts there now stay as they are." in words
+    code, _link = await invite(client, lost.family)
+    assert (await type_code(other_client, code)).status_code == 200
+    joined = await sign_up_with_code(other_client, code, "wang.new@example.test")
+    assert joined.status_code == 303
+    assert joined.headers["location"] == f"/families/{lost.family.id}/wallet"
+    parents = await Membership.filter(family=lost.family, role=Role.GUARDIAN).prefetch_related(
+        "account"
+    )
+    assert sorted(m.account.email for m in parents) == sorted([lost.email, "wang.new@example.test"])
+    # The new account sees the family's person and its vouchers.
+    home = await other_client.get("/home")
+    assert lost.person.display_name in text(home)
+    wallet = await other_client.get(f"/families/{lost.family.id}/wallet")
+    assert f"Friendly voucher from {centre.name}" in text(wallet)
+
+
+async def test_a_logged_in_account_joins_with_the_code(client: Client, other_client) -> None:
+    centre, _shop, _staff = await make_centre_and_shop()
+    await as_centre(client, centre)
+    family = await register(client)
+    code, _link = await invite(client, family)
+    account, email = await make_account("Li Na")
+    await other_client.log_in(email, PASSWORD)
+    shown = await type_code(other_client, code)
+    assert "You are logged in as Li Na. This account joins the family." in text(shown)
+    form = find_form(shown.text, "/join", step="accept")
+    refused = await other_client.post("/join", data=form.fields)
+    assert refused.status_code == 400 and "tick the box to agree" in text(refused)
+    assert not await Membership.filter(family=family).exists()
+    joined = await other_client.post("/join", data={**form.fields, "consent": "yes"})
+    assert joined.status_code == 303 and joined.headers["location"] == "/home"
+    assert (await Membership.get(account=account, family=family)).role == Role.GUARDIAN
+    record = await ConsentRecord.get(account=account)
+    assert record.occasion == "joined" and record.family_id == family.id
+
+
+async def test_a_caregivers_invitation_still_gives_read_only_access(
+    client: Client, other_client: Client
+) -> None:
+    family = await make_family()
+    centre, _shop, _staff = await make_centre_and_shop()
+    await make_voucher(family, centre)
+    await client.log_in(family.email, family.password)
+    page = await client.submit(f"/families/{family.family.id}/caregivers")
+    link = re.search(r"/invite/[A-Za-z0-9_\-]+", page.text)
+    assert link
+    teacher, email = await make_account("Teacher")
+    await other_client.log_in(email, PASSWORD)
+    opened = await other_client.get(link.group(0))
+    assert "You cannot change anything." in text(opened)
+    accepted = await other_client.submit(link.group(0))
+    assert accepted.status_code == 303
+    assert (await Membership.get(account=teacher, family=family.family)).role == Role.CAREGIVER
+    assert "You are a caregiver here. You can read, not change." in text(
+        await other_client.get("/home")
+    )
+    assert (await other_client.get(f"/families/{family.family.id}/wallet")).status_code == 403
+
+    # The centre's invitation for a parent is not on the family's caregivers page, and the
+    # page's cancel cannot end it.
+    centre_client = other_client
+    await as_centre(centre_client, centre)
+    await invite(centre_client, family.family)
+    parents_invitation = await Invitation.get(role=Role.GUARDIAN)
+    listed = await client.get(f"/families/{family.family.id}/caregivers")
+    assert str(parents_invitation.id) not in listed.text
+    cancel = await client.submit(
+        f"/families/{family.family.id}/caregivers/{parents_invitation.id}/revoke"
+    )
+    assert cancel.status_code == 404
+    assert (await Invitation.get(id=parents_invitation.id)).revoked_at is None
+
+
+async def test_a_caregiver_the_centre_invites_becomes_a_parent(client: Client, other_client):
+    family = await make_family()
+    centre, _shop, _staff = await make_centre_and_shop()
+    await make_voucher(family, centre)
+    teacher, email = await make_caregiver(family)
+    await as_centre(client, centre)
+    code, _link = await invite(client, family.family)
+    await other_client.log_in(email, PASSWORD)
+    shown = await type_code(other_client, code)
+    form = find_form(shown.text, "/join", step="accept")
+    joined = await other_client.post("/join", data={**form.fields, "consent": "yes"})
+    assert joined.status_code == 303
+    assert (await Membership.get(account=teacher, family=family.family)).role == Role.GUARDIAN
+    assert (await other_client.get(f"/families/{family.family.id}/wallet")).status_code == 200
+
+
+async def test_the_code_and_the_link_stay_out_of_urls_and_logs(client: Client) -> None:
+    centre, _shop, _staff = await make_centre_and_shop()
+    await as_centre(client, centre)
+    family = await register(client)
+    code, link = await invite(client, family)
+    # The code goes in form bodies only: no page links to /join with it.
+    assert "/join?" not in (await client.get("/join")).text
+    token = link.rsplit("/", 1)[1]
+    assert token not in redact_path(f"/invite/{token}")
+    # "Log in" from the link comes back to it: the token rides in ?next=, hidden in the log too.
+    assert token not in redact_path(f"/login?next=%2Finvite%2F{token}")
+    assert code not in redact_path(f"/join?code={code}")
+
+
+async def test_an_email_with_an_account_is_sent_to_log_in_and_counts_like_a_wrong_code(
+    client: Client, other_client: Client
+) -> None:
+    """The invitation makes no second account for an email; it says to log in. Each such
+    refusal counts against the address, so the page is no way to try out emails."""
+    centre, _shop, _staff = await make_centre_and_shop()
+    await as_centre(client, centre)
+    family = await register(client)
+    code, _link = await invite(client, family)
+    _account, email = await make_account("Already here")
+    for n in range(10):
+        refused = await sign_up_with_code(other_client, code, email)
+        assert refused.status_code == 400, n
+        assert "already has an account" in text(refused)
+    slowed = await sign_up_with_code(other_client, code, email)
+    assert slowed.status_code == 429 and "There were too many tries." in text(slowed)
+    assert not await Membership.filter(family=family).exists()
+    assert await Invitation.filter(accepted_at=None).count() == 1
