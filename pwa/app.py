@@ -21,6 +21,7 @@ from pwa import errors, i18n, pages
 from pwa.accounts import join as join_pages
 from pwa.accounts import mobile, privacy
 from pwa.accounts import routes as accounts
+from pwa.accounts.consent import ConsentGate
 from pwa.auth.middleware import CSRFMiddleware, PrincipalMiddleware
 from pwa.auth.sessions import LoginRequired
 from pwa.auth.throttle import Throttled
@@ -130,6 +131,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             https_only=settings.secure_cookies,
         ),
         Middleware(PrincipalMiddleware, default_locale=settings.default_locale),
+        # A guardian who has not agreed to the privacy notice as it is now sees only
+        # /privacy/agree (issue 16, item 5).
+        Middleware(ConsentGate),
         # The body limit counts what streams in (chunked too) for everything after it: it stays
         # before the CSRF check, which reads a form's body whole (tests/test_limits.py).
         Middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, on_failure=errors.too_large),

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from pwa import i18n
+from pwa.accounts import consent
 from pwa.accounts.services import create_account, create_staff, new_family
 from pwa.core import clock
 from pwa.lists import services as lists
@@ -58,6 +59,11 @@ async def load_demo() -> list[str]:
         if not await Person.exists(family=family):
             await Person.create(family=family, display_name="小明 Ming", avatar="1F466")
             made.append("person")
+        if not await consent.current(parent):
+            # The demo parent has agreed to the privacy notice as it is now, as at sign-up:
+            # logging in goes to the family home, not to /privacy/agree.
+            await consent.record(parent, occasion="sign_up", family_id=family.id)
+            made.append("consent")
         caregiver = await Account.get_or_none(email="caregiver@demo.test")
         if caregiver is None:
             caregiver = await create_account(

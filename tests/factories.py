@@ -11,6 +11,7 @@ from datetime import timedelta
 from PIL import Image
 
 from pwa import i18n
+from pwa.accounts import consent
 from pwa.accounts import services as accounts
 from pwa.lists import services as lists
 from pwa.models import (
@@ -54,6 +55,9 @@ async def make_family(
     )
     family = (await guardian.memberships.all().prefetch_related("family"))[0].family
     person = await Person.get(family=family)
+    # Agreed to the privacy notice, as every sign-up page asks (else logging in leads to
+    # /privacy/agree: tests/test_consent.py).
+    await consent.record(guardian, occasion="sign_up", family_id=family.id, person_id=person.id)
     return FamilyFixture(guardian=guardian, family=family, person=person, email=email)
 
 

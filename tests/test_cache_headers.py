@@ -168,7 +168,9 @@ async def test_an_adult_who_plans_alone_keeps_their_own_screens_not_others(
         shop_ids=[],
     )
     # Someone else in the same family: the adult is their guardian, not them.
-    other = await people.add_person(family, display_name="Bo", avatar=people.AVATARS[0])
+    other = await people.add_person(
+        family, display_name="Bo", avatar=people.AVATARS[0], guardian=adult, consented=True
+    )
     theirs = await lists.create_list(
         family, list_id=uuid.uuid4(), name="Bo's", person_id=str(other.id)
     )

@@ -15,6 +15,7 @@ async def test_guardian_adds_a_person_with_a_picture(client):
         {
             "display_name": "Hong",
             "avatar": "1F467",
+            "consent": "yes",
         },
     )
     assert response.status_code == 303

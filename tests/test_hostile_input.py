@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from pwa.accounts import consent
 from pwa.accounts import services as accounts
 from pwa.auth import passwords
 from pwa.core import clock
@@ -67,6 +68,7 @@ async def test_an_adults_pay_codes_die_when_they_log_out(app) -> None:
     )
     membership = await adult.memberships.all().prefetch_related("family").first()
     assert membership is not None
+    await consent.record(adult, occasion="sign_up", family_id=membership.family.id)
     await CentreFamily.get_or_create(centre=centre, family=membership.family)
     voucher = await vouchers.issue_voucher(
         centre,

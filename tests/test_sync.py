@@ -205,7 +205,9 @@ async def test_the_phone_pulls_only_its_persons_lists(client: Client, other_clie
     from pwa.family import services as family_module
     from pwa.lists import services as lists
 
-    sister = await family_module.add_person(family.family, display_name="Hua", avatar="1F467")
+    sister = await family_module.add_person(
+        family.family, display_name="Hua", avatar="1F467", guardian=family.guardian, consented=True
+    )
     theirs = await lists.create_list(
         family.family, list_id=uuid.uuid4(), name="Hua's list", person_id=str(sister.id)
     )

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from pwa import models
+from pwa.accounts import consent
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action, permitted_actions
@@ -104,7 +105,11 @@ async def add_person_page(request: Request) -> Response:
     form = await read_form(request)
     try:
         person = await add_person(
-            family, display_name=form.get("display_name", ""), avatar=form.get("avatar", "")
+            family,
+            display_name=form.get("display_name", ""),
+            avatar=form.get("avatar", ""),
+            guardian=sessions.require_account(request),
+            consented=consent.given(form),
         )
     except FormErrors as exc:
         return render(

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
+from pwa.accounts import consent
 from pwa.core import person_settings
 from pwa.core.forms import FormErrors
 from pwa.core.person_settings import SettingsError
@@ -46,7 +47,11 @@ async def guardian_phone(person_family_id: object, exclude_account_id: int | Non
 # --- service functions -----------------------------------------------------------------------
 
 
-async def add_person(family: Family, *, display_name: str, avatar: str) -> Person:
+async def add_person(
+    family: Family, *, display_name: str, avatar: str, guardian: Account, consented: bool
+) -> Person:
+    """A new person in the family, with the guardian's consent for them (issue 16, item 5):
+    the consent at sign-up was for the people of that day, so each new one is asked again."""
     errors = {}
     if not display_name:
         errors["display_name"] = _("Write the name the person knows.")
@@ -54,9 +59,16 @@ async def add_person(family: Family, *, display_name: str, avatar: str) -> Perso
         errors["display_name"] = _("The name can have at most 60 characters.")
     if avatar not in AVATARS:
         errors["avatar"] = _("Choose one of the pictures.")
+    if not consented:
+        errors[consent.FIELD] = consent.missing()
     if errors:
         raise FormErrors(errors)
-    return await Person.create(family=family, display_name=display_name, avatar=avatar)
+    async with in_transaction():
+        person = await Person.create(family=family, display_name=display_name, avatar=avatar)
+        await consent.record(
+            guardian, occasion="person_added", family_id=family.id, person_id=person.id
+        )
+    return person
 
 
 async def save_settings(person: Person, form: dict[str, str]) -> None:
