@@ -22,6 +22,7 @@ from pwa.accounts import codes, sms
 from pwa.auth import throttle
 from pwa.core import clock
 from pwa.core.forms import FormErrors
+from pwa.i18n import _
 from pwa.models import (
     Account,
     CodePurpose,
@@ -330,7 +331,7 @@ async def test_a_code_is_refused_after_too_many_wrong_tries(
     await send_login(client, NUMBER)
     code = stand_in.last_code(NUMBER)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    for _ in range(codes.MAX_TRIES - 1):
+    for _try in range(codes.MAX_TRIES - 1):
         response = await type_login_code(client, NUMBER, wrong)
         assert "This code is not right" in response.text
     response = await type_login_code(client, NUMBER, wrong)
@@ -370,7 +371,7 @@ async def test_two_tabs_cannot_both_use_one_code(app) -> None:
     taken = [r for r in results if isinstance(r, OneTimeCode)]
     refused = [r for r in results if isinstance(r, FormErrors)]
     assert len(taken) == 1 and len(refused) == 1
-    assert "already used" in refused[0].errors["code"]
+    assert refused[0].errors["code"] == _("This code was already used. Send a new code.")
 
 
 async def test_staff_log_in_with_their_mobile(client: Client, stand_in: StandInSms) -> None:
@@ -399,7 +400,7 @@ async def test_sending_codes_to_one_number_is_throttled(
 ) -> None:
     await mobile_account()
     free = throttle.BACKOFF["send_to"].free
-    for _ in range(free):
+    for _send in range(free):
         assert (await send_login(client, NUMBER)).status_code == 200
     # From another browser too: it is the number that is protected.
     response = await send_login(other_client, NUMBER)
