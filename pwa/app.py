@@ -19,7 +19,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from pwa import errors, i18n, pages
 from pwa.accounts import join as join_pages
-from pwa.accounts import mobile, privacy
+from pwa.accounts import mobile, privacy, recovery
 from pwa.accounts import routes as accounts
 from pwa.accounts.consent import ConsentGate
 from pwa.auth.middleware import CSRFMiddleware, PrincipalMiddleware
@@ -75,6 +75,7 @@ def all_routes() -> list[BaseRoute]:
     return [
         *family.routes,
         *accounts.routes,
+        *recovery.routes,
         *join_pages.routes,
         *mobile.routes,
         *privacy.routes,

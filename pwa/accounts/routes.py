@@ -13,14 +13,15 @@ from starlette.responses import RedirectResponse, Response
 
 from pwa import errors as errors_module
 from pwa import i18n
-from pwa.accounts import join
+from pwa.accounts import consent, join, recovery
 from pwa.accounts.services import (
     LINK_CODE_MINUTES,
     accept_invitation,
     authenticate,
     change_password,
+    check_account_fields,
+    check_sign_up,
     claim_device_link,
-    create_account,
     create_device_link,
     create_invitation,
     end_other_devices,
@@ -32,11 +33,9 @@ from pwa.accounts.services import (
     revoke_invitation,
     set_language,
     show_code,
-    sign_up_parent,
-    sign_up_self,
     update_account,
 )
-from pwa.auth import sessions, throttle
+from pwa.auth import passwords, sessions, throttle
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import clock, urls
@@ -121,28 +120,31 @@ async def logout(request: Request) -> Response:
 
 
 async def signup_page(request: Request) -> Response:
+    """Sign-up by email: nothing is made until the link sent to the email comes back
+    (pwa/accounts/recovery.py), and the answer is the same whether the email has an account."""
     if request.method == "GET":
         return render(request, "accounts/signup.html", _signup_context({"kind": "family"}, {}))
     form = await read_form(request)
-    kind = form.get("kind", "family")
+    kind = "self" if form.get("kind") == "self" else "family"
     fields = {
-        "email": form.get("email", ""),
+        "email": form.get("email", "").lower(),
         "password": form.get("password", ""),
         "name": form.get("name", ""),
         "phone": form.get("phone", ""),
-        "locale": i18n.current_locale(),
+        # Only a parent names the person; an adult who plans their own trips is the person.
+        "person_name": form.get("person_name", "") if kind == "family" else "",
     }
+    errors = consent.check(form, check_sign_up(**fields))
+    form.pop("password", None)
+    if errors:
+        return render(request, "accounts/signup.html", _signup_context(form, errors), 400)
     try:
-        if kind == "self":
-            account = await sign_up_self(**fields)
-        else:
-            account = await sign_up_parent(**fields, person_name=form.get("person_name", ""))
-    except FormErrors as exc:
-        form.pop("password", None)
-        return render(request, "accounts/signup.html", _signup_context(form, exc.errors), 400)
-    await sessions.login_session(request, account)
-    notify(request, _("Welcome. Your account is ready."))
-    return RedirectResponse("/home", status_code=303)
+        return await recovery.send_sign_up(request, kind=kind, **fields)
+    except throttle.Throttled as exc:
+        errors = {"email": errors_module.wait_text(exc)}
+        response = render(request, "accounts/signup.html", _signup_context(form, errors), 429)
+        response.headers["Retry-After"] = str(exc.seconds)
+        return response
 
 
 async def account_page(request: Request) -> Response:
@@ -224,29 +226,40 @@ async def invitation_page(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         if who.account is None:
-            try:
-                account = await create_account(
-                    form.get("email", ""),
-                    form.get("password", ""),
-                    form.get("name", ""),
-                    locale=i18n.current_locale(),
-                )
-            except FormErrors as exc:
-                form.pop("password", None)
-                return render(
-                    request,
-                    "accounts/invitation.html",
-                    {
-                        "title": _("Invitation"),
-                        "invitation": invitation,
-                        "form": form,
-                        "errors": exc.errors,
-                    },
-                    400,
-                )
-            await sessions.login_session(request, account)
-        else:
-            account = who.account
+            # Someone new makes the account through the link sent to their email, like any
+            # sign-up: the page answers the same whether the email has an account or not, so
+            # an invitation cannot be used to learn which emails have accounts.
+            email, password = form.get("email", "").lower(), form.get("password", "")
+            errors = check_account_fields(email, password, form.get("name", ""))
+            form.pop("password", None)
+            status, headers = 400, {}
+            if not errors:
+                try:
+                    return await recovery.send_sign_up(
+                        request,
+                        kind="invitation",
+                        email=email,
+                        password=password,
+                        name=form.get("name", ""),
+                        invitation_digest=passwords.token_digest(token),
+                    )
+                except throttle.Throttled as exc:
+                    status, errors = 429, {"email": errors_module.wait_text(exc)}
+                    headers = {"Retry-After": str(exc.seconds)}
+            response = render(
+                request,
+                "accounts/invitation.html",
+                {
+                    "title": _("Invitation"),
+                    "invitation": invitation,
+                    "form": form,
+                    "errors": errors,
+                },
+                status,
+            )
+            response.headers.update(headers)
+            return response
+        account = who.account
         family = await accept_invitation(token, account)
         notify(request, _("You can now see the trips of %(family)s.", family=family.name))
         return RedirectResponse("/home", status_code=303)

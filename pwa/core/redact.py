@@ -1,7 +1,8 @@
 """Secrets out of the logs (issue 15, item 5).
 
-An invitation link (/invite/<token>), a phone's link code (/link/<code>) and a pay code typed
-at the till (/shop/redeem?code=…) are capabilities: whoever reads them can use them. The
+An invitation link (/invite/<token>), a phone's link code (/link/<code>), the links sent by
+email (/password/reset/<token>, /signup/confirm/<token>, /email/check/<token>) and a pay code
+typed at the till (/shop/redeem?code=…) are capabilities: whoever reads them can use them. The
 access log and the error log get the path with those parts replaced by "***".
 """
 
@@ -11,7 +12,8 @@ import logging
 import re
 from urllib.parse import parse_qsl, urlencode
 
-SECRET_PATH = re.compile(r"^(/(?:invite|link)/)[^/?#]+")
+# Email links (issue 16): a new password, a sign-up's end, an email's check.
+SECRET_PATH = re.compile(r"^(/(?:invite|link|password/reset|signup/confirm|email/check)/)[^/?#]+")
 SECRET_QUERY = frozenset({"code", "token", "key"})
 HIDDEN = "***"
 
