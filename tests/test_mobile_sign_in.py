@@ -11,6 +11,7 @@ import dataclasses
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -311,6 +312,24 @@ async def test_log_in_answers_the_same_for_a_known_and_an_unknown_number(
     assert "typed wrong too many times" in known.text
 
 
+async def test_a_number_without_account_takes_as_long_to_answer(
+    client: Client, other_client: Client, stand_in: StandInSms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider takes its time; a number with no account (no SMS) is not answered faster."""
+    # A fresh process: the earlier tests' quick sends are not this provider's time.
+    monkeypatch.setattr(codes, "_typical_send", 0.0)
+    await mobile_account()
+    stand_in.delay = 0.3
+    started = time.monotonic()
+    await send_login(client, NUMBER)
+    known = time.monotonic() - started
+    started = time.monotonic()
+    await send_login(other_client, OTHER)
+    unknown = time.monotonic() - started
+    assert known >= 0.3 and unknown >= 0.2
+    assert sent(stand_in, OTHER) == 0
+
+
 async def test_a_code_is_refused_after_it_expires(client: Client, stand_in: StandInSms) -> None:
     await mobile_account()
     await send_login(client, NUMBER)
@@ -374,14 +393,23 @@ async def test_two_tabs_cannot_both_use_one_code(app) -> None:
     assert refused[0].errors["code"] == _("This code was already used. Send a new code.")
 
 
-async def test_staff_log_in_with_their_mobile(client: Client, stand_in: StandInSms) -> None:
+async def test_staff_add_their_mobile_and_log_in_with_it(
+    client: Client, other_client: Client, stand_in: StandInSms
+) -> None:
     _centre, _shop, staff = await make_centre_and_shop()
-    await Account.filter(id=staff.id).update(mobile=E164)
-    await send_login(client, NUMBER)
-    response = await type_login_code(client, NUMBER, stand_in.last_code(NUMBER))
+    await client.log_in(staff.email or "", PASSWORD)
+    assert (await client.get("/account/mobile")).status_code == 200
+    await client.submit("/account/mobile", {"step": "send", "number": NUMBER})
+    response = await client.submit(
+        "/account/mobile", {"step": "code", "number": E164, "code": stand_in.last_code(NUMBER)}
+    )
     assert response.status_code == 303
-    assert (await client.get("/")).headers["location"] == "/shop"
-    assert (await client.get("/shop")).status_code == 200
+
+    await send_login(other_client, NUMBER)
+    response = await type_login_code(other_client, NUMBER, stand_in.last_code(NUMBER))
+    assert response.status_code == 303
+    assert (await other_client.get("/")).headers["location"] == "/shop"
+    assert (await other_client.get("/shop")).status_code == 200
 
 
 async def test_an_account_without_email_cannot_be_logged_in_to_by_password(

@@ -9,8 +9,11 @@ throttled per number ("send_to") and per address ("send_from"), wrong codes per 
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import random
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -113,6 +116,17 @@ def _too_many() -> str:
 # --- sending and typing back, throttled ------------------------------------------------------
 
 
+# How long sending an SMS took lately, in seconds (a moving average). A log-in code that is
+# not sent (a number with no account) waits about as long, so the answer's timing does not
+# tell a number with an account from one without.
+_typical_send = 0.0
+
+
+def _sent_in(seconds: float) -> None:
+    global _typical_send
+    _typical_send = seconds if not _typical_send else 0.8 * _typical_send + 0.2 * seconds
+
+
 @dataclass(frozen=True)
 class Sent:
     """A code went out (or, for a number with no account at log-in, was only made)."""
@@ -135,21 +149,23 @@ async def send(
     """Make a code and send it by SMS. Throttled per number and per address (Throttled).
 
     deliver=False makes the code without sending it: log-in answers a number with no
-    account exactly as one with an account (same wait, same screens, same tries), and only
-    the SMS itself is left out. A refused send leaves no code behind (FormErrors on
-    "number")."""
+    account exactly as one with an account (same throttling, screens and tries, and about
+    as long to answer), and only the SMS itself is left out. A refused send leaves no code
+    behind (FormErrors on "number")."""
     keys = {"send_to": number, "send_from": ip}
     await throttle.check(keys)
     await throttle.record_failure(keys)
     code, row = await issue(purpose, number, account=account, payload=payload)
-    if deliver:
-        try:
-            await sms.send_code(settings, number, code, locale)
-        except sms.SmsFailed:
-            await OneTimeCode.filter(id=row.id).delete()
-            raise FormErrors(
-                {"number": _("The code could not be sent. Try again later.")}
-            ) from None
+    if not deliver:
+        await asyncio.sleep(_typical_send * random.uniform(0.8, 1.2))
+        return Sent(number, row)
+    started = time.monotonic()
+    try:
+        await sms.send_code(settings, number, code, locale)
+    except sms.SmsFailed:
+        await OneTimeCode.filter(id=row.id).delete()
+        raise FormErrors({"number": _("The code could not be sent. Try again later.")}) from None
+    _sent_in(time.monotonic() - started)
     return Sent(number, row)
 
 

@@ -17,6 +17,7 @@ import hmac
 import json
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,6 +84,8 @@ class StandInSms:
     answers: list[str] = field(default_factory=list)
     # The service's error to answer to the next request, as a full outage or a daily limit would.
     fail_next: str | None = None
+    # Seconds to wait before answering, as a real provider across the internet does.
+    delay: float = 0.0
     nonces: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -107,6 +110,7 @@ class StandInSms:
             self.received.clear()
             self.answers.clear()
             self.fail_next = None
+            self.delay = 0.0
 
     def codes_to(self, number: str) -> list[str]:
         """The codes that reached a number (as PhoneNumbers says it: 13800138000)."""
@@ -170,6 +174,7 @@ class StandInSms:
 def _handler(stand_in: StandInSms) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            time.sleep(stand_in.delay)
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length).decode("utf-8")
             try:
