@@ -5,15 +5,31 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, log_in, small_targets
+from tests.browser.conftest import LiveServer, axe_violations, log_in, serving, small_targets
+from tests.stand_ins.smtp_server import SmtpServer, smtp_server
 
 pytestmark = pytest.mark.browser
 
 CENTRE = "爱星康复中心 Aixing Rehabilitation Centre"
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer) -> Iterator[LiveServer]:
+    """Sign-up finishes by the link emailed to the parent: the app sends to a stand-in server."""
+    with serving(tmp_path_factory.mktemp("live"), extra_env=smtp.env()) as server:
+        yield server
 
 
 def checked(page) -> None:
@@ -22,14 +38,20 @@ def checked(page) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_a_parent_accepts_the_centres_request_on_the_family_home(new_context, lang):
+def test_a_parent_accepts_the_centres_request_on_the_family_home(new_context, smtp, lang):
     # A parent who signs up now: a family no centre knows yet.
     parent = new_context(lang).new_page()
     parent.goto("/signup")
+    email = f"zhao-{uuid.uuid4().hex[:8]}@example.test"
     parent.locator("input[name=name]").fill("Zhao Lei")
-    parent.locator("input[name=email]").fill(f"zhao-{uuid.uuid4().hex[:8]}@example.test")
+    parent.locator("input[name=email]").fill(email)
     parent.locator("input[name=password]").fill("startrip-journey")
     parent.locator("input[name=person_name]").fill("Yu")
+    parent.locator("label.choice:has(input[name=consent])").click()
+    parent.locator("main form.form button[type=submit]").click()
+    expect(parent.locator("main .lead")).to_contain_text(email)
+    # The link in the email finishes the sign-up (tests/test_email.py has the details).
+    parent.goto(urlsplit(smtp.wait_for(email).link("/signup/confirm/")).path)
     parent.locator("main form button[type=submit]").click()
     expect(parent).to_have_url(re.compile(r"/home$"))
     hint = parent.locator("main p.hint", has_text=re.compile(r"[A-Z0-9]{8}"))
