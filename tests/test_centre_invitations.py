@@ -157,6 +157,19 @@ async def test_without_the_consent_box_nothing_is_made(client: Client, other_cli
     )
     assert "The password needs at least 8 characters." in text(both)
     assert "tick the box to agree" in text(both)
+    # The password rules of every sign-up hold here too: 12345678 is refused with a reason.
+    common = await other_client.submit(
+        "/join",
+        {
+            "step": "signup",
+            "code": code,
+            "name": "Zhao",
+            "email": "x@example.test",
+            "password": "12345678",
+            "consent": "yes",
+        },
+    )
+    assert common.status_code == 400 and 'id="error-password"' in common.text
     assert await table_counts() == before
 
 
