@@ -38,6 +38,10 @@ class Action(StrEnum):
     SYNC = "sync"  # push and pull: each mutation and each pull names its own action
     FAMILY_VIEW = "family.view"  # the family's pages: home, the lists and plans of all its people
     FAMILY_MANAGE = "family.manage"  # add a person, rename the family
+    # Everything the family holds, as one archive, and the page that offers it (issue 16).
+    FAMILY_EXPORT = "family.export"
+    FAMILY_DELETE = "family.delete"  # the family and everything of it, for good
+    PERSON_DELETE = "person.delete"  # a person and everything of theirs, for good
     CAREGIVER_INVITE = "caregiver.invite"
     PERSON_VIEW = "person.view"
     PERSON_SETTINGS_VIEW = "person.settings.view"
@@ -74,6 +78,11 @@ FAMILY = frozenset({Role.GUARDIAN, Role.CAREGIVER, Role.PERSON})
 AUTHORIZATION: dict[Action, frozenset[Role]] = {
     Action.FAMILY_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER}),
     Action.FAMILY_MANAGE: frozenset({Role.GUARDIAN}),
+    # The family's data leaves or goes for good only by a parent's hand: never a caregiver, who
+    # reads some of it, nor the person's phone.
+    Action.FAMILY_EXPORT: frozenset({Role.GUARDIAN}),
+    Action.FAMILY_DELETE: frozenset({Role.GUARDIAN}),
+    Action.PERSON_DELETE: frozenset({Role.GUARDIAN}),
     Action.CAREGIVER_INVITE: frozenset({Role.GUARDIAN}),
     Action.PERSON_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER}),
     Action.PERSON_SETTINGS_VIEW: frozenset({Role.GUARDIAN, Role.CAREGIVER}),

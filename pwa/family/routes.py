@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from pwa import models
 from pwa.accounts import consent
@@ -14,6 +14,8 @@ from pwa.auth.rules import Role as RuleRole
 from pwa.core import person_settings, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.family import access
+from pwa.family import deletion as deleting
+from pwa.family import export as exporting
 from pwa.family.services import (
     AVATARS,
     add_person,
@@ -25,6 +27,7 @@ from pwa.family.services import (
 )
 from pwa.i18n import _
 from pwa.models import Account, Role, Voucher, VoucherStatus
+from pwa.photos.services import photo_dir
 from pwa.templating import notify, render
 from pwa.vouchers import services as vouchers
 
@@ -190,5 +193,182 @@ routes = [
         settings_page,
         methods=["GET", "POST"],
         action={"GET": A.PERSON_SETTINGS_VIEW, "POST": A.PERSON_SETTINGS_EDIT},
+    ),
+]
+
+
+# --- the family's data: download everything, delete for good (issue 16, items 6 and 7) --------
+# A parent's only: FAMILY_EXPORT, FAMILY_DELETE and PERSON_DELETE (pwa/auth/rules.py). Nothing is
+# deleted by one tap: each deletion has a page that says what goes, counted, and asks for the
+# name to be typed. The writers are in pwa/family/deletion.py, the archive in export.py.
+
+
+async def family_data_page(request: Request) -> Response:
+    family, _access = await access.family_for(request)
+    account = sessions.require_account(request)
+    return render(
+        request,
+        "family/data.html",
+        {
+            "title": _("Your family's data"),
+            "family": family,
+            "people": await models.Person.filter(family=family).order_by("created_at"),
+            "counts": await deleting.family_counts(family, account),
+            "back_url": urls.url("home"),
+        },
+    )
+
+
+async def family_export(request: Request) -> Response:
+    """The archive, made in a file and then sent piece by piece (pwa/family/export.py)."""
+    family, _access = await access.family_for(request)
+    target = exporting.new_archive_file(request.app.state.settings.data_dir)
+    try:
+        await exporting.write_archive(family, target, photo_folder=photo_dir(request))
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    length, pieces = exporting.reader(target)
+    return StreamingResponse(
+        pieces(),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{exporting.archive_name()}"',
+            "Content-Length": str(length),
+        },
+    )
+
+
+def _name_error(name: str) -> dict[str, str]:
+    text = _("To delete, type the name as it is written here: %(name)s", name=name)
+    return {"confirm_name": text}
+
+
+async def delete_person_page(request: Request) -> Response:
+    person, _access = await access.person_for(request)
+    data_url = urls.url("family_data_page", family_id=person.family_id)
+    ctx = {
+        "title": _("Delete %(name)s", name=person.display_name),
+        "person": person,
+        "counts": await deleting.person_counts(person),
+        "own_account": person.account_id is not None,
+        "errors": {},
+        "form": {},
+        "back_url": data_url,
+    }
+    if request.method == "GET":
+        return render(request, "family/delete_person.html", ctx)
+    form = await read_form(request)
+    if not deleting.same_name(form.get("confirm_name", ""), person.display_name):
+        errors = _name_error(person.display_name)
+        return render(
+            request, "family/delete_person.html", {**ctx, "form": form, "errors": errors}, 400
+        )
+    await deleting.delete_person(person, photo_folder=photo_dir(request))
+    notify(request, _("%(name)s is deleted, with everything of theirs.", name=person.display_name))
+    return RedirectResponse(data_url, status_code=303)
+
+
+async def delete_family_page(request: Request) -> Response:
+    family, _access = await access.family_for(request)
+    account = sessions.require_account(request)
+    ctx = {
+        "title": _("Delete the family %(name)s", name=family.name),
+        "family": family,
+        "counts": await deleting.family_counts(family, account),
+        "errors": {},
+        "form": {},
+        "back_url": urls.url("family_data_page", family_id=family.id),
+    }
+    if request.method == "GET":
+        return render(request, "family/delete_family.html", ctx)
+    form = await read_form(request)
+    if not deleting.same_name(form.get("confirm_name", ""), family.name):
+        errors = _name_error(family.name)
+        return render(
+            request, "family/delete_family.html", {**ctx, "form": form, "errors": errors}, 400
+        )
+    await deleting.delete_family(family, photo_folder=photo_dir(request), caller=account)
+    notify(request, _("The family %(name)s is deleted, with everything of it.", name=family.name))
+    return RedirectResponse(urls.url("home"), status_code=303)
+
+
+async def delete_account_page(request: Request) -> Response:
+    """The caller's own account. A family where it is the only parent is deleted with it or
+    kept for a new parent, as the caller chooses for each; its other families stay."""
+    account = sessions.require_account(request)
+    alone = await deleting.families_alone_in(account)
+    alone_ids = {family.id for family in alone}
+    others = [
+        (family, role)
+        for family, role, _people in await families_of(account)
+        if family.id not in alone_ids
+    ]
+    ctx: dict[str, object] = {
+        "title": _("Delete my account"),
+        "account": account,
+        "alone": [(f, await deleting.family_counts(f, account)) for f in alone],
+        "others": others,
+        "errors": {},
+        "form": {},
+        "back_url": urls.url("account_page"),
+    }
+    if request.method == "GET":
+        return render(request, "family/delete_account.html", ctx)
+    form = await read_form(request)
+    errors: dict[str, str] = {}
+    doomed = set()
+    for family in alone:
+        choice = form.get(f"family-{family.id}", "")
+        if choice == "delete":
+            doomed.add(family.id)
+        elif choice != "keep":
+            errors[f"family-{family.id}"] = _(
+                "Choose what becomes of the family %(name)s.", name=family.name
+            )
+    if not deleting.same_name(form.get("confirm_name", ""), account.name):
+        errors.update(_name_error(account.name))
+    if errors:
+        return render(
+            request, "family/delete_account.html", {**ctx, "form": form, "errors": errors}, 400
+        )
+    await deleting.delete_account(account, delete_families=doomed, photo_folder=photo_dir(request))
+    await sessions.end_session(request)
+    notify(request, _("Your account is deleted."))
+    response = RedirectResponse("/login", status_code=303)
+    # As logging out does: this browser keeps no copy of the account's pages or outbox.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+routes += [
+    Route(
+        "/families/{family_id}/data",
+        family_data_page,
+        action=Action.FAMILY_EXPORT,
+    ),
+    Route(
+        "/families/{family_id}/export",
+        family_export,
+        action=Action.FAMILY_EXPORT,
+    ),
+    Route(
+        "/families/{family_id}/delete",
+        delete_family_page,
+        methods=["GET", "POST"],
+        action=Action.FAMILY_DELETE,
+    ),
+    Route(
+        "/people/{person_id}/delete",
+        delete_person_page,
+        methods=["GET", "POST"],
+        action=Action.PERSON_DELETE,
+    ),
+    # The caller's own account: here, beside the families it decides about.
+    Route(
+        "/account/delete",
+        delete_account_page,
+        methods=["GET", "POST"],
+        action=Action.OWN_ACCOUNT,
     ),
 ]

@@ -22,7 +22,7 @@ from pwa.core import ids, jsonbody
 from pwa.core.forms import FormErrors
 from pwa.i18n import _
 from pwa.lists import services as lists
-from pwa.models import Family, ItemMark, ListItem, Plan, PlanStep, ShoppingList
+from pwa.models import Family, ItemMark, ListItem, Plan, PlanStep, ShoppingList, SyncRemoval
 from pwa.review import services as alerts
 from pwa.sync.access import bind_client
 from pwa.sync.mutations import MUTATIONS
@@ -126,8 +126,9 @@ def _plain(value: Any) -> Any:
 
 async def pull(request: Request) -> Response:
     """GET /api/sync/pull?client_id=…&cursor=N: rows changed since N that the caller may see,
-    deleted rows included (their deleted_at says so), the client's last applied mutation and
-    the new cursor. The cost follows the changes since N, not the history."""
+    deleted rows included (their deleted_at says so), rows deleted for good since N ("removed":
+    kind and id), the client's last applied mutation and the new cursor. The cost follows the
+    changes since N, not the history."""
     who = sessions.principal(request)
     if who.is_anonymous:
         return not_signed_in(who)
@@ -157,14 +158,27 @@ async def pull(request: Request) -> Response:
             query = query.filter(Q(**mine) | Q(**nobodys))
         found = await query.order_by("change_seq").limit(PULL_PAGE).values(*columns, "change_seq")
         rows[name] = [{k: _plain(v) for k, v in row.items()} for row in found]
+    # Rows deleted for good (a person and everything of theirs, pwa/family/deletion.py): the
+    # client drops its copy. Ids only, whoever's they were: a phone that never had the row
+    # has nothing to drop.
+    removed = [
+        {"kind": kind, "id": str(row_id), "change_seq": seq}
+        for kind, row_id, seq in await SyncRemoval.filter(
+            family_id=family_id, change_seq__gt=cursor
+        )
+        .order_by("change_seq")
+        .limit(PULL_PAGE)
+        .values_list("kind", "row_id", "change_seq")
+    ]
     # A kind that filled its page may have more: this answer stops where the first full page
     # stops, and the client asks again from there, so nothing in between is skipped.
-    full = [r[-1]["change_seq"] for r in rows.values() if len(r) == PULL_PAGE]
+    full = [r[-1]["change_seq"] for r in (*rows.values(), removed) if len(r) == PULL_PAGE]
     more = bool(full)
     if more:
         stop = min(full)
         rows = {k: [row for row in r if row["change_seq"] <= stop] for k, r in rows.items()}
-    newest = max([cursor, *(row["change_seq"] for r in rows.values() for row in r)])
+        removed = [row for row in removed if row["change_seq"] <= stop]
+    newest = max([cursor, *(row["change_seq"] for r in (*rows.values(), removed) for row in r)])
     await _add_item_views(rows["items"])
     return JSONResponse(
         {
@@ -172,6 +186,7 @@ async def pull(request: Request) -> Response:
             "more": more,
             "last_mutation_id": client.last_mutation_id,
             "rows": rows,
+            "removed": removed,
         }
     )
 
