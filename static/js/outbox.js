@@ -182,18 +182,45 @@ async function renumber(db, last) {
 }
 
 /**
+ * The rows pull sent, and the rows deleted for good on the server since the cursor (a person
+ * and everything of theirs, pwa/family/deletion.py): their copy goes from this phone.
  * @param {IDBDatabase} db
  * @param {Record<string, {id: string}[]>} rows
  * @param {number} cursor
+ * @param {{kind: string, id: string}[]} [removed]
  */
-async function keepRows(db, rows, cursor) {
+async function keepRows(db, rows, cursor, removed = []) {
   const tx = db.transaction(["rows", "meta"], "readwrite");
   const store = tx.objectStore("rows");
   for (const [kind, list] of Object.entries(rows)) {
     for (const row of list) store.put({ ...row, kind, key: `${kind}:${row.id}` });
   }
+  for (const gone of removed) store.delete(`${gone.kind}:${gone.id}`);
   tx.objectStore("meta").put(cursor, "cursor");
   await done(tx);
+}
+
+/**
+ * The server no longer shows this install the family: a caregiver whose invitation ended, a
+ * phone that was unlinked (or whose person was deleted, which ends its session: a phone's
+ * session never ends otherwise), a family deleted. What it kept of the family goes; the
+ * outbox stays, so the page can still say what was not sent.
+ * @param {IDBDatabase} db
+ */
+async function forgetRows(db) {
+  const tx = db.transaction(["rows", "trips", "meta"], "readwrite");
+  tx.objectStore("rows").clear();
+  tx.objectStore("trips").clear();
+  tx.objectStore("meta").put(0, "cursor");
+  await done(tx);
+}
+
+/** Does a refused pull mean the family is gone for this install? 403 (not allowed any
+ * more) and 404 (no such family for it) do; 401 does for a linked phone only, as an account
+ * just logs in again.
+ * @param {IDBDatabase} db @param {number} status */
+function shutOut(db, status) {
+  return status === 403 || status === 404 || (status === 401 && db.name.startsWith(`${PREFIX}device-`));
 }
 
 /**
@@ -238,7 +265,10 @@ export async function sync(db, fetcher = fetch) {
     if (!response.ok) {
       result.kept = entries.length;
       result.denied = response.status === 401 || response.status === 403;
-      return result;
+      // Refused for good, perhaps because the family is gone for this install: the pull below
+      // says, and drops what was kept of it if so (forgetRows).
+      if (!shutOut(db, response.status)) return result;
+      break;
     }
     const body = await response.json();
     for (const each of body.results || []) {
@@ -260,10 +290,11 @@ export async function sync(db, fetcher = fetch) {
     result.reached = true;
     if (!response.ok) {
       result.denied = response.status === 401 || response.status === 403;
+      if (shutOut(db, response.status)) await forgetRows(db);
       break;
     }
     const body = await response.json();
-    await keepRows(db, body.rows, body.cursor);
+    await keepRows(db, body.rows, body.cursor, body.removed);
     await dropUpTo(db, body.last_mutation_id);
     result.pulled += Object.values(body.rows).reduce((sum, list) => sum + list.length, 0);
     if (!body.more) break;
