@@ -5,6 +5,7 @@ and the log mode of development."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -478,3 +479,37 @@ def test_the_links_tokens_are_hidden_in_logs():
     assert redact_path("/signup/confirm/AbC-123_x?x=1") == "/signup/confirm/***?x=1"
     assert redact_path("/email/check/AbC-123_x") == "/email/check/***"
     assert redact_path("/password/forgot") == "/password/forgot"
+
+
+async def test_two_tabs_finishing_one_sign_up_at_once_make_one_account(client, other_client, smtp):
+    await client.submit("/signup", sign_up_form("tabs@example.test"))
+    link = path_of(smtp.wait_for("tabs@example.test").link("/signup/confirm/"))
+    await other_client.get(link)  # the second tab has its own session and form token
+    answers = await asyncio.gather(client.submit(link), other_client.submit(link))
+    assert sorted(a.status_code for a in answers) == [303, 404]
+    assert await Account.filter(email="tabs@example.test").count() == 1
+    assert await ConsentRecord.all().count() == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/password/reset/x",
+        "/password/reset/" + "A" * 5000,
+        "/signup/confirm/%00%ff",
+        "/email/check/%E4%BD%A0%E5%A5%BD",
+    ],
+)
+async def test_a_made_up_link_is_refused_in_words(client, path):
+    page = await client.get(path)
+    assert page.status_code == 404 and "This link does not work" in page.text
+    assert (await client.submit(path, {"password": "x", "password_again": "x"})).status_code == 404
+
+
+async def test_a_very_long_new_password_is_refused_in_words(client, smtp):
+    family = await make_family()
+    await client.submit("/password/forgot", {"email": family.email})
+    link = path_of(smtp.wait_for(family.email).link("/password/reset/"))
+    long = "word " * 60
+    answer = await client.submit(link, {"password": long, "password_again": long})
+    assert answer.status_code == 400 and "at most 200 characters" in answer.text

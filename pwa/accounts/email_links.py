@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from pwa import i18n
@@ -155,6 +156,14 @@ async def finish_sign_up(token: str) -> SignedUp:
     """The link came back: make the account (its email verified), with its family and person
     and the consent shown at sign-up, or accept the invitation it was made for. LinkNotValid,
     or FormErrors when the email got an account in the meantime (another link, say)."""
+    try:
+        return await _make_signed_up(token)
+    except IntegrityError:
+        # Two links of one email used at the same moment: the other one made the account.
+        raise FormErrors({"email": already_text()}) from None
+
+
+async def _make_signed_up(token: str) -> SignedUp:
     async with in_transaction():
         row = await _find(CodePurpose.SIGN_UP, token)
         await _use(row)
