@@ -383,6 +383,10 @@ async def delete_person(person: Person, *, photo_folder: Path) -> Counts:
 
 async def _delete_family_rows(family_id: uuid.UUID) -> list[str]:
     files = await _flat(Photo.filter(family_id=family_id), "file_name")
+    # The pay codes of its vouchers, wherever they were fetched (an adult's own log-in outlives
+    # the family): none of them pays at a till any more.
+    for part in chunks(await _ids(Voucher.filter(family_id=family_id))):
+        await PayToken.filter(voucher_id__in=part).delete()
     # Everything of the family goes with it (ON DELETE CASCADE), its vouchers excepted: they
     # stay with their ledger and redemptions, naming no family (ON DELETE SET NULL).
     await Family.filter(id=family_id).delete()
