@@ -513,3 +513,14 @@ async def test_a_very_long_new_password_is_refused_in_words(client, smtp):
     long = "word " * 60
     answer = await client.submit(link, {"password": long, "password_again": long})
     assert answer.status_code == 400 and "at most 200 characters" in answer.text
+
+
+@pytest.mark.parametrize("typed", ["a,b@example.test", "a<b@example.test", "(x)@example.test"])
+async def test_an_address_a_mail_header_would_misread_is_refused(client, smtp, typed):
+    """EMAIL_RE lets these through; a To header would read another address, or none."""
+    answer = await client.submit("/signup", sign_up_form(typed))
+    assert answer.status_code == 400
+    assert "Write an email address like name@example.com." in answer.text
+    forgot = await client.submit("/password/forgot", {"email": typed})
+    assert forgot.status_code == 400
+    assert smtp.received == []

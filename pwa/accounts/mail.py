@@ -17,6 +17,7 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
@@ -40,6 +41,16 @@ def _show_messages_log() -> None:
         messages_log.addHandler(handler)
     if messages_log.level == logging.NOTSET:
         messages_log.setLevel(logging.INFO)
+
+
+def sendable(address: str) -> bool:
+    """One plain address that a mail header reads back as typed: EMAIL_RE lets through
+    commas, angle brackets, quotes and the like, which a header would read as another address
+    or none."""
+    try:
+        return Address(addr_spec=address).addr_spec == address
+    except Exception:  # the email package's parse errors and defects have no common base
+        return False
 
 
 def build(settings: Settings, to: str, subject: str, text: str, locale: str) -> EmailMessage:

@@ -178,7 +178,7 @@ async def forgot_password(request: Request) -> Response:
     form = await read_form(request)
     email = form.get("email", "").lower()
     context["form"] = {"email": email}
-    if len(email) > services.EMAIL_MAX or not EMAIL_RE.match(email):
+    if len(email) > services.EMAIL_MAX or not EMAIL_RE.match(email) or not mail.sendable(email):
         errors = {"email": _("Write an email address like name@example.com.")}
         return render(request, "accounts/forgot.html", {**context, "errors": errors}, 400)
     try:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from starlette.exceptions import HTTPException
 from tortoise.transactions import in_transaction
 
-from pwa.accounts import consent, password_policy
+from pwa.accounts import consent, mail, password_policy
 from pwa.auth import passwords, sessions, throttle
 from pwa.core import clock
 from pwa.core.forms import EMAIL_RE, PHONE_RE, FormErrors
@@ -68,7 +68,7 @@ def check_account_fields(email: str, password: str, name: str, phone: str = "") 
         errors["name"] = _("Write your name.")
     elif len(name) > NAME_MAX:
         errors["name"] = _("A name can have at most %(n)s characters.", n=NAME_MAX)
-    if len(email) > EMAIL_MAX or not EMAIL_RE.match(email):
+    if len(email) > EMAIL_MAX or not EMAIL_RE.match(email) or not mail.sendable(email):
         errors["email"] = _("Write an email address like name@example.com.")
     # Long enough, not a common password, hard to guess (NIST 800-63B: password_policy.py).
     if reason := password_policy.problem(password, (name, email)):
