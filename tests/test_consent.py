@@ -9,6 +9,7 @@ import html
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +17,11 @@ import pytest
 
 from pwa.accounts import consent
 from pwa.accounts import services as accounts
+from pwa.app import create_app
 from pwa.core.clock import now
 from pwa.demo import load_demo
 from pwa.models import Account, ConsentRecord, OneTimeCode, Person
+from pwa.settings import Settings
 from tests.conftest import Client
 from tests.factories import (
     PASSWORD,
@@ -49,6 +52,36 @@ def new_notice(monkeypatch: pytest.MonkeyPatch) -> Callable[[], str]:
         return NEW_VERSION
 
     return bump
+
+
+# --- the notice ------------------------------------------------------------------------------
+
+
+async def test_the_notice_states_the_times_the_purge_keeps(settings: Settings) -> None:
+    """The same settings `python -m pwa purge` reads (pwa/retention.py)."""
+    kept = replace(
+        settings, keep_op_log_days=30, keep_field_history_days=200, keep_login_failures_days=1
+    )
+    application = create_app(kept)
+    async with application.router.lifespan_context(application), Client(application) as http:
+        page = await http.get("/privacy")
+    assert page.status_code == 200
+    text = page.text
+    assert "The log of changes sent by phones and computers: 30 days." in text
+    assert "so you can put them back: 200 days." in text
+    assert "Failed log-ins, wrong codes and codes sent: 1 day." in text
+    assert "1 more day after it was used or ran out." in text
+    assert f"version {consent.NOTICE_VERSION}" in text
+    assert "PIPL Art. 28, 29 and 31" in text and "GDPR Art. 8 and 9" in text
+    assert "Ask the centre that gave you your vouchers, or the programme." in text
+
+
+async def test_the_notice_reads_in_chinese(app: Any) -> None:
+    async with Client(app, locale="zh-CN") as chinese:
+        page = await chinese.get("/privacy")
+    assert page.status_code == 200 and '<html lang="zh-Hans">' in page.text
+    assert "<title>隐私说明 · 星途</title>" in page.text
+    assert "保存 90 天" in page.text
 
 
 # --- sign-up -----------------------------------------------------------------------------------

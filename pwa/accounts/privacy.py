@@ -16,6 +16,7 @@ from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core.forms import read_form, safe_next
 from pwa.i18n import _, format_date
+from pwa.retention import DEAD_KEPT
 from pwa.templating import render
 
 
@@ -34,6 +35,7 @@ def notice_context(request: Request) -> dict[str, Any]:
         "keep_op_log_days": settings.keep_op_log_days,
         "keep_field_history_days": settings.keep_field_history_days,
         "keep_login_failures_days": settings.keep_login_failures_days,
+        "keep_ended_days": DEAD_KEPT.days,
     }
 
 
@@ -69,6 +71,7 @@ async def agree_page(request: Request) -> Response:
         "accounts/privacy_agree.html",
         {
             "title": _("Read the privacy notice"),
+            "asking": True,
             "errors": errors,
             "next": next_page,
             **notice_context(request),
