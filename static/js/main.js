@@ -1,9 +1,15 @@
 // @ts-check
 // Startrip page script: registers the service worker, tells it the page language, keeps the
-// person's settings on the phone, and says in words when the internet is gone.
+// person's settings on the phone, says in words when the internet is gone, and on "Log out"
+// sends what waits in the outbox and removes what this browser holds of the account.
 // Strings come translated from the page (#i18n); nothing here is in one language only.
 
 const SETTINGS_KEY = "startrip.person-settings";
+// Everything the app keeps in localStorage starts so: the pay codes and balance (pay.js,
+// "startrip.pay.<voucher>"), the person's settings, whether persistence was asked.
+const LOCAL_PREFIX = "startrip.";
+// How long "Log out" waits for the service worker to say its copies are gone.
+const FORGET_WAIT_MS = 2000;
 
 /**
  * Read the JSON a template put in <script type="application/json" id="…">.
@@ -18,13 +24,14 @@ function pageData(id) {
 const strings = pageData("i18n") || {};
 
 /**
- * Show a notice in the status area (role=status), with words and a picture.
+ * Show a notice in a status area (role=status), with words and a picture.
  * @param {string} text
  * @param {string} kind
  * @param {string} [id]
+ * @param {string} [area]  the status area's id: the page's, or the one beside "Log out"
  */
-function showStatus(text, kind, id) {
-  const status = document.getElementById("status");
+function showStatus(text, kind, id, area = "status") {
+  const status = document.getElementById(area);
   if (!status) return;
   let notice = id ? document.getElementById(id) : null;
   if (!notice) {
@@ -88,6 +95,106 @@ async function registerServiceWorker() {
   }
 }
 
+// --- logging out -----------------------------------------------------------------------------
+// The logout answer's Clear-Site-Data removes the caches and storage, but a browser that is
+// offline, or behind a proxy that drops the header, never gets it: the page removes them too.
+// Storage includes the outbox, so its changes are sent first; any the server cannot take now
+// are counted and the person is told before they are lost.
+
+/** Send this account's outbox, only sending (no pull into a copy about to go). Returns how
+ * many changes still wait, and whether the server answered.
+ * @param {string} who @param {string} csrf
+ * @returns {Promise<{unsent: number, reached: boolean}>} */
+async function sendOutbox(who, csrf) {
+  if (!who || !("indexedDB" in window)) return { unsent: 0, reached: true };
+  const store = await import("./outbox.js");
+  // Opening a database makes it: look first, where the browser can say which exist.
+  if ("databases" in indexedDB && !(await store.allWho()).includes(who)) return { unsent: 0, reached: true };
+  const db = await store.open(who);
+  try {
+    if (!(await store.outbox(db)).length) return { unsent: 0, reached: true };
+    await store.start(db, { csrf });
+    const result = await store.sync(db, fetch, { pull: false });
+    return { unsent: result.kept, reached: result.reached };
+  } finally {
+    db.close();
+  }
+}
+
+/** The service worker drops its copies of the person's screens and the files they used; if
+ * it does not answer (an older worker, or none), the page drops every cache but the shell's
+ * and the language's, which hold nothing of anyone. */
+async function forgetCopies() {
+  const worker = (await navigator.serviceWorker?.getRegistration())?.active;
+  const answered = worker
+    ? await new Promise((resolve) => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => resolve(true);
+        worker.postMessage({ type: "forget" }, [channel.port2]);
+        setTimeout(() => resolve(false), FORGET_WAIT_MS);
+      })
+    : false;
+  if (answered || !("caches" in window)) return;
+  for (const name of await caches.keys()) {
+    if (!name.startsWith("shell-") && name !== "prefs") await caches.delete(name);
+  }
+}
+
+function forgetLocal() {
+  for (let index = localStorage.length - 1; index >= 0; index -= 1) {
+    const key = localStorage.key(index);
+    if (key?.startsWith(LOCAL_PREFIX)) localStorage.removeItem(key);
+  }
+}
+
+function watchLogout() {
+  const form = /** @type {HTMLFormElement | null} */ (document.querySelector("form[data-logout]"));
+  if (!form) return;
+  const logout = /** @type {HTMLFormElement} */ (form);
+  const words = pageData("logout-strings") || {};
+  const label = logout.querySelector("button .label");
+  const who = logout.dataset.who || "";
+  const csrf = /** @type {HTMLInputElement | null} */ (logout.querySelector('input[name="csrf_token"]'))?.value || "";
+  let warned = false;
+  let busy = false;
+  logout.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    try {
+      let sent = { unsent: 0, reached: true };
+      try {
+        sent = await sendOutbox(who, csrf);
+      } catch {
+        // The outbox could not be read (or its code not loaded, offline): nothing to count.
+      }
+      const offline = !navigator.onLine || !sent.reached;
+      if (offline) {
+        // Logging out needs the server. What waits stays on this computer; the screens' copies
+        // and the pay codes go now, as the person meant to leave.
+        await forgetCopies();
+        forgetLocal();
+        const waiting = sent.unsent ? ` ${words.unsent_kept.replace("{count}", String(sent.unsent))}` : "";
+        showStatus(`${words.offline}${waiting}`, "warning", "logout-notice", "logout-status");
+        return;
+      }
+      if (sent.unsent && !warned) {
+        warned = true;
+        showStatus(words.unsent.replace("{count}", String(sent.unsent)), "warning", "logout-notice", "logout-status");
+        if (label) label.textContent = words.anyway;
+        return;
+      }
+      await forgetCopies();
+      forgetLocal();
+      if (who && "indexedDB" in window) await (await import("./outbox.js")).remove(who);
+      logout.submit();
+    } finally {
+      busy = false;
+    }
+  });
+}
+
 keepPersonSettings();
 watchConnection();
+watchLogout();
 registerServiceWorker();

@@ -55,7 +55,7 @@ function done(tx) {
 }
 
 /** @param {string} who @returns {Promise<IDBDatabase>} */
-export function open(who) {
+export async function open(who) {
   const req = indexedDB.open(PREFIX + who, 1);
   req.onupgradeneeded = () => {
     const db = req.result;
@@ -65,7 +65,23 @@ export function open(who) {
     rows.createIndex("kind", "kind");
     db.createObjectStore("trips", { keyPath: "plan_id" });
   };
-  return request(req);
+  const db = await request(req);
+  // Logging out deletes the database (remove): a page that has it open lets go, not blocks it.
+  db.onversionchange = () => db.close();
+  return db;
+}
+
+/** Delete the copy and outbox of an account or phone: logging out on a shared computer
+ * (main.js). Resolves when deleted, or at once if another page still holds it open (it is
+ * deleted when that page closes it).
+ * @param {string} who @returns {Promise<void>} */
+export function remove(who) {
+  return new Promise((resolve) => {
+    const req = indexedDB.deleteDatabase(PREFIX + who);
+    req.onsuccess = () => resolve();
+    req.onerror = () => resolve();
+    req.onblocked = () => resolve();
+  });
 }
 
 /** Every outbox database on this phone: the service worker sends each one's entries. */
@@ -228,9 +244,10 @@ function shutOut(db, status) {
  * kept = entries still waiting because the server could not be reached or could not take them.
  * @param {IDBDatabase} db
  * @param {Fetcher} [fetcher]  the network; tests give their own
+ * @param {{pull?: boolean}} [options]  pull: false only sends (before logging out)
  * @returns {Promise<SyncResult>}
  */
-export async function sync(db, fetcher = fetch) {
+export async function sync(db, fetcher = fetch, { pull = true } = {}) {
   // denied: the server no longer takes this phone's changes (unlinked, or logged out).
   /** @type {SyncResult} */
   const result = { kept: 0, refused: [], pulled: 0, sent: 0, denied: false, reached: false };
@@ -278,7 +295,7 @@ export async function sync(db, fetcher = fetch) {
     await dropUpTo(db, body.last_mutation_id);
   }
   // Pull: the server's rows win for everything it has seen; the outbox is drawn on top.
-  for (let page = 0; page < 100; page += 1) {
+  for (let page = 0; pull && page < 100; page += 1) {
     const { cursor } = await meta(db);
     const query = new URLSearchParams({ client_id: info.clientId, cursor, family_id: info.family });
     let response;

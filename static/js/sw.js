@@ -23,9 +23,13 @@ const CONFIG = /*CONFIG*/{};
 const SHELL_CACHE = `shell-${CONFIG.version}`;
 const PREFS_CACHE = "prefs";
 // Copies of the person's own screens (start, pay, help card, trip mode, shopping view) and the
-// files they use, kept when last seen online, so they open at a till with no signal.
+// files they use, kept when last seen online, so they open at a till with no signal. Only
+// answers the server marks as the person's own are kept (OFFLINE_HEADER, pwa/auth/offline.py):
+// on their linked phone or an adult's own account, never a parent's view of them, which would
+// stay on a shared computer. The same goes for a family's photos in the files cache.
 const PAGES_CACHE = "person-pages";
 const FILES_CACHE = "files";
+const OFFLINE_HEADER = "X-Startrip-Offline";
 const KEEP_PAGES = [
   /^\/me(\/.*)?$/,
   /^\/plans\/[^/]+\/go$/,
@@ -34,6 +38,17 @@ const KEEP_PAGES = [
 ];
 const LANG_KEY = "/__startrip/lang";
 const FILE_URL = /"(\/(?:static|openmoji|photos)\/[^"\s]+)"/g;
+// Counts "forget" messages (logging out): a copy fetched before one is not put after it.
+let generation = 0;
+
+/** May this answer be kept offline? A page or a photo only when the server marked it the
+ * person's own; a file that is the same for everyone (a script, a pictogram) always.
+ * @param {string} pathname @param {Response} response */
+function mayKeep(pathname, response) {
+  if (!response.ok || response.redirected) return false;
+  if (pathname.startsWith("/static/") || pathname.startsWith("/openmoji/")) return true;
+  return response.headers.get(OFFLINE_HEADER) === "keep";
+}
 
 sw.addEventListener("install", (event) => {
   event.waitUntil(
@@ -63,15 +78,18 @@ sw.addEventListener("activate", (event) => {
  * fetched again: their names change when they do.
  * @param {{pages?: string[], files?: string[]}} lists */
 async function keep({ pages = [], files = [] }) {
+  const started = generation;
   const pageCache = await caches.open(PAGES_CACHE);
   const needed = new Set(files);
   for (const url of pages) {
-    if (!KEEP_PAGES.some((pattern) => pattern.test(new URL(url, sw.location.origin).pathname))) continue;
+    const pathname = new URL(url, sw.location.origin).pathname;
+    if (!KEEP_PAGES.some((pattern) => pattern.test(pathname))) continue;
     try {
       const response = await fetch(url, { credentials: "same-origin" });
-      if (!response.ok || response.redirected) continue;
+      if (!mayKeep(pathname, response)) continue;
       // Every file the page names: its scripts and icons, and the pictures in its data.
       for (const match of (await response.clone().text()).matchAll(FILE_URL)) needed.add(match[1]);
+      if (started !== generation) return;
       await pageCache.put(url, response);
     } catch {
       return; // offline again: what is kept stays
@@ -81,17 +99,34 @@ async function keep({ pages = [], files = [] }) {
   for (const url of needed) {
     if (await caches.match(url)) continue;
     try {
-      await fileCache.add(url);
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!mayKeep(new URL(url, sw.location.origin).pathname, response)) continue;
+      if (started !== generation) return;
+      await fileCache.put(url, response);
     } catch {
       // A missing picture does not stop the rest.
     }
   }
 }
 
+/** Logging out (static/js/main.js): the copies of the person's screens and the files they
+ * used go, and nothing fetched before is put back. The logout answer's Clear-Site-Data does
+ * the same, when it reaches the browser. */
+async function forget() {
+  generation += 1;
+  await caches.delete(PAGES_CACHE);
+  await caches.delete(FILES_CACHE);
+}
+
 sw.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "keep") {
     event.waitUntil(keep(data));
+    return;
+  }
+  if (data.type === "forget") {
+    // The page waits for the answer before it logs out.
+    event.waitUntil(forget().then(() => event.ports[0]?.postMessage({ type: "forgotten" })));
     return;
   }
   if (data.type === "lang" && CONFIG.offline[data.lang]) {
@@ -121,12 +156,18 @@ sw.addEventListener("fetch", (event) => {
     const keep = KEEP_PAGES.some((pattern) => pattern.test(url.pathname));
     // Network first: pages are always fresh online; offline, the person's own screens come
     // from their last copy, and any other page says in words why it cannot show.
+    const started = generation;
     event.respondWith(
       fetch(request)
         .then((response) => {
           if (keep && response.ok) {
             const copy = response.clone();
-            caches.open(PAGES_CACHE).then((cache) => cache.put(request, copy));
+            const mine = mayKeep(url.pathname, response);
+            // An answer that is not the person's own (a parent's view) also drops an older copy.
+            caches.open(PAGES_CACHE).then(async (cache) => {
+              if (mine && started === generation) await cache.put(request, copy);
+              else await cache.delete(request, { ignoreSearch: true });
+            });
           }
           return response;
         })
@@ -144,13 +185,15 @@ sw.addEventListener("fetch", (event) => {
     // the cached copy is the same as the network's. Unversioned module imports are fetched
     // fresh online and kept for offline.
     const versioned = fixed || url.searchParams.has("v");
+    const started = generation;
     event.respondWith(
       caches.match(request).then(
         (hit) =>
           (versioned && hit) ||
           fetch(request)
             .then((response) => {
-              if (response.ok) {
+              // A family's photo only when it is the person's own (mayKeep).
+              if (mayKeep(url.pathname, response) && started === generation) {
                 const copy = response.clone();
                 caches.open(FILES_CACHE).then((cache) => cache.put(request, copy));
               }

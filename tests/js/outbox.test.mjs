@@ -231,3 +231,31 @@ test("a push the server will not take (403) keeps every entry and says so", asyn
   assert.equal(result.kept, 2);
   assert.deepEqual(await waiting(db), [1, 2]);
 });
+
+test("before logging out the phone only sends: nothing is pulled into a copy about to go", async () => {
+  const db = await phone(2);
+  const server = new Server();
+  const result = await store.sync(db, server.fetcher(), { pull: false });
+  assert.deepEqual(appliedItems(server), ["item 1", "item 2"]);
+  assert.equal(server.pulls, 0);
+  assert.equal(result.kept, 0);
+  // Unreachable: the entries stay and are counted, for the "not sent yet" warning.
+  await tick(db, "item 3");
+  const offline = await store.sync(db, server.fetcher(() => "request"), { pull: false });
+  assert.equal(offline.kept, 1);
+  assert.deepEqual(await waiting(db), [3]);
+});
+
+test("logging out deletes the copy even while a page still has it open", { timeout: 5000 }, async () => {
+  const who = `test-${randomUUID()}`;
+  const open = await store.open(who);
+  await store.start(open, { family: randomUUID(), csrf: "token" });
+  await tick(open, "item 1");
+  await store.remove(who);
+  // The open page let go (versionchange), so the database really went: opened again it is
+  // new, with nothing waiting.
+  assert.ok(!(await store.allWho()).includes(who));
+  const again = await store.open(who);
+  assert.deepEqual(await waiting(again), []);
+  again.close();
+});
