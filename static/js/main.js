@@ -147,10 +147,9 @@ function forgetLocal() {
   }
 }
 
-function watchLogout() {
-  const form = /** @type {HTMLFormElement | null} */ (document.querySelector("form[data-logout]"));
-  if (!form) return;
-  const logout = /** @type {HTMLFormElement} */ (form);
+/** Every log-out form marked data-logout (the footer's; any other page may mark its own).
+ * @param {HTMLFormElement} logout */
+function watchLogout(logout) {
   const words = pageData("logout-strings") || {};
   const label = logout.querySelector("button .label");
   const who = logout.dataset.who || "";
@@ -196,5 +195,5 @@ function watchLogout() {
 
 keepPersonSettings();
 watchConnection();
-watchLogout();
+for (const form of document.querySelectorAll("form[data-logout]")) watchLogout(/** @type {HTMLFormElement} */ (form));
 registerServiceWorker();
