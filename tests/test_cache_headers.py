@@ -76,6 +76,11 @@ async def test_logging_out_tells_the_browser_to_clear_what_it_holds(client: Clie
     assert response.status_code == 303
     assert response.headers["clear-site-data"] == '"cache", "storage"'
     assert no_store(response)
+    # "Log out on every device" logs this browser out as well.
+    await client.log_in(family.email, PASSWORD)
+    everywhere = await client.submit("/account/log-out-everywhere")
+    assert everywhere.status_code == 303
+    assert everywhere.headers["clear-site-data"] == '"cache", "storage"'
 
 
 async def test_a_public_page_and_the_files_keep_their_caching(client: Client) -> None:

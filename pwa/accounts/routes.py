@@ -398,7 +398,10 @@ async def log_out_everywhere(request: Request) -> Response:
     await end_other_devices(account, keep_session=None)
     await sessions.end_session(request)
     notify(request, _("You are logged out on every device."))
-    return RedirectResponse("/login?logged_out=1", status_code=303)
+    response = RedirectResponse("/login?logged_out=1", status_code=303)
+    # This browser is logged out too: it keeps nothing of the account (see logout).
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 A = Action
