@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,19 @@ def _with_db(work: Callable[[], Awaitable[Any]]) -> Any:
             await Tortoise.close_connections()
 
     return asyncio.run(run())
+
+
+def _log_config() -> dict[str, object]:
+    """uvicorn's logging, and the app's own loggers at INFO beside it: without a handler of its
+    own, "pwa.messages" (an SMS code or an email's link in development, pwa/accounts/sms.py and
+    mail.py) and the app's warnings would never reach the terminal."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["pwa"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
+        if args.port:
+            # The app (made in each worker from the environment) builds its links with it.
+            os.environ["PORT"] = str(args.port)
         settings = Settings.from_env()
         uvicorn.run(
             "pwa.app:create_app",
@@ -77,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             # uvicorn's 5 s, a request sent on a connection the server was closing at that
             # moment failed ("Server disconnected", bench/load.py).
             timeout_keep_alive=75,
+            log_config=_log_config(),
         )
     elif args.command == "migrate":
         from pwa.db import migrate
