@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
