@@ -105,6 +105,12 @@ def test_a_parent_asked_again_agrees_and_reaches_home(
     expect(box).not_to_be_checked()
     checked(page)
 
+    # "Log out" on the page logs out; the next log-in asks again.
+    page.locator("main form[data-logout] button").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    log_in(page, "parent@demo.test")
+    expect(page).to_have_url(re.compile(r"/privacy/agree\?next=/home$"))
+
     # The family stays closed until the parent agrees.
     page.goto("/home")
     expect(page).to_have_url(re.compile(r"/privacy/agree"))
