@@ -13,7 +13,11 @@ from babel.messages.pofile import read_po, write_po
 
 
 def main(po_path: str, table_path: str) -> None:
-    table = runpy.run_path(table_path)["ZH"]
+    tables = runpy.run_path(table_path)
+    table = dict(tables["ZH"])
+    # ZH_PLURAL: (singular, plural) → the one Chinese form.
+    for key, text in tables.get("ZH_PLURAL", {}).items():
+        table[key] = (text,)
     with open(po_path, "rb") as f:
         catalogue = read_po(f)
     for message in catalogue:
