@@ -342,3 +342,22 @@ async def test_the_demo_parent_has_agreed(app: Any, client: Client) -> None:
     await load_demo()
     await client.log_in("parent@demo.test", "startrip-demo")
     assert (await client.get("/home")).status_code == 200
+
+
+async def test_a_guardian_who_does_not_agree_can_still_take_the_data_out(
+    client: Client, new_notice: Callable[[], str]
+) -> None:
+    """Not agreeing to a new notice must not hold the family's data hostage: its page, the
+    archive and the deletions stay open (PIPL Art. 15, 47; GDPR Art. 7(3), 17, 20)."""
+    family = await make_family(person_name="Ming")
+    new_notice()
+    await client.log_in(family.email, PASSWORD)
+    asked = await client.get("/privacy/agree")
+    data_url = f"/families/{family.family.id}/data"
+    assert data_url in asked.text
+    assert (await client.get(data_url)).status_code == 200
+    archive = await client.get(f"/families/{family.family.id}/export")
+    assert archive.status_code == 200 and archive.content[:2] == b"PK"
+    assert (await client.get(f"/people/{family.person.id}/delete")).status_code == 200
+    # Everything else of the family still waits for the answer.
+    assert (await client.get(f"/people/{family.person.id}")).status_code == 303

@@ -108,7 +108,20 @@ def remember(session: dict[str, object]) -> None:
 
 # What a guardian still asked to agree may open: the agree page, logging out, and what anyone
 # may open (the notice itself, log-in, help, the language switch, the app's files).
-OPEN_WHILE_ASKED = frozenset({"privacy_agree", "logout"})
+# Taking the data out and deleting it stay possible without agreeing to a new notice: someone
+# who does not agree must still be able to leave with their data (PIPL Art. 15, 45, 47; GDPR
+# Art. 7(3), 17, 20).
+OPEN_WHILE_ASKED = frozenset(
+    {
+        "privacy_agree",
+        "logout",
+        "family_data_page",
+        "family_export",
+        "delete_family_page",
+        "delete_person_page",
+        "delete_account_page",
+    }
+)
 STATIC_PREFIXES = ("/static/", "/openmoji/")
 
 

@@ -16,6 +16,7 @@ from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core.forms import read_form, safe_next
 from pwa.i18n import _, format_date
+from pwa.models import Family, Role
 from pwa.retention import DEAD_KEPT
 from pwa.templating import render
 
@@ -74,6 +75,10 @@ async def agree_page(request: Request) -> Response:
             "asking": True,
             "errors": errors,
             "next": next_page,
+            # Without agreeing, a guardian can still take the family's data out or delete it.
+            "families": await Family.filter(
+                memberships__account=account, memberships__role=Role.GUARDIAN
+            ).order_by("name"),
             **notice_context(request),
         },
         400 if errors else 200,

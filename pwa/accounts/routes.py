@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
-from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -40,6 +38,7 @@ from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import clock, urls
 from pwa.core.forms import FormErrors, read_form, safe_next
+from pwa.core.qr import qr_svg
 from pwa.family import access
 from pwa.i18n import _
 from pwa.models import DeviceLink, Invitation, Membership, Role
@@ -277,12 +276,6 @@ async def invitation_page(request: Request) -> Response:
             "already": already,
         },
     )
-
-
-def qr_svg(data: str, label: str) -> Markup:
-    svg = segno.make(data, error="m").svg_inline(scale=6, border=2, dark="#1f2d3d", light="#fff")
-    svg = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
-    return Markup('<div class="qr" role="img" aria-label="{}">{}</div>').format(label, Markup(svg))
 
 
 async def link_phone_page(request: Request) -> Response:
