@@ -160,16 +160,21 @@ async def pull(request: Request) -> Response:
         rows[name] = [{k: _plain(v) for k, v in row.items()} for row in found]
     # Rows deleted for good (a person and everything of theirs, pwa/family/deletion.py): the
     # client drops its copy. Ids only, whoever's they were: a phone that never had the row
-    # has nothing to drop.
-    removed = [
-        {"kind": kind, "id": str(row_id), "change_seq": seq}
-        for kind, row_id, seq in await SyncRemoval.filter(
-            family_id=family_id, change_seq__gt=cursor
-        )
-        .order_by("change_seq")
-        .limit(PULL_PAGE)
-        .values_list("kind", "row_id", "change_seq")
-    ]
+    # has nothing to drop. A first pull (cursor 0) has no copy at all, so it gets none: a new
+    # device never even hears the ids of what was deleted before it came.
+    removed = (
+        [
+            {"kind": kind, "id": str(row_id), "change_seq": seq}
+            for kind, row_id, seq in await SyncRemoval.filter(
+                family_id=family_id, change_seq__gt=cursor
+            )
+            .order_by("change_seq")
+            .limit(PULL_PAGE)
+            .values_list("kind", "row_id", "change_seq")
+        ]
+        if cursor > 0
+        else []
+    )
     # A kind that filled its page may have more: this answer stops where the first full page
     # stops, and the client asks again from there, so nothing in between is skipped.
     full = [r[-1]["change_seq"] for r in (*rows.values(), removed) if len(r) == PULL_PAGE]
