@@ -214,8 +214,16 @@ async def test_a_new_notice_sends_the_guardian_to_agree_at_log_in(
     assert (await Person.get(id=family.person.id)).settings == {}
     # The sync API answers in JSON and sends no rows.
     pull = await client.get("/api/sync/pull", params={"client_id": "x", "cursor": "0"})
-    assert pull.status_code == 403 and "Ming" not in pull.text
+    # 428, not 403: a phone's outbox keeps its copy on it (static/js/outbox.js, shutOut).
+    assert pull.status_code == 428 and "Ming" not in pull.text
     assert "privacy notice" in pull.json()["error"]
+    assert pull.json()["reason"] == "privacy_notice"
+    push = await client.post(
+        "/api/sync/push",
+        json={"client_id": "x", "family_id": str(family.family.id), "mutations": []},
+        headers={"X-CSRF-Token": await client.csrf()},
+    )
+    assert push.status_code == 428 and push.json()["reason"] == "privacy_notice"
     # What anyone may open still opens: the notice itself, help.
     assert (await client.get("/privacy")).status_code == 200
     assert (await client.get("/help")).status_code == 200

@@ -172,9 +172,16 @@ class ConsentGate:
 
 def _ask(scope: Scope) -> Response:
     if scope["path"].startswith("/api/"):
-        # The outbox keeps its changes on a 403 and sends them once the guardian has agreed.
+        # 428, not 403: the guardian is still allowed, only asked first. A phone's outbox.js
+        # reads 403 on a pull as "shut out" and drops its copy of the family (and the trip an
+        # adult who plans for themselves is in); 428 it reads as "not now": it keeps its rows
+        # and outbox and sends them once the guardian has agreed on a page.
         return JSONResponse(
-            {"error": _("Read the new privacy notice and agree to it first.")}, status_code=403
+            {
+                "error": _("Read the new privacy notice and agree to it first."),
+                "reason": "privacy_notice",
+            },
+            status_code=428,
         )
     target = urls.url("privacy_agree")
     if scope["method"] in ("GET", "HEAD"):

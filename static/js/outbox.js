@@ -233,7 +233,9 @@ async function forgetRows(db) {
 
 /** Does a refused pull mean the family is gone for this install? 403 (not allowed any
  * more) and 404 (no such family for it) do; 401 does for a linked phone only, as an account
- * just logs in again.
+ * just logs in again. Every other refusal means "not now" and keeps everything: 428 above all,
+ * a guardian asked to agree to a new privacy notice first (pwa/accounts/consent.py), who is
+ * still allowed and whose phone carries on from its copy once they agree.
  * @param {IDBDatabase} db @param {number} status */
 function shutOut(db, status) {
   return status === 403 || status === 404 || (status === 401 && db.name.startsWith(`${PREFIX}device-`));
