@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import tracemalloc
 import uuid
 import zipfile
 from pathlib import Path
 
 from pwa.family import export
-from pwa.models import DeviceLink, Invitation, Photo, Session
+from pwa.models import Account, DeviceLink, Invitation, Membership, Photo, Role, Session
 from pwa.settings import Settings
 from tests.conftest import Client
-from tests.factories import link_phone, make_family, make_list
+from tests.factories import (
+    PASSWORD,
+    link_phone,
+    make_account,
+    make_caregiver,
+    make_family,
+    make_list,
+)
 from tests.family_data import add_photo, rich_family
 
 
@@ -63,6 +71,8 @@ async def test_the_archive_holds_the_familys_lists_trips_photos_and_care_record(
     members = {m["name"]: m for m in family["members"]}
     assert members["Parent"]["email"] == rich.family.email
     assert members["Parent"]["role"] == "guardian" and members["Teacher"]["role"] == "caregiver"
+    # Another member: who they are and since when, never how to reach them.
+    assert set(members["Teacher"]) == {"name", "role", "member_since"}
 
     shopping = {x["name"]: x for x in read_json(archive, "lists.json")}
     assert {"Zhuzhu's shop", "Family list", "Hua's list", "Zhuzhu's old list"} <= set(shopping)
@@ -101,6 +111,41 @@ async def test_the_archive_holds_the_familys_lists_trips_photos_and_care_record(
     assert b"Zhuzhu's supermarket" in archive.read(f"csv/care-record-{rich.person.id}.csv")
     readme = archive.read("README.txt").decode()
     assert "lists.json" in readme and "Voice clips" in readme
+
+
+async def test_other_members_contacts_are_not_in_it(app, client: Client) -> None:
+    """No page shows a caregiver's or a co-parent's email, mobile or phone: the archive shows
+    each parent their own contacts and, of everyone else, the name, role and when they joined."""
+    family = await make_family(person_name="Ming")
+    caregiver, caregiver_email = await make_caregiver(family)
+    co_parent, co_email = await make_account("Co-parent")
+    await Membership.create(family=family.family, account=co_parent, role=Role.GUARDIAN)
+    await Account.filter(id=caregiver.id).update(mobile="13800138001", phone="021-5550101")
+    await Account.filter(id=co_parent.id).update(mobile="13900139002", phone="021-5550202")
+    await Account.filter(id=family.guardian.id).update(mobile="13700137003", phone="021-5550303")
+    await client.log_in(family.email, family.password)
+    mine = open_archive((await client.get(f"/families/{family.family.id}/export")).content)
+    everything = b"".join(mine.read(name) for name in mine.namelist())
+    for theirs in (caregiver_email, "13800138001", "021-5550101", co_email, "13900139002"):
+        assert theirs.encode() not in everything, theirs
+    members = {m["name"]: m for m in read_json(mine, "family.json")["members"]}
+    assert members["Parent"]["email"] == family.email
+    assert members["Parent"]["mobile"] == "13700137003"
+    assert members["Parent"]["phone"] == "021-5550303"
+    for name, role in (("Teacher", "caregiver"), ("Co-parent", "guardian")):
+        assert set(members[name]) == {"name", "role", "member_since"}
+        assert members[name]["role"] == role
+    # The co-parent's archive: theirs in full, the first parent's not at all.
+    async with Client(app) as other:
+        await other.log_in(co_email, PASSWORD)
+        archive = open_archive((await other.get(f"/families/{family.family.id}/export")).content)
+        everything = b"".join(archive.read(name) for name in archive.namelist())
+        for theirs in (family.email, "13700137003", "021-5550303", caregiver_email):
+            assert theirs.encode() not in everything, theirs
+        members = {m["name"]: m for m in read_json(archive, "family.json")["members"]}
+        assert members["Co-parent"]["email"] == co_email
+        assert members["Co-parent"]["mobile"] == "13900139002"
+        assert set(members["Parent"]) == {"name", "role", "member_since"}
 
 
 async def test_the_archive_holds_no_secret_of_the_app(client: Client, other_client: Client) -> None:
@@ -198,10 +243,13 @@ async def test_hundreds_of_photos_are_never_in_memory_at_once(
         sizes[f"photos/{photo.id}.jpg"] = len(data)
     target = tmp_path / "archive.zip"
     # Once untraced: what loads once per process (Babel's locale data, 4 MB) is not per photo.
-    await export.write_archive(family.family, tmp_path / "first.zip", photo_folder=folder)
+    guardian = family.guardian
+    await export.write_archive(
+        family.family, tmp_path / "first.zip", photo_folder=folder, caller=guardian
+    )
     tracemalloc.start()
     try:
-        await export.write_archive(family.family, target, photo_folder=folder)
+        await export.write_archive(family.family, target, photo_folder=folder, caller=guardian)
         _now, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -213,3 +261,42 @@ async def test_hundreds_of_photos_are_never_in_memory_at_once(
     # Through the page too, the same archive.
     response = await client.get(f"/families/{family.family.id}/export")
     assert set(open_archive(response.content).namelist()) == set(archive.namelist())
+
+
+async def test_the_zip_is_compressed_and_written_off_the_event_loop(
+    client: Client, other_client: Client, tmp_path: Path, settings: Settings, monkeypatch
+) -> None:
+    """Compressing and writing the archive is CPU and disk work: done on the event loop, a
+    large family's export would stall every other request. Every write into the zip (zlib
+    compresses as it is written) and its closing run in another thread."""
+    rich = await rich_family(client, other_client)
+    loop_thread = threading.get_ident()
+    on_loop: list[str] = []
+    off_loop: list[str] = []
+
+    def watch(cls: type, name: str) -> None:
+        original = getattr(cls, name)
+
+        def watched(self, *args, **kwargs):
+            # (A ZipFile already closed, collected later, calls close() again: nothing to do.)
+            if getattr(self, "fp", True) is not None:
+                (on_loop if threading.get_ident() == loop_thread else off_loop).append(name)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, name, watched)
+
+    watch(zipfile._ZipWriteFile, "write")
+    watch(zipfile._ZipWriteFile, "close")
+    watch(zipfile.ZipFile, "close")
+    watch(zipfile.ZipFile, "open")
+    target = tmp_path / "archive.zip"
+    folder = Path(settings.data_dir) / "photos"
+    await export.write_archive(
+        rich.family.family, target, photo_folder=folder, caller=rich.family.guardian
+    )
+    assert on_loop == []
+    assert {"write", "close", "open"} <= set(off_loop)
+    # And the archive is whole.
+    archive = open_archive(target.read_bytes())
+    assert len(read_json(archive, "photos.json")) == 2
+    assert read_json(archive, "lists.json")

@@ -4,15 +4,26 @@ guardian's language that says what each file holds.
 
 The archive is written to a file in the data folder, one batch of rows and one photo at a time,
 so a family with hundreds of photos never has more than a batch and a photo's copy buffer in
-memory; pwa/family/routes.py streams the file and removes it. Nothing in it is a secret of
-the app: no password hash, session key, code hash, invitation token or push key. Lists, items
-and plans a parent deleted to the bin (deleted_at set) are in it, marked so: the family still
-holds them until they are emptied by deleting their person or the family.
+memory; pwa/family/routes.py streams the file and removes it. The database is read on the event
+loop, but everything that touches the zip (encoding a batch as JSON, compressing it, writing
+it, copying a photo) runs in a thread (asyncio.to_thread), one step at a time: a large family's
+export never stalls the other requests. Only one thread uses the ZipFile at any time, as each
+step is awaited before the next.
+
+The parents and caregivers in family.json are the caller's own contacts in full and, for every
+other member, only their name, role and when they joined: no page shows a caregiver's or
+co-parent's email or phone to anyone else, and the archive shows no more than the pages.
+
+Nothing in it is a secret of the app: no password hash, session key, code hash, invitation
+token or push key. Lists, items and plans a parent deleted to the bin (deleted_at set) are in
+it, marked so: the family still holds them until they are emptied by deleting their person or
+the family.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -31,6 +42,7 @@ from pwa import i18n
 from pwa.core import clock
 from pwa.i18n import _
 from pwa.models import (
+    Account,
     CentreFamily,
     CentreRequest,
     ConsentRecord,
@@ -92,20 +104,50 @@ def _fields(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 class JsonList:
-    """A JSON array written into the archive one element at a time."""
+    """A JSON array written into the archive a batch at a time: add() keeps an element,
+    flush() encodes and compresses what was kept in a thread (call it after each batch),
+    close() ends the array. Made with `await JsonList.begin(...)`."""
 
-    def __init__(self, archive: zipfile.ZipFile, name: str) -> None:
-        self.out: IO[bytes] = archive.open(name, "w", force_zip64=True)
-        self.out.write(b"[")
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
         self.count = 0
+        self.pending: list[Any] = []
+
+    @classmethod
+    async def begin(cls, archive: zipfile.ZipFile, name: str) -> JsonList:
+        def start() -> IO[bytes]:
+            out = archive.open(name, "w", force_zip64=True)
+            out.write(b"[")
+            return out
+
+        return cls(await asyncio.to_thread(start))
 
     def add(self, value: Any) -> None:
-        self.out.write((b"\n" if not self.count else b",\n") + _json(value))
-        self.count += 1
+        self.pending.append(value)
 
-    def close(self) -> None:
-        self.out.write(b"\n]\n" if self.count else b"]\n")
-        self.out.close()
+    def _write(self, values: list[Any], first: bool) -> None:
+        for index, value in enumerate(values):
+            self.out.write((b"\n" if first and not index else b",\n") + _json(value))
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        values, self.pending = self.pending, []
+        await asyncio.to_thread(self._write, values, not self.count)
+        self.count += len(values)
+
+    async def close(self) -> None:
+        await self.flush()
+
+        def end() -> None:
+            self.out.write(b"\n]\n" if self.count else b"]\n")
+            self.out.close()
+
+        await asyncio.to_thread(end)
+
+
+async def _writestr(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    await asyncio.to_thread(archive.writestr, name, data)
 
 
 async def _batches(query: Any) -> AsyncIterator[list[Any]]:
@@ -130,24 +172,28 @@ def _by(rows: list[Any], key: str) -> dict[Any, list[Any]]:
 # --- the parts of the archive ------------------------------------------------------------------
 
 
-async def _family(archive: zipfile.ZipFile, family: Family) -> None:
-    members = []
+async def _family(archive: zipfile.ZipFile, family: Family, caller: Account) -> None:
+    members: list[dict[str, Any]] = []
     for membership in (
         await Membership.filter(family=family).order_by("created_at").prefetch_related("account")
     ):
         account = membership.account
-        members.append(
-            {
-                "name": account.name,
+        member: dict[str, Any] = {
+            "name": account.name,
+            "role": membership.role,
+            "member_since": membership.created_at,
+        }
+        if account.id == caller.id:
+            # Only the caller's own contacts: another parent's or a caregiver's email and phone
+            # are shown on no page, so they are not handed out in a file either.
+            member |= {
                 "email": account.email,
                 "email_verified_at": account.email_verified_at,
                 "mobile": account.mobile,
                 "phone": account.phone,
                 "language": account.locale,
-                "role": membership.role,
-                "member_since": membership.created_at,
             }
-        )
+        members.append(member)
     people = [
         {
             **_fields(person, ("id", "display_name", "avatar", "settings", "help_text")),
@@ -185,11 +231,11 @@ async def _family(archive: zipfile.ZipFile, family: Family) -> None:
         "centres_asking": asking,
         "invitations": invitations,
     }
-    archive.writestr("family.json", _json(data))
+    await asyncio.to_thread(lambda: archive.writestr("family.json", _json(data)))
 
 
 async def _lists(archive: zipfile.ZipFile, family: Family) -> int:
-    out = JsonList(archive, "lists.json")
+    out = await JsonList.begin(archive, "lists.json")
     async for batch in _batches(ShoppingList.filter(family=family)):
         items = _by(await ListItem.filter(list_id__in=[x.id for x in batch]), "list_id")
         every_item = [item.id for found in items.values() for item in found]
@@ -235,12 +281,13 @@ async def _lists(archive: zipfile.ZipFile, family: Family) -> int:
                     ],
                 }
             )
-    out.close()
+        await out.flush()
+    await out.close()
     return out.count
 
 
 async def _plans(archive: zipfile.ZipFile, family: Family) -> int:
-    out = JsonList(archive, "plans.json")
+    out = await JsonList.begin(archive, "plans.json")
     async for batch in _batches(Plan.filter(family=family)):
         steps = _by(await PlanStep.filter(plan_id__in=[x.id for x in batch]), "plan_id")
         for plan in batch:
@@ -269,17 +316,19 @@ async def _plans(archive: zipfile.ZipFile, family: Family) -> int:
                     ],
                 }
             )
-    out.close()
+        await out.flush()
+    await out.close()
     return out.count
 
 
 async def _boards(archive: zipfile.ZipFile, family: Family) -> None:
-    out = JsonList(archive, "boards.json")
+    out = await JsonList.begin(archive, "boards.json")
     names = ("id", "first_code", "first_text", "then_code", "then_text", "created_at", "deleted_at")
     async for batch in _batches(FirstThenBoard.filter(family=family)):
         for board in batch:
             out.add(_fields(board, names))
-    out.close()
+        await out.flush()
+    await out.close()
 
 
 FEELING_KINDS = {TripEventKind.FEELING_BEFORE: "before", TripEventKind.FEELING_AFTER: "after"}
@@ -288,7 +337,7 @@ FEELING_KINDS = {TripEventKind.FEELING_BEFORE: "before", TripEventKind.FEELING_A
 async def _trips(archive: zipfile.ZipFile, family: Family) -> int:
     """Trips with what happened (events) and the notes; then the feelings checks on their own
     (zipfile writes one member at a time)."""
-    out = JsonList(archive, "trips.json")
+    out = await JsonList.begin(archive, "trips.json")
     async for batch in _batches(Trip.filter(family=family)):
         ids = [trip.id for trip in batch]
         events = _by(await TripEvent.filter(trip_id__in=ids).order_by("client_time"), "trip_id")
@@ -308,8 +357,9 @@ async def _trips(archive: zipfile.ZipFile, family: Family) -> int:
                     ],
                 }
             )
-    out.close()
-    feelings = JsonList(archive, "feelings.json")
+        await out.flush()
+    await out.close()
+    feelings = await JsonList.begin(archive, "feelings.json")
     query = TripEvent.filter(family=family, kind__in=list(FEELING_KINDS)).prefetch_related("trip")
     async for batch in _batches(query):
         for event in batch:
@@ -322,12 +372,13 @@ async def _trips(archive: zipfile.ZipFile, family: Family) -> int:
                     "at": event.client_time,
                 }
             )
-    feelings.close()
+        await feelings.flush()
+    await feelings.close()
     return out.count
 
 
 async def _vouchers(archive: zipfile.ZipFile, family: Family) -> None:
-    out = JsonList(archive, "vouchers.json")
+    out = await JsonList.begin(archive, "vouchers.json")
     async for batch in _batches(Voucher.filter(family=family).prefetch_related("centre")):
         ids = [voucher.id for voucher in batch]
         ledger = _by(
@@ -354,11 +405,12 @@ async def _vouchers(archive: zipfile.ZipFile, family: Family) -> None:
                     ],
                 }
             )
-    out.close()
+        await out.flush()
+    await out.close()
 
 
 async def _consents(archive: zipfile.ZipFile, family: Family) -> None:
-    out = JsonList(archive, "consents.json")
+    out = await JsonList.begin(archive, "consents.json")
     query = ConsentRecord.filter(family=family).prefetch_related("account", "person")
     async for batch in _batches(query):
         for record in batch:
@@ -369,13 +421,14 @@ async def _consents(archive: zipfile.ZipFile, family: Family) -> None:
                     **_fields(record, ("notice_version", "occasion", "locale", "at")),
                 }
             )
-    out.close()
+        await out.flush()
+    await out.close()
 
 
 async def _phones(archive: zipfile.ZipFile, family: Family) -> None:
     """The person's linked phones: when each was linked and last heard from. Never the code
     that linked it (only its hash is kept, and not even that goes here)."""
-    out = JsonList(archive, "phones.json")
+    out = await JsonList.begin(archive, "phones.json")
     query = DeviceLink.filter(person__family=family).prefetch_related("person")
     async for batch in _batches(query):
         for link in batch:
@@ -388,42 +441,51 @@ async def _phones(archive: zipfile.ZipFile, family: Family) -> None:
                     **_fields(link, names),
                 }
             )
-    out.close()
+        await out.flush()
+    await out.close()
 
 
 async def _history(archive: zipfile.ZipFile, family: Family) -> None:
     """Earlier values of items' and steps' fields, and the changes phones sent (the op log)."""
-    out = JsonList(archive, "history.json")
+    out = await JsonList.begin(archive, "history.json")
     names = ("kind", "row_id", "parent_id", "field", "value", "client_time", "reason")
     async for batch in _batches(FieldHistory.filter(family=family)):
         for entry in batch:
             out.add(_fields(entry, (*names, "created_at", "put_back_at")))
-    out.close()
-    out = JsonList(archive, "changes_sent.json")
+        await out.flush()
+    await out.close()
+    out = await JsonList.begin(archive, "changes_sent.json")
     async for batch in _batches(OpLog.filter(family=family)):
         for op in batch:
             out.add(_fields(op, ("name", "args", "error", "client_time", "applied_at")))
-    out.close()
+        await out.flush()
+    await out.close()
+
+
+def _existing(paths: list[Path]) -> list[bool]:
+    return [path.exists() for path in paths]
 
 
 async def _photos(archive: zipfile.ZipFile, family: Family, folder: Path) -> int:
     """photos.json, and each photo's own file, copied into the archive from disk in a thread
     (zipfile reads it in pieces): one photo at a time, never all of them in memory."""
-    out = JsonList(archive, "photos.json")
+    out = await JsonList.begin(archive, "photos.json")
     copied: list[tuple[Path, str]] = []
     async for batch in _batches(Photo.filter(family=family)):
-        for photo in batch:
+        sources = [folder / photo.file_name for photo in batch]
+        there = await asyncio.to_thread(_existing, sources)
+        for photo, source, exists in zip(batch, sources, there, strict=True):
             name = f"photos/{photo.id}.jpg"
-            source = folder / photo.file_name
             out.add(
                 {
                     **_fields(photo, ("id", "label", "area", "width", "height", "created_at")),
-                    "file": name if source.exists() else None,
+                    "file": name if exists else None,
                 }
             )
-            if source.exists():
+            if exists:
                 copied.append((source, name))
-    out.close()
+        await out.flush()
+    await out.close()
     for source, name in copied:
         # JPEGs do not get smaller in a zip: stored as they are.
         await asyncio.to_thread(archive.write, source, name, zipfile.ZIP_STORED)
@@ -436,30 +498,44 @@ async def _care_records(archive: zipfile.ZipFile, family: Family) -> list[str]:
     names = []
     for person in await Person.filter(family=family).order_by("created_at"):
         name = f"csv/care-record-{person.id}.csv"
-        with archive.open(name, "w", force_zip64=True) as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-            text.write(care_record.BOM)
-            writer = csv.writer(text)
-            writer.writerow(care_record.care_record_header())
-            last: tuple[datetime, uuid.UUID] | None = None
-            while True:
-                query = Trip.filter(person=person)
-                if last is not None:
-                    # (started_at, id) after the last one: trips at the same moment are kept.
-                    query = query.filter(started_at__gte=last[0]).exclude(
-                        started_at=last[0], id__lte=last[1]
-                    )
-                found = list(await query.order_by("started_at", "id").limit(TRIP_BATCH))
-                if not found:
-                    break
-                for trip in found:
-                    trip.person = person
-                writer.writerows(care_record.care_record_rows(await trips.trip_records(found)))
-                last = (found[-1].started_at, found[-1].id)
-            text.flush()
-            text.detach()
+        await _care_record(archive, name, person)
         names.append(name)
     return names
+
+
+async def _care_record(archive: zipfile.ZipFile, name: str, person: Person) -> None:
+    raw = await asyncio.to_thread(archive.open, name, "w", force_zip64=True)
+    text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    writer = csv.writer(text)
+
+    def head() -> None:
+        text.write(care_record.BOM)
+        writer.writerow(care_record.care_record_header())
+
+    await asyncio.to_thread(head)
+    last: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        query = Trip.filter(person=person)
+        if last is not None:
+            # (started_at, id) after the last one: trips at the same moment are kept.
+            query = query.filter(started_at__gte=last[0]).exclude(
+                started_at=last[0], id__lte=last[1]
+            )
+        found = list(await query.order_by("started_at", "id").limit(TRIP_BATCH))
+        if not found:
+            break
+        for trip in found:
+            trip.person = person
+        rows = care_record.care_record_rows(await trips.trip_records(found))
+        await asyncio.to_thread(writer.writerows, rows)
+        last = (found[-1].started_at, found[-1].id)
+
+    def end() -> None:
+        text.flush()
+        text.detach()
+        raw.close()
+
+    await asyncio.to_thread(end)
 
 
 def _readme(counts: dict[str, int], people: list[Person]) -> str:
@@ -468,8 +544,9 @@ def _readme(counts: dict[str, int], people: list[Person]) -> str:
         _("Startrip: everything your family's account holds, made on %(day)s.", day=day),
         "",
         _(
-            "family.json: the family, its parents and caregivers (names, email, mobile), the "
-            "people with their settings and help card text, centres and invitations."
+            "family.json: the family, its parents and caregivers (their names and roles; your "
+            "own email and mobile), the people with their settings and help card text, "
+            "centres and invitations."
         ),
         _("lists.json: shopping lists (%(num)s) with their items and ticks.", num=counts["lists"]),
         _(
@@ -510,10 +587,15 @@ def _readme(counts: dict[str, int], people: list[Person]) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def write_archive(family: Family, target: Path, *, photo_folder: Path) -> None:
-    """The whole archive, written to `target`."""
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        await _family(archive, family)
+async def write_archive(
+    family: Family, target: Path, *, photo_folder: Path, caller: Account
+) -> None:
+    """The whole archive, written to `target`, for `caller` (whose own contacts are in it)."""
+    archive = await asyncio.to_thread(
+        zipfile.ZipFile, target, "w", zipfile.ZIP_DEFLATED, allowZip64=True
+    )
+    try:
+        await _family(archive, family, caller)
         counts = {
             "lists": await _lists(archive, family),
             "plans": await _plans(archive, family),
@@ -527,7 +609,15 @@ async def write_archive(family: Family, target: Path, *, photo_folder: Path) -> 
         counts["photos"] = await _photos(archive, family, photo_folder)
         await _care_records(archive, family)
         people = list(await Person.filter(family=family).order_by("created_at"))
-        archive.writestr("README.txt", _readme(counts, people).encode())
+        await _writestr(archive, "README.txt", _readme(counts, people).encode())
+    except BaseException:
+        # The file is thrown away (pwa/family/routes.py); a member left open would make
+        # close() raise and hide what went wrong.
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(archive.close)
+        raise
+    # Writes the zip's directory: in a thread as well.
+    await asyncio.to_thread(archive.close)
 
 
 def archive_name() -> str:

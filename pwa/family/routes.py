@@ -224,7 +224,12 @@ async def family_export(request: Request) -> Response:
     family, _access = await access.family_for(request)
     target = exporting.new_archive_file(request.app.state.settings.data_dir)
     try:
-        await exporting.write_archive(family, target, photo_folder=photo_dir(request))
+        await exporting.write_archive(
+            family,
+            target,
+            photo_folder=photo_dir(request),
+            caller=sessions.require_account(request),
+        )
     except BaseException:
         target.unlink(missing_ok=True)
         raise
