@@ -4,6 +4,7 @@ codes and pay codes slowed the same way."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
@@ -175,7 +176,7 @@ async def test_a_till_guessing_pay_codes_is_slowed_and_other_shops_are_not(
         return answer.status_code, answer.json()
 
     await client.log_in(staff.email, PASSWORD)
-    for n in range(10):
+    for n in range(throttle.BACKOFF["till"].free):
         status, _body = await pay(client, shop.id, f"GUESS{n:03d}")
         assert status == 409
     status, body = await pay(client, shop.id, code)
@@ -187,3 +188,21 @@ async def test_a_till_guessing_pay_codes_is_slowed_and_other_shops_are_not(
     await other_client.log_in(other_staff.email, PASSWORD)
     status, body = await pay(other_client, other_shop.id, code)
     assert status == 200 and body["outcome"] == "paid"
+
+
+async def test_wrong_passwords_sent_at_the_same_moment_are_counted_before_any_is_checked(
+    client: Client,
+) -> None:
+    """Forty wrong passwords in parallel: only the free ones are tried, the rest wait (each try
+    is counted before it is checked, pwa/auth/throttle.attempt)."""
+    family = await make_family()
+    token = await client.csrf()
+    answers = await asyncio.gather(
+        *(
+            client.post("/login", data={"csrf_token": token, "email": family.email, **WRONG})
+            for _ in range(40)
+        )
+    )
+    statuses = sorted(answer.status_code for answer in answers)
+    free = throttle.BACKOFF["account"].free
+    assert statuses == [400] * free + [429] * (40 - free)

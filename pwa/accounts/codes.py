@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import random
 import secrets
 import time
@@ -29,6 +30,7 @@ from pwa.i18n import _
 from pwa.models import Account, CodePurpose, OneTimeCode
 from pwa.settings import Settings
 
+log = logging.getLogger(__name__)
 CODE_DIGITS = 6
 CODE_MINUTES = sms.CODE_MINUTES
 MAX_TRIES = 5
@@ -51,13 +53,11 @@ async def issue(
     account: Account | None = None,
     payload: dict[str, Any] | None = None,
 ) -> tuple[str, OneTimeCode]:
-    """A new code for this purpose and number; the ones sent before stop working."""
+    """A new code for this purpose and number (the ones sent before still work until
+    retire_others is called, once this one has really gone out)."""
     code = new_code()
     moment = clock.now()
     async with in_transaction():
-        await OneTimeCode.filter(purpose=purpose, target=target, used_at=None).update(
-            used_at=moment
-        )
         row = await OneTimeCode.create(
             purpose=purpose,
             target=target,
@@ -67,6 +67,14 @@ async def issue(
             expires_at=moment + timedelta(minutes=CODE_MINUTES),
         )
     return code, row
+
+
+async def retire_others(row: OneTimeCode) -> None:
+    """The codes sent before this one stop working. Only after this one was sent: a send the
+    provider refuses must not kill the code the person already has."""
+    await OneTimeCode.filter(
+        purpose=row.purpose, target=row.target, used_at=None, id__lt=row.id
+    ).update(used_at=clock.now())
 
 
 async def take(purpose: CodePurpose, target: str, typed: str) -> OneTimeCode:
@@ -153,30 +161,34 @@ async def send(
     as long to answer), and only the SMS itself is left out. A refused send leaves no code
     behind (FormErrors on "number")."""
     keys = {"send_to": number, "send_from": ip}
-    await throttle.check(keys)
-    await throttle.record_failure(keys)
+    await throttle.attempt(keys)  # counted before anything is sent: parallel sends wait too
     code, row = await issue(purpose, number, account=account, payload=payload)
     if not deliver:
         await asyncio.sleep(_typical_send * random.uniform(0.8, 1.2))
+        await retire_others(row)
         return Sent(number, row)
     started = time.monotonic()
     try:
         await sms.send_code(settings, number, code, locale)
     except sms.SmsFailed:
         await OneTimeCode.filter(id=row.id).delete()
+        if purpose == CodePurpose.SIGN_IN:
+            # At log-in only numbers with an account are really sent a code, so a refusal
+            # there would tell which numbers have one: the answer stays the same ("If this
+            # number has an account, we sent a code"), and the page offers a new code.
+            log.warning("an SMS code for log-in could not be sent")
+            return Sent(number, row)
         raise FormErrors({"number": _("The code could not be sent. Try again later.")}) from None
     _sent_in(time.monotonic() - started)
+    await retire_others(row)
     return Sent(number, row)
 
 
 async def check(purpose: CodePurpose, number: str, typed: str, *, ip: str) -> OneTimeCode:
     """Take the typed code (see take), with wrong codes throttled per number and address."""
     keys = {"code": number, "ip": ip}
-    await throttle.check(keys)
-    try:
-        row = await take(purpose, number, typed)
-    except FormErrors:
-        await throttle.record_failure(keys)
-        raise
+    tried = await throttle.attempt(keys)  # a wrong code keeps its count
+    row = await take(purpose, number, typed)
+    await tried.passed()
     await throttle.clear_failures({"code": number})
     return row

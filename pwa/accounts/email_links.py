@@ -48,8 +48,7 @@ async def count_send(email: str, ip: str) -> None:
     """Raise throttle.Throttled when messages to this email or from this address must wait;
     otherwise count this one. Known and unknown emails count alike."""
     keys = send_keys(email, ip)
-    await throttle.check(keys)
-    await throttle.record_failure(keys)
+    await throttle.attempt(keys)  # counted before the message goes: parallel sends wait too
 
 
 async def _issue(

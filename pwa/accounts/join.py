@@ -77,7 +77,7 @@ async def join_page(request: Request) -> Response:
     typed = normalise_code(form.get("code", ""))
     keys = {"link": throttle.client_ip(request)}
     try:
-        await throttle.check(keys)
+        tried = await throttle.attempt(keys)
     except throttle.Throttled as exc:
         wait = {"code": errors_module.wait_text(exc)}
         response = _code_form(request, typed[:CODE_FIELD_MAX], wait, 429)
@@ -88,9 +88,9 @@ async def join_page(request: Request) -> Response:
     invitation = await find_guardian_invitation(typed)
     refusal = guardian_refusal(invitation)
     if invitation is None or refusal is not None:
-        # Every refused code counts, used or expired ones too: only guessing makes many.
-        await throttle.record_failure(keys)
+        # Every refused code keeps its count, used or expired ones too: only guessing makes many.
         return _code_form(request, typed[:CODE_FIELD_MAX], {"code": refusal or ""}, 400)
+    await tried.passed()
     target = Target(action=urls.url("join_page"), code=show_code(typed))
     return await join_family(request, invitation, form, target)
 

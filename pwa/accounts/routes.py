@@ -326,24 +326,26 @@ async def link_page(request: Request) -> Response:
     # be guessed either way; whoever waits gets the next try.
     keys = {"link": throttle.client_ip(request)}
     try:
-        if code:
-            await throttle.check(keys)
+        tried = await throttle.attempt(keys) if code else None
         if request.method == "POST" and not normalise_code(code):
             errors["code"] = _("Type the code.")
         elif code:
             if request.method == "POST" and form.get("confirm") == "yes":
                 claimed = await claim_device_link(code, request.headers.get("user-agent", ""))
-                if claimed is not None:
+                if claimed is not None and tried is not None:
+                    await tried.passed()
                     await sessions.device_session(request, claimed)
                     return RedirectResponse("/me", status_code=303)
             else:
                 link = await find_device_link(code)
+                if link is not None and tried is not None:
+                    await tried.passed()
                 if link is not None and request.method == "POST":
                     return RedirectResponse(
                         urls.url("link_code", code=normalise_code(code)), status_code=303
                     )
             if link is None:
-                await throttle.record_failure(keys)
+                # A wrong or used code keeps its count, so codes cannot be guessed.
                 errors["code"] = _("This code does not work. Ask your parent for a new code.")
     except throttle.Throttled as exc:
         status, errors = 429, {"code": errors_module.wait_text(exc)}

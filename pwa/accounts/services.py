@@ -212,13 +212,14 @@ async def authenticate(
     account = await Account.get_or_none(email=typed)
     device = device_of(account.id if account is not None else None)
     keys = {"device": device} if device else {"account": typed, "ip": ip}
-    await throttle.check(keys)
+    tried = await throttle.attempt(keys)
     known_hash = account.password_hash if account is not None else passwords.unknown_hash()
     if not passwords.verify_password(known_hash, password) or account is None:
-        await throttle.record_failure(keys)
         raise FormErrors({"password": _("The email or the password is not right.")})
-    # The address keeps its count: logging in to one's own account must not reset the count of
-    # somebody trying many accounts from the same place.
+    # A right password takes its own try back; the address keeps the count of the wrong ones
+    # before it: logging in to one's own account must not reset the count of somebody trying
+    # many accounts from the same place.
+    await tried.passed()
     await throttle.clear_failures({k: v for k, v in keys.items() if k != "ip"})
     return account
 
@@ -502,11 +503,12 @@ async def change_password(
     computer); the browser that changed it stays logged in. Wrong current passwords count
     like wrong log-ins, so a session left open cannot be used to guess the password."""
     keys = {"account": account_key(account), "ip": ip}
-    await throttle.check(keys)
+    tried = await throttle.attempt(keys)
     errors = {}
     if not passwords.verify_password(account.password_hash, current):
-        await throttle.record_failure(keys)
         errors["current_password"] = _("This is not your password now.")
+    else:
+        await tried.passed()
     errors.update(check_new_password(account, new, again))
     if errors:
         raise FormErrors(errors)

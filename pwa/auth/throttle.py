@@ -56,8 +56,9 @@ BACKOFF = {
     # Link codes typed or opened on a phone, per address.
     "link": Backoff(free=10, first_wait=5 * SECOND, longest_wait=MINUTES_15),
     # Pay codes that are not ours, per shop: a till scans a wrong code now and then, a guesser
-    # thousands.
-    "till": Backoff(free=10, first_wait=5 * SECOND, longest_wait=timedelta(minutes=5)),
+    # thousands (a code is one of 31^8, 8.5e11). A hundred leaves room for a busy shop's many
+    # payments at the same moment: tries in flight count until they turn out right (attempt).
+    "till": Backoff(free=100, first_wait=5 * SECOND, longest_wait=timedelta(minutes=5)),
     # Messages sent (issue 16): each SMS code or email counts, to one number or address and
     # from one address. Three to a number, then a minute, two, four … at most an hour.
     "send_to": Backoff(free=3, first_wait=60 * SECOND, longest_wait=timedelta(hours=1)),
@@ -98,18 +99,58 @@ async def wait_left(keys: dict[str, str]) -> timedelta:
     wait = timedelta(0)
     for key, times in failures.items():
         backoff = BACKOFF[key.split(":", 1)[0]]
-        wait = max(wait, max(times) + backoff.wait_after(len(times)) - moment)
+        if len(times) >= backoff.free:
+            wait = max(wait, max(times) + backoff.wait_after(len(times)) - moment)
     return wait
 
 
+class Attempt:
+    """One try, already counted (see attempt). A try that turns out right calls passed(), which
+    takes its count back; a wrong one keeps it."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    async def passed(self) -> None:
+        if self.ids:
+            await LoginFailure.filter(id__in=self.ids).delete()
+            self.ids = []
+
+
+async def attempt(keys: dict[str, str]) -> Attempt:
+    """Count this try first, then decide, so tries sent at the same moment cannot all get
+    through between a look and a count (forty wrong passwords in parallel were forty tries).
+
+    Each try is written at once; it then goes ahead only when the tries written before it
+    (lower ids) leave no wait. Otherwise its own rows are taken back and Throttled is raised:
+    a try refused for coming too early still never counts."""
+    moment = now()
+    rows = [await LoginFailure.create(key=_key(k, v), at=moment) for k, v in keys.items()]
+    wait = timedelta(0)
+    for row in rows:
+        before: list[datetime] = await LoginFailure.filter(
+            key=row.key, at__gte=moment - WINDOW, id__lt=row.id
+        ).values_list("at", flat=True)  # type: ignore[assignment]
+        backoff = BACKOFF[row.key.split(":", 1)[0]]
+        if len(before) >= backoff.free:
+            wait = max(wait, max(before) + backoff.wait_after(len(before)) - moment)
+    counted = Attempt([row.id for row in rows])
+    if wait > timedelta(0):
+        await counted.passed()
+        raise Throttled(wait)
+    return counted
+
+
 async def check(keys: dict[str, str]) -> None:
-    """Raise Throttled when any of the keys must still wait."""
+    """Raise Throttled when any of the keys must still wait (a look only: a try that is then
+    made must go through attempt)."""
     wait = await wait_left(keys)
     if wait > timedelta(0):
         raise Throttled(wait)
 
 
 async def record_failure(keys: dict[str, str]) -> None:
+    """Count an event after the fact (prefer attempt, which counts before deciding)."""
     moment = now()
     await LoginFailure.bulk_create(
         [LoginFailure(key=_key(k, v), at=moment) for k, v in keys.items()]

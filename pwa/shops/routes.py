@@ -80,7 +80,7 @@ async def redeem_page(request: Request) -> Response:
         ctx["errors"] = {"shop": _("Choose the shop you are at.")}
         return render(request, "shops/redeem.html", ctx, 400)
     try:
-        await throttle.check(_till(shop))
+        tried = await throttle.attempt(_till(shop))
     except throttle.Throttled as exc:
         ctx["errors"] = {"code": errors.wait_text(exc)}
         response = render(request, "shops/redeem.html", ctx, 429)
@@ -89,9 +89,10 @@ async def redeem_page(request: Request) -> Response:
     token = await vouchers.find_token(presented, request.app.state.settings.secret_key)
     voucher = await Voucher.get_or_none(id=token.voucher_id) if token else None
     if token is None or voucher is None:
-        await throttle.record_failure(_till(shop))
+        # A code that is not ours keeps its count.
         answer = vouchers.Answer(Outcome.INVALID, 0)
         return render(request, "shops/redeem.html", {**ctx, "answer": answer}, 400)
+    await tried.passed()
     if request.method == "GET":
         ctx.update(voucher=voucher, key=str(uuid.uuid4()), shop=shop)
         return render(request, "shops/redeem.html", ctx)
@@ -132,7 +133,7 @@ async def redeem_api(request: Request) -> Response:
             {"error": _("Something in the request was wrong. Nothing was changed.")}, 400
         )
     shop = await my_shop(request, body.get("shop_id"))
-    await throttle.check(_till(shop))
+    tried = await throttle.attempt(_till(shop))
     try:
         answer = await vouchers.redeem(
             shop,
@@ -144,8 +145,8 @@ async def redeem_api(request: Request) -> Response:
         )
     except vouchers.KeyReused:
         return JSONResponse({"error": _("This Idempotency-Key was used for another payment.")}, 422)
-    if answer.outcome == Outcome.INVALID:
-        await throttle.record_failure(_till(shop))
+    if answer.outcome != Outcome.INVALID:
+        await tried.passed()  # only codes that are not ours keep their count
     return JSONResponse(
         {
             "outcome": answer.outcome,
