@@ -20,7 +20,7 @@ from tortoise.models import Model
 from pwa.core import clock, jsonbody
 from pwa.core.refusals import Hidden
 from pwa.i18n import _, format_datetime, format_money
-from pwa.models import FieldHistory, HistoryReason, ListItem, PlanStep
+from pwa.models import FieldHistory, HistoryReason, ListItem, Photo, PlanStep, ShoppingList
 
 # The fields that follow last-writer-wins, by kind of row.
 ITEM_FIELDS = ("label", "quantity", "note", "price", "area")
@@ -203,7 +203,11 @@ async def entries(
 
 
 async def put_back(entry: FieldHistory, *, writer: str) -> None:
-    """The earlier value becomes the newest one; a row taken out comes back with it."""
+    """The earlier value becomes the newest one; a row taken out comes back with it.
+
+    A list or photo deleted for good since (with its person, pwa/family/deletion.py) cannot
+    come back: the field is emptied instead, as deleting the person empties every step that
+    still opened their list. Writing its id would break the database's link (FOREIGN KEY)."""
     model = ListItem if entry.kind == "item" else PlanStep
     row = await model.get(id=entry.row_id)
     if row.deleted_at is not None:
@@ -211,10 +215,20 @@ async def put_back(entry: FieldHistory, *, writer: str) -> None:
         await row.save()
     value = entry.value["v"]
     if entry.field in UUID_FIELDS and value:
-        value = uuid.UUID(value)
+        value = await _still_there(entry.field, value, row.family_id)
     await write_fields(row, {entry.field: value}, client_time=clock.now(), writer=writer)
     entry.put_back_at = clock.now()
     await entry.save(update_fields=["put_back_at"])
+
+
+async def _still_there(field: str, value: Any, family_id: uuid.UUID) -> uuid.UUID | None:
+    """The id, if its list or photo is still the family's (in the bin counts); else None."""
+    try:
+        row_id = uuid.UUID(str(value))
+    except ValueError:
+        return None
+    model: type[Model] = ShoppingList if field == "shopping_list_id" else Photo
+    return row_id if await model.exists(id=row_id, family_id=family_id) else None
 
 
 async def entry_of(parent: Model, kind: str, entry_id: Any) -> FieldHistory:

@@ -11,7 +11,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from pwa import conflicts, i18n
 from pwa.accounts import consent
+from pwa.core import clock
 from pwa.models import (
     Account,
     CentreFamily,
@@ -19,6 +21,7 @@ from pwa.models import (
     DeviceLink,
     Family,
     FieldHistory,
+    HistoryReason,
     Invitation,
     LedgerEntry,
     ListItem,
@@ -39,13 +42,14 @@ from pwa.models import (
     TripNote,
     Voucher,
 )
+from pwa.plans import services as plans
 from pwa.settings import Settings
 from pwa.trips import services as trips
 from pwa.vouchers.services import ledger_problems
 from tests.conftest import Client
 from tests.databases import table_counts
 from tests.factories import link_phone, make_account, make_family, make_list
-from tests.family_data import rich_family
+from tests.family_data import add_photo, rich_family
 
 
 async def pull(client: Client, cursor: int = 0, family_id: Any = "") -> dict[str, Any]:
@@ -328,6 +332,73 @@ async def test_deleting_the_family_keeps_its_vouchers_naming_nobody(
     assert response.status_code == 404
     assert (await other_client.get("/me")).status_code == 303  # the phone: logged out
     assert await family_rows(stranger_id) == stranger_before
+
+
+async def test_earlier_values_pointing_at_a_deleted_list_or_photo_cannot_break_put_back(
+    client: Client,
+) -> None:
+    """A plan for nobody whose step opened Ming's list and showed Ming's photo; the parent
+    changed the step since, so the earlier values point at them. Ming is deleted: those entries
+    go with them, and an entry like them (kept from before) puts back an empty field instead of
+    failing on the database's link (it answered 500 with IntegrityError, FOREIGN KEY)."""
+    family = await make_family(person_name="Ming")
+    await client.log_in(family.email, family.password)
+    mings = await make_list(family, "Ming's list", {"1F34E": 1})
+    photo = await add_photo(client, mings.id, "Ming's cup")
+    with i18n.use_locale("en"):
+        plan = await plans.create_plan(
+            family.family, plan_id=uuid.uuid4(), name="Our shop", template_id="supermarket"
+        )
+    assert plan.person_id is None
+    step = await PlanStep.get(plan=plan, shopping_list_id=mings.id)
+    await conflicts.write_fields(
+        step, {"photo_id": photo.id}, client_time=clock.now(), writer="parent"
+    )
+    await conflicts.write_fields(
+        step,
+        {"shopping_list_id": None, "photo_id": None},
+        client_time=clock.now(),
+        writer="parent",
+    )
+    earlier = {
+        entry.field: entry.id
+        for entry in await FieldHistory.filter(
+            parent_id=plan.id, field__in=["shopping_list_id", "photo_id"]
+        )
+    }
+    assert set(earlier) == {"shopping_list_id", "photo_id"}
+    response = await client.submit(f"/people/{family.person.id}/delete", {"confirm_name": "Ming"})
+    assert response.status_code == 303
+    assert not await ShoppingList.exists(id=mings.id) and not await Photo.exists(id=photo.id)
+
+    # The entries went with Ming: the page lists nothing of them, putting one back finds none.
+    assert not await FieldHistory.filter(id__in=list(earlier.values())).exists()
+    page = await client.get(f"/plans/{plan.id}/history")
+    assert page.status_code == 200 and "another list" not in page.text
+    for entry_id in earlier.values():
+        answer = await client.submit(f"/plans/{plan.id}/history/{entry_id}")
+        assert answer.status_code == 404
+
+    # An entry kept from before this was fixed: putting it back empties the field.
+    for field, value in (("shopping_list_id", mings.id), ("photo_id", photo.id)):
+        left = await FieldHistory.create(
+            family_id=family.family.id,
+            kind="step",
+            row_id=step.id,
+            parent_id=plan.id,
+            field=field,
+            value={"v": str(value)},
+            client_time=clock.now(),
+            writer="parent",
+            reason=HistoryReason.REPLACED,
+        )
+        await conflicts.write_fields(step, {field: None}, client_time=clock.now(), writer="parent")
+        answer = await client.submit(f"/plans/{plan.id}/history/{left.id}")
+        assert answer.status_code == 303, answer.text
+        step = await PlanStep.get(id=step.id)
+        assert getattr(step, field) is None
+        assert (await FieldHistory.get(id=left.id)).put_back_at is not None
+    assert (await client.get(f"/plans/{plan.id}")).status_code == 200
 
 
 # --- an account ------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ What goes, and what stays:
 - A person: their lists with every item and tick, their plans with every step, their trips
   with every event (feelings too) and note, the photos that no other row of the family uses
   (files too), their phones' links with the phones' sessions, pay codes and sync installs, the
-  field history of their items and steps and the op log entries that name any of their rows.
+  field history of their items and steps (and earlier values of other steps that pointed at
+  their lists or photos) and the op log entries that name any of their rows.
   Push subscriptions belong to parents' browsers, not to a person: alerts about the person's
   trips simply stop, as the trips are gone.
   Consent records stay (the proof that a parent agreed) but no longer point at them. Boards and
@@ -76,6 +77,8 @@ CHUNK = 500
 NO_NAME = "—"
 # The arguments of a sync mutation that name a row (pwa/sync/mutations.py).
 ID_ARGS = ("id", "list_id", "item_id", "plan_id", "trip_id", "person_id", "photo_id")
+# The fields of FieldHistory whose values point at a list or a photo (pwa/conflicts.py).
+POINTER_FIELDS = ["shopping_list_id", "photo_id"]
 
 T = TypeVar("T")
 
@@ -297,6 +300,7 @@ async def _forget_history(family_id: uuid.UUID, rows: PersonRows) -> None:
         await FieldHistory.filter(family_id=family_id, parent_id__in=part).delete()
     for part in chunks([*rows.items, *rows.steps]):
         await FieldHistory.filter(family_id=family_id, row_id__in=part).delete()
+    await _forget_pointers(family_id, rows)
     named = {str(i) for ids in rows.synced().values() for i in ids} | {str(i) for i in rows.trips}
     named |= {str(photo.id) for photo in rows.photos}
     if not named:
@@ -314,6 +318,34 @@ async def _forget_history(family_id: uuid.UUID, rows: PersonRows) -> None:
         doomed = [entry_id for entry_id, args in page if _names_any(args, named)]
         if doomed:
             await OpLog.filter(id__in=doomed).delete()
+        last = page[-1][0]
+
+
+async def _forget_pointers(family_id: uuid.UUID, rows: PersonRows) -> None:
+    """Earlier values of other rows that point at their lists or photos: a step of a plan for
+    nobody that opened their list, or showed their photo. Those lists and photos go for good,
+    so such a value can never be put back (the database's link would break); the entry goes
+    too rather than offer, on the "Earlier changes" page, "another list" that no longer is."""
+    gone = {str(i) for i in rows.lists} | {str(photo.id) for photo in rows.photos}
+    if not gone:
+        return
+    last = 0
+    while True:
+        page = (
+            await FieldHistory.filter(family_id=family_id, field__in=POINTER_FIELDS, id__gt=last)
+            .order_by("id")
+            .limit(CHUNK)
+            .values_list("id", "value")
+        )
+        if not page:
+            return
+        doomed = [
+            entry_id
+            for entry_id, value in page
+            if isinstance(value, dict) and str(value.get("v") or "").lower() in gone
+        ]
+        if doomed:
+            await FieldHistory.filter(id__in=doomed).delete()
         last = page[-1][0]
 
 
