@@ -407,7 +407,23 @@ async def accept_guardian_invitation(
     The conditional update lets one account use it, once, even when two try at the same moment.
     A caregiver of the family becomes its parent; nobody else's membership changes."""
     now = clock.now()
+    if await OrgMembership.exists(account=account):
+        # A centre's or shop's staff account never becomes a family's parent this way: a centre
+        # could otherwise give itself a family's data.
+        raise InvitationRefused(
+            _(
+                "This account belongs to the staff of a centre or a shop. "
+                "Join the family with the parent's own account."
+            )
+        )
     async with in_transaction():
+        if await Membership.filter(
+            family_id=invitation.family_id, role=Role.GUARDIAN
+        ).exclude(account=account).exists():
+            # The family got a parent since the invitation was made: it is theirs now.
+            raise InvitationRefused(
+                _("This family has a parent already. Ask the centre, or the family's parent.")
+            )
         claimed = await Invitation.filter(
             id=invitation.id,
             role=Role.GUARDIAN,

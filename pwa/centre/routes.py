@@ -111,10 +111,9 @@ async def _add_family(centre: Organisation, form: dict[str, str]) -> tuple[str, 
 
 
 async def invite_parent(request: Request) -> Response:
-    """A one-time invitation into one of the centre's families as a parent (issue 16): for a
-    family the centre registered, which has no parent account yet, and for a parent who lost
-    both password and phone. The link and code are shown in this answer only, never kept (only
-    their sha256) nor put in the session or a URL."""
+    """A one-time invitation into one of the centre's families as a parent (issue 16): only for
+    a family with no parent account yet (one the centre registered). The link and code are
+    shown in this answer only, never kept (only their sha256) nor put in the session or a URL."""
     org_access.check_org(sessions.principal(request), Action.CENTRE_INVITE)
     staff = sessions.require_account(request)
     centre, family = await services.family_of_centre(staff, request.path_params["family_id"])
@@ -124,9 +123,17 @@ async def invite_parent(request: Request) -> Response:
         "centre": centre,
         "back_url": "/centre/families",
     }
-    if request.method == "GET":
+    parents = await services.parents_of(family)
+    if request.method == "GET" or parents.parents:
+        # A family that has a parent account already is not the centre's to open to someone
+        # else: that would let a centre (or whoever it gives the code to) become its parent and
+        # see, download or delete the child's data (review of issue 16). Its parent gets back in
+        # with "Forgot your password?" or a code sent to their mobile.
         return render(
-            request, "centre/invite.html", {**ctx, "parents": await services.parents_of(family)}
+            request,
+            "centre/invite.html",
+            {**ctx, "parents": parents},
+            400 if request.method == "POST" else 200,
         )
     token, code = await accounts.create_guardian_invitation(family, centre, staff)
     settings = request.app.state.settings
