@@ -5,6 +5,7 @@ money records stay, naming nobody, and the ledger still agrees; another family i
 
 from __future__ import annotations
 
+import html
 import io
 import uuid
 import zipfile
@@ -445,6 +446,45 @@ async def test_the_only_parent_chooses_what_becomes_of_the_family(
     assert await DeviceLink.filter(person__family_id=family_id).count() == 0
     assert (await other_client.get("/me")).status_code == 303
     assert await ledger_problems() == []
+
+
+async def test_without_a_centre_the_only_parents_family_cannot_be_kept(
+    client: Client, other_client: Client
+) -> None:
+    """Kept with no centre to invite a new parent and no other parent, the child's data could
+    be reached by nobody: not exported, not deleted, not purged. The page offers no "keep"
+    then, says the family goes, and a "keep" sent anyway (a page from before the centre left)
+    is refused in words; deleting takes the family with the account."""
+    rich = await rich_family(client, other_client)
+    family_id = rich.family.family.id
+    name = rich.family.family.name
+    await CentreFamily.filter(family_id=family_id).delete()
+    page = await client.get("/account/delete")
+    assert page.status_code == 200
+    assert 'value="keep"' not in page.text and "Keep the family for a new parent" not in page.text
+    said = f"No centre works with {name}, so nobody could invite a new parent"
+    assert html.escape(said) in page.text
+    before = await table_counts()
+    response = await client.submit(
+        "/account/delete", {"confirm_name": "Parent", f"family-{family_id}": "keep"}
+    )
+    assert response.status_code == 400 and html.escape(said) in response.text
+    assert await table_counts() == before
+    # No choice to make: the name is enough, and the family goes with the account.
+    response = await client.submit("/account/delete", {"confirm_name": "Parent"})
+    assert response.status_code == 303
+    assert not await Account.exists(id=rich.family.guardian.id)
+    assert not await Family.exists(id=family_id)
+    assert not await Person.filter(family_id=family_id).exists()
+    assert await ledger_problems() == []
+
+
+async def test_with_a_centre_keep_is_offered(client: Client, other_client: Client) -> None:
+    rich = await rich_family(client, other_client)
+    assert await CentreFamily.exists(family_id=rich.family.family.id)
+    page = await client.get("/account/delete")
+    assert 'value="keep"' in page.text and 'value="delete"' in page.text
+    assert "No centre works with" not in page.text
 
 
 async def test_deleting_the_account_and_its_family(client: Client, other_client: Client) -> None:

@@ -20,7 +20,10 @@ What goes, and what stays:
   (voucher.family_id is set to NULL), so `python -m pwa check-ledger` still agrees.
 - An account: its memberships, sessions, push subscriptions and codes. A family where it is the
   only parent is deleted too, or kept for a new parent (the centre can invite one) as the
-  account holder chooses. Notes they wrote in a family that stays lose their name.
+  account holder chooses; that choice exists only while a centre is with the family
+  (CentreFamily): without one, nobody could ever invite a parent, export the child's data,
+  delete it or have it purged, so such a family always goes with its last parent. Notes they
+  wrote in a family that stays lose their name.
 
 Other devices learn of removed rows through pull: each removed list, item, tick, plan and step
 leaves a SyncRemoval (kind, id, a number of the server sequence) that pull sends after the
@@ -458,6 +461,13 @@ async def families_alone_in(account: Account) -> list[Family]:
     return alone
 
 
+async def can_keep(family_id: uuid.UUID) -> bool:
+    """A family whose only parent leaves can stay for a new one only if a centre is with it:
+    the centre can invite a parent, who can then look after, export or delete its data. (A
+    family with another parent is never asked about: families_alone_in leaves it out.)"""
+    return await CentreFamily.exists(family_id=family_id)
+
+
 async def _hand_over(account: Account, family_id: uuid.UUID) -> None:
     """What the account made in a family that stays: another parent takes it over (the links
     of the person's phones, caregiver invitations), so phones stay linked and caregivers stay
@@ -488,9 +498,13 @@ async def delete_account(
     account: Account, *, delete_families: set[uuid.UUID], photo_folder: Path
 ) -> list[uuid.UUID]:
     """The account, for good, with the families in `delete_families` where it is the only
-    parent; the others stay. Returns the ids of the families deleted."""
+    parent, and those it is the only parent of that no centre is with (can_keep: nobody could
+    reach them afterwards); the others stay. Returns the ids of the families deleted."""
     alone = {family.id for family in await families_alone_in(account)}
-    doomed = sorted(alone & delete_families)
+    doomed = []
+    for family_id in sorted(alone):
+        if family_id in delete_families or not await can_keep(family_id):
+            doomed.append(family_id)
     files: list[str] = []
     async with in_transaction():
         for family_id in doomed:

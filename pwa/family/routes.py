@@ -298,11 +298,25 @@ async def delete_family_page(request: Request) -> Response:
     return RedirectResponse(urls.url("home"), status_code=303)
 
 
+def _cannot_keep(name: str) -> str:
+    return _(
+        "No centre works with %(name)s, so nobody could invite a new parent or look after its "
+        "data. It is deleted with your account.",
+        name=name,
+    )
+
+
 async def delete_account_page(request: Request) -> Response:
     """The caller's own account. A family where it is the only parent is deleted with it or
-    kept for a new parent, as the caller chooses for each; its other families stay."""
+    kept for a new parent, as the caller chooses for each, when a centre is with it to invite
+    one (deleting.can_keep); without a centre it can only be deleted, and the page says so.
+    Its other families stay."""
     account = sessions.require_account(request)
     alone = await deleting.families_alone_in(account)
+    keepable = set()
+    for family in alone:
+        if await deleting.can_keep(family.id):
+            keepable.add(family.id)
     alone_ids = {family.id for family in alone}
     others = [
         (family, role)
@@ -313,6 +327,7 @@ async def delete_account_page(request: Request) -> Response:
         "title": _("Delete my account"),
         "account": account,
         "alone": [(f, await deleting.family_counts(f, account)) for f in alone],
+        "keepable": keepable,
         "others": others,
         "errors": {},
         "form": {},
@@ -325,7 +340,12 @@ async def delete_account_page(request: Request) -> Response:
     doomed = set()
     for family in alone:
         choice = form.get(f"family-{family.id}", "")
-        if choice == "delete":
+        if family.id not in keepable:
+            # Nobody could reach it afterwards: it goes, as the page said.
+            if choice == "keep":
+                errors[f"family-{family.id}"] = _cannot_keep(family.name)
+            doomed.add(family.id)
+        elif choice == "delete":
             doomed.add(family.id)
         elif choice != "keep":
             errors[f"family-{family.id}"] = _(
