@@ -75,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--email", required=True)
     staff.add_argument("--name", required=True)
     args = parser.parse_args(argv)
+    try:
+        Settings.from_env()
+    except ValueError as exc:
+        # A setting written wrong: one line saying which, not a traceback.
+        print(f"settings: {exc}", file=sys.stderr)
+        return 2
 
     if args.command == "serve":
         import uvicorn

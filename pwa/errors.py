@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 from pwa.auth.throttle import Throttled
 from pwa.core import redact
 from pwa.i18n import _, format_wait
-from pwa.templating import render
+from pwa.templating import notify, render
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,12 @@ async def login_required(request: Request, exc: Exception) -> Response:
         if getattr(who, "unlinked", False):
             return JSONResponse({"error": _("This phone is no longer linked.")}, status_code=403)
         return JSONResponse({"error": _("Log in first.")}, status_code=401)
+    who = request.scope.get("startrip.principal")
+    if getattr(who, "unlinked", False):
+        # The person's phone, unlinked by the parent: not an adult's log-in form, but the page
+        # that links a phone, saying in words what happened.
+        notify(request, _("This phone is no longer linked. Ask your parent for a new code."))
+        return RedirectResponse("/link", status_code=303)
     return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
 

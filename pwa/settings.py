@@ -43,10 +43,10 @@ def _choice(env: dict[str, str], name: str, default: str, allowed: tuple[str, ..
 
 
 def _days(env: dict[str, str], name: str, default: int) -> int:
-    value = int(env.get(name, str(default)))
-    if value < 1:
-        raise ValueError(f"{name} must be a number of days, 1 or more")
-    return value
+    typed = env.get(name, str(default)).strip()
+    if not typed.isdigit() or int(typed) < 1:
+        raise ValueError(f"{name} must be a number of days, 1 or more, not {typed!r}")
+    return int(typed)
 
 
 def _secret_key(data_dir: Path) -> str:

@@ -30,7 +30,7 @@ from pwa.models import Account, ConsentRecord, Membership, Role
 
 # Raise it whenever the notice (templates/accounts/privacy_notice.html) says something new:
 # every guardian is asked again at their next log-in, or their next page if logged in.
-NOTICE_VERSION = "2026-12-01"
+NOTICE_VERSION = "2026-11-30"
 FIELD = "consent"
 # The session remembers the version its guardian agreed to (or that its account is not asked):
 # the gate then costs no query on the requests after the first.

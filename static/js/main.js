@@ -195,5 +195,11 @@ function watchLogout(logout) {
 
 keepPersonSettings();
 watchConnection();
+// A page for someone with no session, fetched from the server (online): whatever this browser
+// kept of a person's screens or pay codes belongs to a session that has ended. Offline the
+// page may be the offline shell, which must not drop the phone's copies, so only online.
+if (document.querySelector("[data-forget-copies]") && navigator.onLine) {
+  forgetCopies().then(forgetLocal, forgetLocal);
+}
 for (const form of document.querySelectorAll("form[data-logout]")) watchLogout(/** @type {HTMLFormElement} */ (form));
 registerServiceWorker();

@@ -292,3 +292,35 @@ def test_the_persons_phone_still_shows_a_family_photo_offline(new_context, tmp_p
     on_phone = phone.get_by_role("img", name="Green cup × 1").locator("img")
     expect(on_phone).to_have_count(1)
     phone.wait_for_function(LOADED_JS, arg=on_phone.element_handle())
+
+
+def test_a_phone_that_was_unlinked_keeps_nothing_of_the_person(new_context):
+    """A lost phone is the usual reason to unlink: at its next page online it says in words
+    that it is no longer linked, and drops its copies of the person's screens and pay codes,
+    so offline it shows nothing of them either."""
+    parent = new_context("en").new_page()
+    log_in(parent, "parent@demo.test")
+    phone_context = new_context("en")
+    phone = phone_context.new_page()
+    link_phone(parent, phone)
+    wait_for_control(phone)
+    phone.goto("/me/pay")
+    expect(phone.locator("#pay-code")).to_have_text(CODE)
+    wait_until_cached(phone, "/me/pay")
+    assert any(k.startswith("startrip.pay.") for k in phone.evaluate(STORAGE_JS))
+
+    parent.goto(parent.url)  # the person's phone page
+    parent.locator("form[action*='/revoke'] button").first.click()
+
+    phone.goto("/me")
+    expect(phone).to_have_url(re.compile(r"/link$"))
+    expect(phone.locator("#status")).to_contain_text("This phone is no longer linked.")
+    assert axe_violations(phone) == [] and small_targets(phone) == []
+    deadline = time.monotonic() + 10
+    while family_copies(phone) and time.monotonic() < deadline:
+        phone.wait_for_timeout(200)
+    assert family_copies(phone) == []
+    assert not any(k.startswith("startrip.pay.") for k in phone.evaluate(STORAGE_JS))
+    phone_context.set_offline(True)
+    phone.goto("/me/pay")
+    shows_nothing_of_the_family(phone, ["Ming"])
