@@ -29,7 +29,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
+    # No Referer at all, not even to our own files: a page opened from an invitation, reset or
+    # link URL would otherwise send that token with every picture it loads, into any log.
+    "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     # The camera is for scanning vouchers and photographing products, on our own pages only.
