@@ -284,10 +284,14 @@ async def test_log_in_by_code_and_the_code_is_refused_after_use(
     account_page = await client.get("/account")
     assert account_page.status_code == 200 and account.name in account_page.text
 
-    # The same code again, from another browser: refused, and nobody is logged in.
-    again = await type_login_code(other_client, E164, code)
+    # The same code again: refused, in the browser that asked for it …
+    again = await type_login_code(client, E164, code)
     assert again.status_code == 400
     assert "This code was already used. Send a new code." in again.text
+    # … and in another browser, where nobody is logged in by it.
+    elsewhere = await type_login_code(other_client, E164, code)
+    assert elsewhere.status_code == 400
+    assert "No code was asked for in this browser" in elsewhere.text
     assert (await other_client.get("/account")).status_code in (302, 303)
 
 
@@ -381,11 +385,110 @@ async def test_a_new_code_retires_the_one_before(client: Client, stand_in: Stand
     assert await OneTimeCode.filter(target=E164, used_at=None).count() == 0
 
 
+def wrong_codes(*right: str) -> list[str]:
+    """Codes that are none of these."""
+    return [c for c in (f"{n:06d}" for n in range(20)) if c not in right]
+
+
+async def test_a_strangers_wrong_codes_neither_kill_nor_slow_the_owners_code(
+    app, client: Client, stand_in: StandInSms
+) -> None:
+    """The number is a form field: anyone can type codes for it. Before codes belonged to a
+    browser, five wrong ones from anywhere killed the owner's code and made them wait."""
+    await mobile_account()
+    await send_login(client, NUMBER)
+    mine = stand_in.last_code(NUMBER)
+    async with ClientFrom(app, "203.0.113.7") as stranger:
+        # Without asking for a code first …
+        response = await type_login_code(stranger, NUMBER, wrong_codes(mine)[0])
+        assert response.status_code == 400
+        assert "No code was asked for in this browser" in response.text
+        # … and after asking for one (its code goes to the owner's phone, not to them).
+        await send_login(stranger, NUMBER)
+        theirs = stand_in.last_code(NUMBER)
+        answers = [
+            await type_login_code(stranger, NUMBER, wrong)
+            for wrong in wrong_codes(mine, theirs)[: codes.MAX_TRIES + 1]
+        ]
+        assert "typed wrong too many times" in answers[codes.MAX_TRIES - 1].text
+        assert answers[-1].status_code == 429, "the stranger is slowed down"
+    response = await type_login_code(client, NUMBER, mine)
+    assert response.status_code == 303, "the owner is neither slowed nor refused"
+    assert "Li Hua" in (await client.get("/account")).text
+
+
+async def test_a_stranger_asking_for_codes_does_not_retire_the_owners_code(
+    app, client: Client, stand_in: StandInSms
+) -> None:
+    await mobile_account()
+    await send_login(client, NUMBER)
+    mine = stand_in.last_code(NUMBER)
+    async with ClientFrom(app, "203.0.113.7") as stranger:
+        for _send in range(2):
+            assert (await send_login(stranger, NUMBER)).status_code == 200
+    assert sent(stand_in, NUMBER) == 3
+    response = await type_login_code(client, NUMBER, mine)
+    assert response.status_code == 303
+    assert "Li Hua" in (await client.get("/account")).text
+
+
+async def test_a_code_works_only_in_the_browser_that_asked_for_it(
+    client: Client, other_client: Client, stand_in: StandInSms
+) -> None:
+    await mobile_account()
+    response = await send_login(client, NUMBER)
+    assert "the code works only where it was asked for" in response.text
+    code = stand_in.last_code(NUMBER)
+    # Typed in a browser that never asked: refused, in words.
+    elsewhere = await type_login_code(other_client, NUMBER, code)
+    assert elsewhere.status_code == 400
+    assert (
+        "No code was asked for in this browser for this number. Type the code in the browser "
+        "where you asked for it, or send a new code from here."
+    ) in elsewhere.text
+    assert (await other_client.get("/account")).status_code in (302, 303)
+    # A browser that asked for its own code is not let in by the other one's.
+    await send_login(other_client, NUMBER)
+    if stand_in.last_code(NUMBER) != code:
+        response = await type_login_code(other_client, NUMBER, code)
+        assert response.status_code == 400 and "This code is not right" in response.text
+        assert (await other_client.get("/account")).status_code in (302, 303)
+    # The code still works where it was asked for.
+    assert (await type_login_code(client, NUMBER, code)).status_code == 303
+
+
+async def test_the_owners_known_browser_gets_a_code_while_a_stranger_used_up_the_sends(
+    app, client: Client, stand_in: StandInSms
+) -> None:
+    await mobile_account()
+    await send_login(client, NUMBER)
+    response = await type_login_code(client, NUMBER, stand_in.last_code(NUMBER))
+    assert any("known_device=" in c for c in response.headers.get_list("set-cookie"))
+    await client.submit("/logout", {})
+    assert (await client.get("/account")).status_code in (302, 303)
+
+    async with ClientFrom(app, "203.0.113.7") as stranger:
+        answers = [
+            (await send_login(stranger, NUMBER)).status_code
+            for _send in range(throttle.BACKOFF["send_to"].free)
+        ]
+        assert answers[-1] == 429, "the number's sends are used up"
+    before = sent(stand_in, NUMBER)
+    # The owner's own phone, which logged in before, still gets a code and logs in with it.
+    response = await send_login(client, NUMBER)
+    assert response.status_code == 200
+    assert sent(stand_in, NUMBER) == before + 1
+    response = await type_login_code(client, NUMBER, stand_in.last_code(NUMBER))
+    assert response.status_code == 303
+    assert "Li Hua" in (await client.get("/account")).text
+
+
 async def test_two_tabs_cannot_both_use_one_code(app) -> None:
-    code, _row = await codes.issue(CodePurpose.SIGN_IN, E164)
+    browser = codes.new_browser()
+    code, _row = await codes.issue(CodePurpose.SIGN_IN, E164, browser=browser)
     results = await asyncio.gather(
-        codes.take(CodePurpose.SIGN_IN, E164, code),
-        codes.take(CodePurpose.SIGN_IN, E164, code),
+        codes.take(CodePurpose.SIGN_IN, E164, code, browser=browser),
+        codes.take(CodePurpose.SIGN_IN, E164, code, browser=browser),
         return_exceptions=True,
     )
     taken = [r for r in results if isinstance(r, OneTimeCode)]
@@ -619,16 +722,19 @@ async def test_an_account_adds_its_mobile_by_code_and_then_logs_in_with_it(
     assert "Wang" in (await other_client.get("/account")).text
 
 
-async def test_an_account_add_code_does_not_log_in(
-    client: Client, other_client: Client, stand_in: StandInSms
-) -> None:
+async def test_an_account_add_code_does_not_log_in(client: Client, stand_in: StandInSms) -> None:
+    """Asking to add another account's number sends its phone a code: typed at log-in, in the
+    very browser that asked for it, the code opens nothing."""
+    await mobile_account(name="Owner")
     _account, email = await make_account("Wang")
     await client.log_in(email, PASSWORD)
     await client.submit("/account/mobile", {"step": "send", "number": NUMBER})
     code = stand_in.last_code(NUMBER)
-    response = await type_login_code(other_client, NUMBER, code)
+    response = await type_login_code(client, NUMBER, code)
     assert response.status_code == 400
-    assert (await other_client.get("/account")).status_code in (302, 303)
+    assert "This code is not right" in response.text
+    page = await client.get("/account")
+    assert "Wang" in page.text and "Owner" not in page.text
 
 
 async def test_a_number_of_another_account_is_not_added(

@@ -1,7 +1,10 @@
 """Signing in and up with a mobile number and a code sent by SMS (issue 16, items 1 and 4).
 
 Each page is two steps on one URL: the number (step=send), then the code (step=code). The
-number travels in the code form itself, never in a URL or the session cookie.
+number travels in the code form itself, never in a URL or the session cookie. Asking for a
+code gives the browser a random nonce in a cookie (CODE_BROWSER_COOKIE), and the code works
+only in that browser (pwa/accounts/codes.py): anyone can post a number, but nobody else's
+tries or sends touch the code its owner is typing.
 
 Nothing says whether a number has an account: log-in answers "If this number has an account,
 we sent a code…" for every number (a number with no account gets a code that is never sent,
@@ -38,6 +41,35 @@ from pwa.models import Account, CodePurpose, Membership, Person
 from pwa.templating import notify, render
 
 ADD_MOBILE = "add_mobile"
+CODE_BROWSER_COOKIE = "code_browser"
+
+
+def _browser(request: Request) -> str:
+    """This browser's nonce for codes: the one it was given, or a new one (set by _keep_browser
+    once a code is asked for). The same nonce for each code a browser asks for, so a new code
+    retires this browser's earlier ones."""
+    value = request.cookies.get(CODE_BROWSER_COOKIE, "")
+    return value if codes.valid_browser(value) else codes.new_browser()
+
+
+def _keep_browser(request: Request, response: Response, browser: str) -> Response:
+    settings = request.app.state.settings
+    response.set_cookie(
+        CODE_BROWSER_COOKIE,
+        browser,
+        max_age=codes.BROWSER_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+    return response
+
+
+async def _device(request: Request, number: str) -> str | None:
+    """This browser's known-device key for the account of this number, if it logged in to it
+    before (its sends are then counted for it alone, codes.send)."""
+    account = await Account.get_or_none(mobile=number)
+    return throttle.device_key(request, account.id) if account is not None else None
 
 
 def _remember_device(request: Request, response: Response, account: Account) -> None:
@@ -116,9 +148,12 @@ async def mobile_login_page(request: Request) -> Response:
         return _login_form(request, form, {"number": str(exc)}, next_url, 400)
     keep = {"number": number, "next": next_url}
     ip = throttle.client_ip(request)
+    browser = _browser(request)
     if form.get("step") == "code":
         try:
-            row = await codes.check(CodePurpose.SIGN_IN, number, form.get("code", ""), ip=ip)
+            row = await codes.check(
+                CodePurpose.SIGN_IN, number, form.get("code", ""), ip=ip, browser=browser
+            )
             account = await Account.get_or_none(mobile=number)
             if account is None or row.payload.get(ADD_MOBILE):
                 # Only a number with an account is ever sent a log-in code (and an account's
@@ -137,6 +172,8 @@ async def mobile_login_page(request: Request) -> Response:
             CodePurpose.SIGN_IN,
             number,
             ip=ip,
+            browser=browser,
+            device=await _device(request, number),
             locale=(account.locale if account else None) or i18n.current_locale(),
             account=account,
             deliver=account is not None,
@@ -146,7 +183,7 @@ async def mobile_login_page(request: Request) -> Response:
     except throttle.Throttled as exc:
         errors, wait = _throttled(exc, "number")
         return _login_form(request, form, errors, next_url, 429, wait)
-    return _login_code(request, number, keep)
+    return _keep_browser(request, _login_code(request, number, keep), browser)
 
 
 def _login_form(
@@ -230,9 +267,12 @@ async def mobile_signup_page(request: Request) -> Response:
         return _signup_form(request, form, errors, 400)
     keep = {key: form.get(key, "") for key in SIGN_UP_FIELDS} | {"number": number}
     ip = throttle.client_ip(request)
+    browser = _browser(request)
     if form.get("step") == "code":
         try:
-            row = await codes.check(CodePurpose.SIGN_UP, number, form.get("code", ""), ip=ip)
+            row = await codes.check(
+                CodePurpose.SIGN_UP, number, form.get("code", ""), ip=ip, browser=browser
+            )
         except FormErrors as exc:
             return _signup_code(request, number, keep, exc.errors, 400)
         except throttle.Throttled as exc:
@@ -262,6 +302,8 @@ async def mobile_signup_page(request: Request) -> Response:
             CodePurpose.SIGN_UP,
             number,
             ip=ip,
+            browser=browser,
+            device=await _device(request, number),
             locale=(account.locale if account else None) or i18n.current_locale(),
             account=account,
             payload=payload,
@@ -271,7 +313,7 @@ async def mobile_signup_page(request: Request) -> Response:
     except throttle.Throttled as exc:
         errors, wait = _throttled(exc, "number")
         return _signup_form(request, form, errors, 429, wait)
-    return _signup_code(request, number, keep)
+    return _keep_browser(request, _signup_code(request, number, keep), browser)
 
 
 async def finish_sign_up(number: str, payload: dict[str, Any]) -> tuple[Account, bool]:
@@ -369,10 +411,13 @@ async def account_mobile_page(request: Request) -> Response:
     except sms.BadNumber as exc:
         return _account_form(request, account, form, {"number": str(exc)}, 400)
     ip = throttle.client_ip(request)
+    browser = _browser(request)
     keep = {"number": number}
     if form.get("step") == "code":
         try:
-            row = await codes.check(CodePurpose.SIGN_IN, number, form.get("code", ""), ip=ip)
+            row = await codes.check(
+                CodePurpose.SIGN_IN, number, form.get("code", ""), ip=ip, browser=browser
+            )
             if row.account_id != account.id or not row.payload.get(ADD_MOBILE):
                 raise FormErrors({"code": codes.wrong_code()})
             await save_mobile(account, number)
@@ -396,6 +441,8 @@ async def account_mobile_page(request: Request) -> Response:
             CodePurpose.SIGN_IN,
             number,
             ip=ip,
+            browser=browser,
+            device=await _device(request, number),
             locale=account.locale or i18n.current_locale(),
             account=account,
             payload={ADD_MOBILE: True},
@@ -405,7 +452,7 @@ async def account_mobile_page(request: Request) -> Response:
     except throttle.Throttled as exc:
         errors, wait = _throttled(exc, "number")
         return _account_form(request, account, form, errors, 429, wait)
-    return _account_code(request, number, keep)
+    return _keep_browser(request, _account_code(request, number, keep), browser)
 
 
 async def save_mobile(account: Account, number: str) -> None:
