@@ -3,19 +3,27 @@ invitation into one of its own families (a link and a short code); the parent ma
 or logs in with it and joins the family as its guardian, with the family's vouchers waiting.
 The same serves a parent who lost both password and phone. Only the centre's own families; the
 code works once; a used, replaced or expired code is refused in words; wrong codes are slowed
-down; a caregiver's invitation still gives read-only access."""
+down; a caregiver's invitation still gives read-only access. A new account goes through the
+email like every sign-up: the same answer for any email, and the account (its email verified)
+is made and joins only when the emailed link comes back; the mail goes to a real SMTP server on
+this machine (tests/stand_ins/smtp_server.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import re
+from collections.abc import Iterator
 from datetime import timedelta
+
+import pytest
 
 from pwa.accounts import services as accounts
 from pwa.core import clock
 from pwa.core.redact import redact_path
 from pwa.models import (
+    Account,
     CentreFamily,
     ConsentRecord,
     Family,
@@ -25,6 +33,7 @@ from pwa.models import (
     OrgMembership,
     Role,
 )
+from pwa.settings import Settings
 from tests.conftest import Client
 from tests.databases import table_counts
 from tests.factories import (
@@ -35,8 +44,46 @@ from tests.factories import (
     make_voucher,
 )
 from tests.html import find_form
+from tests.stand_ins.smtp_server import SmtpServer, smtp_server
 
 NEW_PASSWORD = "a-long-and-unusual-passphrase"
+PUBLIC_URL = "https://startrip.test"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(settings: Settings, smtp: SmtpServer) -> Settings:
+    """The app of these tests sends its mail to the stand-in server."""
+    return dataclasses.replace(
+        settings,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_security="none",
+        mail_from="Startrip <noreply@startrip.test>",
+        public_url=PUBLIC_URL,
+    )
+
+
+def sent_text(email: str) -> str:
+    return f"We sent a message to {email}. Open the link in it to finish making your account."
+
+
+async def open_emailed_link(smtp: SmtpServer, client: Client, email: str, count: int = 1):
+    """The parent opens the newest sign-up link sent to the email and presses its button."""
+    link = smtp.wait_for(email, count=count)
+    found = [each.link("/signup/confirm/") for each in smtp.messages_to(email)]
+    assert link.link("/signup/confirm/") in found
+    path = found[-1].removeprefix(PUBLIC_URL)
+    page = await client.get(path)
+    # Opening the link only asks: a mail scanner opening it makes nothing.
+    assert page.status_code == 200 and email in page.text
+    assert not await Account.exists(email=email)
+    return await client.submit(path)
 
 
 def text(response) -> str:
@@ -96,7 +143,7 @@ async def sign_up_with_code(client: Client, code: str, email: str, consent: bool
 
 
 async def test_a_parent_signs_up_with_the_code_and_finds_the_familys_voucher(
-    client: Client, other_client: Client
+    app, client: Client, other_client: Client, smtp: SmtpServer
 ) -> None:
     centre, _shop, _staff = await make_centre_and_shop()
     await as_centre(client, centre)
@@ -122,7 +169,16 @@ async def test_a_parent_signs_up_with_the_code_and_finds_the_familys_voucher(
     words = text(shown)
     assert f"{centre.name} invites you into the family The Zhao family on Startrip" in words
     assert "I have read the privacy notice" in words
-    joined = await sign_up_with_code(other_client, code, "zhao@example.test")
+    sent = await sign_up_with_code(other_client, code, "zhao@example.test")
+    assert sent.status_code == 200
+    assert sent_text("zhao@example.test") in text(sent)
+    # Nothing is made and the code is not used until the emailed link comes back.
+    assert not await Account.exists(email="zhao@example.test")
+    assert not await Invitation.filter(accepted_at__isnull=False).exists()
+    message = smtp.wait_for("zhao@example.test")
+    assert message.subject == "Finish making your Startrip account"
+    assert code not in message.text and code.replace("-", "") not in message.text
+    joined = await open_emailed_link(smtp, other_client, "zhao@example.test")
     assert joined.status_code == 303
     assert joined.headers["location"] == f"/families/{family.id}/wallet"
     wallet = await other_client.get(joined.headers["location"])
@@ -131,13 +187,21 @@ async def test_a_parent_signs_up_with_the_code_and_finds_the_familys_voucher(
     assert "You are now a parent in The Zhao family." in text(wallet)
     membership = await Membership.get(family=family).prefetch_related("account")
     assert membership.role == Role.GUARDIAN and membership.account.email == "zhao@example.test"
+    assert membership.account.email_verified_at is not None
+    assert membership.account.name == "Zhao Lei"
     consent = await ConsentRecord.get(account=membership.account)
     assert consent.occasion == "sign_up" and consent.family_id == family.id
+    assert (await Invitation.get(family=family)).accepted_by_id == membership.account.id
+    # The password typed on the form is the account's.
+    async with Client(app) as third:
+        await third.log_in("zhao@example.test", NEW_PASSWORD)
     home = await other_client.get("/home")
     assert "The Zhao family" in text(home) and "You are a caregiver here" not in text(home)
 
 
-async def test_without_the_consent_box_nothing_is_made(client: Client, other_client) -> None:
+async def test_without_the_consent_box_nothing_is_made(
+    client: Client, other_client, smtp: SmtpServer
+) -> None:
     centre, _shop, _staff = await make_centre_and_shop()
     await as_centre(client, centre)
     family = await register(client)
@@ -171,14 +235,18 @@ async def test_without_the_consent_box_nothing_is_made(client: Client, other_cli
     )
     assert common.status_code == 400 and 'id="error-password"' in common.text
     assert await table_counts() == before
+    assert smtp.received == []
 
 
-async def test_the_code_works_once(client: Client, other_client: Client, app) -> None:
+async def test_the_code_works_once(
+    client: Client, other_client: Client, app, smtp: SmtpServer
+) -> None:
     centre, _shop, _staff = await make_centre_and_shop()
     await as_centre(client, centre)
     family = await register(client)
     code, link = await invite(client, family)
-    assert (await sign_up_with_code(other_client, code, "first@example.test")).status_code == 303
+    assert (await sign_up_with_code(other_client, code, "first@example.test")).status_code == 200
+    assert (await open_emailed_link(smtp, other_client, "first@example.test")).status_code == 303
     async with Client(app) as third:
         again = await type_code(third, code)
         assert again.status_code == 400
@@ -386,21 +454,99 @@ async def test_the_code_and_the_link_stay_out_of_urls_and_logs(client: Client) -
     assert code not in redact_path(f"/join?code={code}")
 
 
-async def test_an_email_with_an_account_is_sent_to_log_in_and_counts_like_a_wrong_code(
-    client: Client, other_client: Client
+async def test_a_known_and_an_unknown_email_get_the_same_answer(
+    client: Client, other_client: Client, smtp: SmtpServer
 ) -> None:
-    """The invitation makes no second account for an email; it says to log in. Each such
-    refusal counts against the address, so the page is no way to try out emails."""
+    """Whoever holds a code cannot use it to learn which emails have accounts (issue 16, item
+    4): the same page and status for both; the owner of the known email is told by email."""
     centre, _shop, _staff = await make_centre_and_shop()
     await as_centre(client, centre)
     family = await register(client)
     code, _link = await invite(client, family)
-    _account, email = await make_account("Already here")
+    _account, known_email = await make_account("Already here")
+    new_email = "zhao.new@example.test"
+    known = await sign_up_with_code(other_client, code, known_email)
+    unknown = await sign_up_with_code(other_client, code, new_email)
+    assert known.status_code == unknown.status_code == 200
+    assert text(known).replace(known_email, "EMAIL") == text(unknown).replace(new_email, "EMAIL")
+    assert sent_text(known_email) in text(known)
+    assert "already" not in text(known).lower()
+
+    to_known = smtp.wait_for(known_email)
+    assert to_known.subject == "Somebody tried to make a Startrip account with your email"
+    assert "log in first, then type the code again" in to_known.text
+    assert f"{PUBLIC_URL}/login" in to_known.links()
+    assert not any("/signup/confirm/" in each for each in to_known.links())
+    # The message to a possibly mistyped address carries neither the code nor the link.
+    assert code not in to_known.text and "/invite/" not in to_known.text
+    assert smtp.wait_for(new_email).subject == "Finish making your Startrip account"
+    # Many tries with known emails are no different from unknown ones: no wrong-code count.
     for n in range(10):
-        refused = await sign_up_with_code(other_client, code, email)
-        assert refused.status_code == 400, n
-        assert "already has an account" in text(refused)
-    slowed = await sign_up_with_code(other_client, code, email)
-    assert slowed.status_code == 429 and "There were too many tries." in text(slowed)
+        again = await sign_up_with_code(other_client, code, f"x{n}@example.test")
+        assert again.status_code == 200, n
     assert not await Membership.filter(family=family).exists()
     assert await Invitation.filter(accepted_at=None).count() == 1
+
+
+async def test_a_mistyped_email_neither_makes_an_account_nor_uses_the_code(
+    app, client: Client, other_client: Client, smtp: SmtpServer
+) -> None:
+    """A sign-up with a wrong address makes nothing that the mailbox's owner could take over
+    with "Forgot your password?"; the parent signs up again with the right one and joins. The
+    wrong address's link, opened later, makes an account that is nobody's parent."""
+    centre, _shop, _staff = await make_centre_and_shop()
+    await as_centre(client, centre)
+    family = await register(client)
+    code, _link = await invite(client, family)
+    assert (await sign_up_with_code(other_client, code, "zhao@exmaple.test")).status_code == 200
+    smtp.wait_for("zhao@exmaple.test")
+    assert not await Account.exists(email="zhao@exmaple.test")
+    assert await Invitation.filter(accepted_at=None).count() == 1
+
+    assert (await sign_up_with_code(other_client, code, "zhao@example.test")).status_code == 200
+    joined = await open_emailed_link(smtp, other_client, "zhao@example.test")
+    assert joined.status_code == 303
+
+    async with Client(app) as stranger:
+        late = await open_emailed_link(smtp, stranger, "zhao@exmaple.test")
+        assert late.status_code == 303 and late.headers["location"] == "/home"
+        home = await stranger.get("/home")
+        assert "Your account is ready, but it did not join the family:" in text(home)
+        assert "This family has a parent already." in text(home)
+        assert (await stranger.get(f"/families/{family.id}/wallet")).status_code in (403, 404)
+    stray = await Account.get(email="zhao@exmaple.test")
+    assert not await Membership.filter(account=stray).exists()
+    assert not await ConsentRecord.filter(account=stray).exists()
+    parents = await Membership.filter(family=family).prefetch_related("account")
+    assert [m.account.email for m in parents] == ["zhao@example.test"]
+
+
+async def test_the_invitation_link_signs_up_through_the_email_too(
+    client: Client, other_client: Client, smtp: SmtpServer
+) -> None:
+    centre, _shop, _staff = await make_centre_and_shop()
+    await as_centre(client, centre)
+    family = await register(client)
+    _code, link = await invite(client, family)
+    path = path_of(link)
+    shown = await other_client.get(path)
+    form = find_form(shown.text, path, step="signup")
+    _account, known_email = await make_account("Already here")
+    fields = {**form.fields, "name": "Zhao Lei", "password": NEW_PASSWORD, "consent": "yes"}
+    known = await other_client.post(path, data={**fields, "email": known_email})
+    unknown = await other_client.post(path, data={**fields, "email": "zhao@example.test"})
+    assert known.status_code == unknown.status_code == 200
+    assert text(known).replace(known_email, "EMAIL") == text(unknown).replace(
+        "zhao@example.test", "EMAIL"
+    )
+    assert "log in first, then open the invitation link again" in smtp.wait_for(known_email).text
+    assert not await Invitation.filter(accepted_at__isnull=False).exists()
+
+    joined = await open_emailed_link(smtp, other_client, "zhao@example.test")
+    assert joined.status_code == 303 and joined.headers["location"] == "/home"
+    assert "You are now a parent in The Zhao family." in text(await other_client.get("/home"))
+    account = await Account.get(email="zhao@example.test")
+    assert account.email_verified_at is not None
+    assert (await Membership.get(account=account)).role == Role.GUARDIAN
+    record = await ConsentRecord.get(account=account)
+    assert record.occasion == "sign_up" and record.family_id == family.id

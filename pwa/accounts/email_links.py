@@ -25,7 +25,7 @@ from pwa.auth import passwords, throttle
 from pwa.core import clock
 from pwa.core.forms import FormErrors
 from pwa.i18n import _
-from pwa.models import Account, CodePurpose, Family, OneTimeCode
+from pwa.models import Account, CodePurpose, ConsentRecord, Family, Invitation, OneTimeCode, Role
 
 SIGN_UP_HOURS = 24
 RESET_HOURS = 1
@@ -116,9 +116,10 @@ async def start_sign_up(
     invitation_digest: str | None = None,
 ) -> SignUpStarted:
     """Keep a checked sign-up until its link comes back. The password is hashed either way,
-    so a known email takes as long as an unknown one. kind: "family", "self", or
-    "invitation" (a caregiver accepting invitation_digest's invitation: no family of their
-    own)."""
+    so a known email takes as long as an unknown one. kind: "family", "self", "invitation"
+    (a caregiver accepting invitation_digest's invitation: no family of their own) or
+    "guardian" (a parent joining, by a centre's invitation of that digest, the family the
+    centre made: pwa/accounts/join.py)."""
     password_hash = passwords.hash_password(password)
     account = await Account.get_or_none(email=email)
     if account is not None:
@@ -149,6 +150,10 @@ class SignedUp:
     # working in the meantime.
     family: Family | None
     invited: bool
+    # Joined as the family's parent by a centre's invitation (kind "guardian").
+    as_parent: bool = False
+    # Why the invitation was refused when the link came back, in words (family is None then).
+    refusal: str | None = None
 
 
 async def finish_sign_up(token: str) -> SignedUp:
@@ -179,6 +184,12 @@ async def _make_signed_up(token: str) -> SignedUp:
                 locale=data.get("locale"),
                 email_verified_at=clock.now(),
             )
+            if data.get("kind") == "guardian":
+                return await _join_as_parent(
+                    account,
+                    str(data["invitation"]),
+                    str(data.get("consent_version") or consent.NOTICE_VERSION),
+                )
             if data.get("kind") == "invitation":
                 try:
                     family = await services.accept_invitation_digest(
@@ -198,6 +209,24 @@ async def _make_signed_up(token: str) -> SignedUp:
                 version=str(data.get("consent_version") or consent.NOTICE_VERSION),
             )
     return SignedUp(account, family, invited=False)
+
+
+async def _join_as_parent(account: Account, invitation_digest: str, version: str) -> SignedUp:
+    """The new account joins the centre's family as its parent, if the invitation still works:
+    it is used only now, so a sign-up that never comes back leaves it for someone else.
+    accept_guardian_invitation refuses it when used, replaced, expired, or when the family got
+    a parent meanwhile; the account stays made, without the family."""
+    invitation = await Invitation.get_or_none(token_hash=invitation_digest, role=Role.GUARDIAN)
+    if invitation is None:
+        return SignedUp(account, None, invited=True, as_parent=True, refusal=None)
+    try:
+        family = await services.accept_guardian_invitation(invitation, account, occasion="sign_up")
+    except services.InvitationRefused as exc:
+        return SignedUp(account, None, invited=True, as_parent=True, refusal=exc.reason)
+    # The consent is to the notice the form showed: if it changed since, the parent is asked
+    # again at the next page (ConsentGate).
+    await ConsentRecord.filter(account=account).update(notice_version=version)
+    return SignedUp(account, family, invited=True, as_parent=True)
 
 
 def already_text() -> str:

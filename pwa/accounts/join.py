@@ -3,10 +3,14 @@ them a one-time invitation into, by its short code (/join) or by its link (/invi
 which accounts.routes.invitation_page hands over here when the invitation is a parent's).
 
 The parent makes an account there (name, email, password, consent) or logs in first, and joins
-the family as its guardian, with its vouchers waiting. The invitation itself proves that the
-centre chose this person, so the new account is made and logged in at once. Wrong codes count
-against the address like the phone's link codes (throttle kind "link"): 10 free, then waits.
-The code only ever travels in a form's body, never in a URL.
+the family as its guardian, with its vouchers waiting. A new account goes through the email
+like every sign-up (pwa/accounts/recovery.py): the answer is "We sent a message to …" whether
+the email has an account or not, so a code cannot be used to learn which emails have one, and
+the account is made, its email verified, only when the link sent there comes back. The
+invitation is used then, not before: a mistyped email neither makes an account that the
+mailbox's owner could take over by "Forgot your password?" nor spends the code. Wrong codes
+count against the address like the phone's link codes (throttle kind "link"): 10 free, then
+waits. The code only ever travels in a form's body, never in a URL.
 """
 
 from __future__ import annotations
@@ -15,16 +19,15 @@ from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from tortoise.transactions import in_transaction
+from starlette.responses import Response
 
 from pwa import errors as errors_module
 from pwa import i18n
-from pwa.accounts import consent
+from pwa.accounts import consent, email_links, recovery
 from pwa.accounts.services import (
     InvitationRefused,
     accept_guardian_invitation,
-    create_account,
+    check_account_fields,
     find_guardian_invitation,
     guardian_refusal,
     normalise_code,
@@ -36,8 +39,8 @@ from pwa.auth.rules import Action
 from pwa.core import urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _
-from pwa.models import Account, Family, Invitation, Membership, Role, Voucher, VoucherStatus
-from pwa.templating import notify, render
+from pwa.models import Account, Family, Invitation, Membership, Role
+from pwa.templating import render
 
 # The code field takes "ABCD-2345" with room for spaces; what is typed back is cut to this.
 CODE_FIELD_MAX = 12
@@ -129,20 +132,16 @@ async def join_family(
     request: Request, invitation: Invitation, form: dict[str, str] | None, target: Target
 ) -> Response:
     """The second step: the invitation is good. Show who invites into which family; make the
-    account (step "signup") or join with the logged-in one (step "accept")."""
+    account by email (step "signup") or join with the logged-in one (step "accept")."""
     account = sessions.principal(request).account
     already = await _is_parent(account, invitation)
     step = form.get("step") if form is not None else None
     errors: dict[str, str] = {}
     status, headers = 400, {}
-    keys = {"link": throttle.client_ip(request)}
     if form is not None and not already:
         try:
             if step == "signup" and account is None:
-                await throttle.check(keys)
-                account = await _sign_up(form, invitation, keys)
-                await sessions.login_session(request, account)
-                return await _joined(request, invitation)
+                return await _send_sign_up(request, form, invitation, target)
             if step == "accept" and account is not None:
                 consent.require(form)
                 await accept_guardian_invitation(invitation, account, occasion="joined")
@@ -174,45 +173,32 @@ async def join_family(
     return response
 
 
-async def _sign_up(form: dict[str, str], invitation: Invitation, keys: dict[str, str]) -> Account:
-    """A new account that joins at once, or nothing at all (one transaction): the account's
-    fields and the consent box are checked together, so every mistake shows at once.
-
-    An email that has an account already is refused (the invitation cannot make a second one,
-    and the parent is told to log in). Only the holder of a good invitation gets that far, and
-    each such refusal counts like a wrong code, so the page cannot be used to try out which
-    emails have accounts."""
-    missing = consent.check(form)
+async def _send_sign_up(
+    request: Request, form: dict[str, str], invitation: Invitation, target: Target
+) -> Response:
+    """Check the form (every mistake at once, the consent box with the fields), then keep the
+    sign-up and email its link: "We sent a message to …", the same for any email. The link
+    makes the account and joins (email_links.finish_sign_up). FormErrors, or throttle.Throttled
+    when messages to that email or from this address must wait."""
     email = form.get("email", "").strip().lower()
-    try:
-        async with in_transaction():
-            try:
-                account = await create_account(
-                    email,
-                    form.get("password", ""),
-                    form.get("name", ""),
-                    locale=i18n.current_locale(),
-                )
-            except FormErrors as exc:
-                raise FormErrors({**exc.errors, **missing}) from None
-            if missing:
-                raise FormErrors(missing)  # undoes the account just made
-            await accept_guardian_invitation(invitation, account, occasion="sign_up")
-    except FormErrors as exc:
-        # Counted outside the transaction, which the refusal rolls back.
-        if "email" in exc.errors and await Account.exists(email=email):
-            await throttle.record_failure(keys)
-        raise
-    return account
+    password, name = form.get("password", ""), form.get("name", "")
+    if errors := consent.check(form, check_account_fields(email, password, name)):
+        raise FormErrors(errors)
+    await email_links.count_send(email, throttle.client_ip(request))
+    started = await email_links.start_sign_up(
+        kind="guardian",
+        email=email,
+        password=password,
+        name=name,
+        locale=i18n.current_locale(),
+        invitation_digest=invitation.token_hash,
+    )
+    by_code = bool(target.code)
+    return recovery.sign_up_sent(request, email, started, invitation=True, by_code=by_code)
 
 
 async def _joined(request: Request, invitation: Invitation) -> Response:
-    """The family's vouchers are what the centre gave it: go straight to them when there are."""
-    family = await Family.get(id=invitation.family_id)
-    notify(request, _("You are now a parent in %(family)s.", family=family.name))
-    if await Voucher.exists(family_id=family.id, status=VoucherStatus.ACTIVE):
-        return RedirectResponse(urls.url("wallet", family_id=family.id), status_code=303)
-    return RedirectResponse(urls.url("home"), status_code=303)
+    return await recovery.joined_as_parent(request, await Family.get(id=invitation.family_id))
 
 
 routes = [

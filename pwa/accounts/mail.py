@@ -146,7 +146,9 @@ def sign_up_message(link: str, hours: int) -> tuple[str, str]:
     return subject, text
 
 
-def known_email_message(log_in: str, forgot: str, invitation: bool) -> tuple[str, str]:
+def known_email_message(
+    log_in: str, forgot: str, invitation: bool, *, by_code: bool = False
+) -> tuple[str, str]:
     """For an email that has an account already: the sign-up page cannot say so (it would tell
     anyone which emails have accounts), so the owner learns it here."""
     subject = _("Somebody tried to make a Startrip account with your email")
@@ -161,7 +163,16 @@ def known_email_message(log_in: str, forgot: str, invitation: bool) -> tuple[str
         _("Forgot your password? Set a new one here:"),
         forgot,
     ]
-    if invitation:
+    if invitation and by_code:
+        # A centre's code typed at /join: the code is not in this message (the address may be
+        # a stranger's, mistyped), so the owner types it again.
+        parts.append(
+            _(
+                "If you wanted to join a family with a code from a centre: log in first, then"
+                " type the code again."
+            )
+        )
+    elif invitation:
         parts.append(
             _(
                 "If you wanted to accept an invitation: log in first, then open the invitation"

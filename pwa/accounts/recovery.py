@@ -23,6 +23,7 @@ from pwa.auth.rules import Action
 from pwa.core import urls
 from pwa.core.forms import EMAIL_RE, FormErrors, read_form
 from pwa.i18n import _
+from pwa.models import Family, Voucher, VoucherStatus
 from pwa.templating import notify, render
 
 
@@ -64,11 +65,17 @@ def _throttled(
 
 
 def sign_up_sent(
-    request: Request, email: str, started: SignUpStarted, *, invitation: bool = False
+    request: Request,
+    email: str,
+    started: SignUpStarted,
+    *,
+    invitation: bool = False,
+    by_code: bool = False,
 ) -> Response:
     """The answer to a sign-up whose form was right, the same whether the email has an account
     or not; the message goes after it: the link that finishes the sign-up, or, to an email that
-    has an account, what happened and how to log in."""
+    has an account, what happened and how to log in. by_code: the invitation came as a code
+    typed at /join (the message to a known email says to type it again after logging in)."""
     with i18n.use_locale(started.locale):
         if started.token is not None:
             hours = email_links.SIGN_UP_HOURS
@@ -76,7 +83,10 @@ def sign_up_sent(
             message = mail.sign_up_message(link, hours)
         else:
             message = mail.known_email_message(
-                _link(request, "login_page"), _link(request, "forgot_password"), invitation
+                _link(request, "login_page"),
+                _link(request, "forgot_password"),
+                invitation,
+                by_code=by_code,
             )
     response = render(
         request,
@@ -127,6 +137,15 @@ async def send_sign_up(
     return sign_up_sent(request, email, started, invitation=invitation_digest is not None)
 
 
+async def joined_as_parent(request: Request, family: Family) -> Response:
+    """A parent joined by a centre's invitation: the family's vouchers are what the centre gave
+    it, so go straight to them when there are (pwa/accounts/join.py too)."""
+    notify(request, _("You are now a parent in %(family)s.", family=family.name))
+    if await Voucher.exists(family_id=family.id, status=VoucherStatus.ACTIVE):
+        return RedirectResponse(urls.url("wallet", family_id=family.id), status_code=303)
+    return RedirectResponse(urls.url("home"), status_code=303)
+
+
 async def confirm_sign_up(request: Request) -> Response:
     token = request.path_params["token"]
     again = (urls.url("signup_page"), _("Sign up again"))
@@ -152,7 +171,18 @@ async def confirm_sign_up(request: Request) -> Response:
     await sessions.login_session(request, done.account)
     if done.account.locale:
         request.session["lang"] = done.account.locale
-    if not done.invited:
+    if done.as_parent and done.family is not None:
+        return await joined_as_parent(request, done.family)
+    if done.as_parent and done.refusal:
+        notify(
+            request,
+            _(
+                "Your account is ready, but it did not join the family: %(reason)s",
+                reason=done.refusal,
+            ),
+            "error",
+        )
+    elif not done.invited:
         notify(request, _("Welcome. Your account is ready."))
     elif done.family is not None:
         notify(request, _("You can now see the trips of %(family)s.", family=done.family.name))
