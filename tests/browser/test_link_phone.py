@@ -49,4 +49,6 @@ def test_phone_links_with_the_typed_code_and_cannot_open_parent_pages(new_contex
     parent.goto(f"{person_url}/phone")
     parent.locator("form[action*='/revoke'] button").first.click()
     phone.goto("/me")
-    expect(phone).to_have_url(re.compile(r"/login"))
+    # Not an adult's log-in form: the page that links a phone, saying what happened.
+    expect(phone).to_have_url(re.compile(r"/link$"))
+    expect(phone.locator("#status")).to_contain_text(re.compile("no longer linked|不再绑定"))
