@@ -75,16 +75,7 @@ async def _device(request: Request, number: str) -> str | None:
 def _remember_device(request: Request, response: Response, account: Account) -> None:
     """The same known-device cookie as a log-in by password (pwa/accounts/routes.py): this
     browser's own tries at the account are counted for it alone."""
-    if throttle.device_key(request, account.id) is None:
-        settings = request.app.state.settings
-        response.set_cookie(
-            throttle.DEVICE_COOKIE,
-            throttle.new_device_cookie(settings.secret_key, account.id),
-            max_age=throttle.DEVICE_COOKIE_DAYS * 24 * 3600,
-            httponly=True,
-            samesite="lax",
-            secure=settings.secure_cookies,
-        )
+    throttle.remember_device(request, response, account.id)
 
 
 async def _signed_in(request: Request, account: Account, to: str) -> Response:

@@ -93,16 +93,7 @@ async def login_page(request: Request) -> Response:
         return response
     await sessions.login_session(request, account)
     response = RedirectResponse(safe_next(form.get("next"), "/"), status_code=303)
-    if throttle.device_key(request, account.id) is None:
-        settings = request.app.state.settings
-        response.set_cookie(
-            throttle.DEVICE_COOKIE,
-            throttle.new_device_cookie(settings.secret_key, account.id),
-            max_age=throttle.DEVICE_COOKIE_DAYS * 24 * 3600,
-            httponly=True,
-            samesite="lax",
-            secure=settings.secure_cookies,
-        )
+    throttle.remember_device(request, response, account.id)
     return response
 
 

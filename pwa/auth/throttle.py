@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from pwa.core.clock import now
 from pwa.models import LoginFailure
@@ -213,6 +214,22 @@ def new_device_cookie(secret: str, account_id: int) -> str:
     that this browser logged in to that account before."""
     nonce = secrets.token_urlsafe(12)
     return f"{nonce}.{_device_mac(secret, account_id, nonce)}"
+
+
+def remember_device(request: Request, response: Response, account_id: int) -> None:
+    """After a log-in (by password or by SMS code): this browser gets its device cookie for the
+    account, unless it has one already."""
+    if device_key(request, account_id) is not None:
+        return
+    settings = request.app.state.settings
+    response.set_cookie(
+        DEVICE_COOKIE,
+        new_device_cookie(settings.secret_key, account_id),
+        max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
 
 
 def device_key(request: Request, account_id: int | None) -> str | None:
