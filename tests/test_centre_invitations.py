@@ -351,9 +351,11 @@ async def test_only_the_centres_own_families(app, client: Client, other_client: 
 async def test_a_centre_cannot_open_a_family_that_has_a_parent_to_anyone_else(
     client: Client, other_client: Client
 ) -> None:
-    """A family with a parent account is not the centre's to give away: no invitation into it
-    (else the centre, or whoever it gives the code to, becomes a parent and sees, downloads or
-    deletes the child's data). Its parent gets back in by email or by a code to their mobile."""
+    """A family with a parent account is not the centre's to give away at once (else the
+    centre, or whoever it gives the code to, becomes a parent and sees, downloads or deletes the
+    child's data). The page offers only the invitation for a parent who lost both password and
+    phone, which waits 7 days and which the parents can stop (tests/test_centre_recovery.py);
+    a plain parent's invitation form sent to it is refused."""
     centre, _shop, _staff = await make_centre_and_shop()
     family = await make_family(name="Wang Fang")
     await make_voucher(family, centre)  # the family is with the centre
@@ -362,7 +364,9 @@ async def test_a_centre_cannot_open_a_family_that_has_a_parent_to_anyone_else(
     words = text(intro)
     assert "This family has a parent account already." in words
     assert "Forgot your password?" in words
-    assert "Make an invitation for a parent" not in words
+    assert "Make an invitation for a parent who lost both password and phone" in words
+    assert "The new account becomes a parent only 7 days after it joins." in words
+    assert "They can stop it during these 7 days." in words
     made = await client.submit(f"/centre/families/{family.family.id}/invitation")
     assert made.status_code == 400
     assert not await Invitation.filter(family=family.family).exists()
@@ -512,7 +516,8 @@ async def test_a_mistyped_email_neither_makes_an_account_nor_uses_the_code(
         assert late.status_code == 303 and late.headers["location"] == "/home"
         home = await stranger.get("/home")
         assert "Your account is ready, but it did not join the family:" in text(home)
-        assert "This family has a parent already." in text(home)
+        # The invitation was used: a second account never joins, nor waits to (no recovery).
+        assert "This invitation was used already." in text(home)
         assert (await stranger.get(f"/families/{family.id}/wallet")).status_code in (403, 404)
     stray = await Account.get(email="zhao@exmaple.test")
     assert not await Membership.filter(account=stray).exists()

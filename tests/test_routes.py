@@ -15,6 +15,7 @@ import pytest
 from starlette.routing import Match, Mount
 
 from pwa import conflicts as history
+from pwa.accounts import services as accounts
 from pwa.auth import rules
 from pwa.auth.routing import Route as DeclaredRoute
 from pwa.auth.rules import Action, Role
@@ -28,6 +29,7 @@ from tests.databases import table_counts
 from tests.factories import (
     jpeg_bytes,
     link_phone,
+    make_account,
     make_caregiver,
     make_centre_and_shop,
     make_family,
@@ -88,7 +90,13 @@ async def family_with_everything(client: Client) -> dict[str, Any]:
         steps=[s.as_data() for s in await plans.step_views(plan)],
     )
     _caregiver, caregiver_email = await make_caregiver(family)
-    invitation = await Invitation.filter(family=family.family).first()
+    invitation = await Invitation.get(family=family.family)
+    # Someone waits to become a parent through the centre (issue 16): what "Stop it" stops.
+    _token, recovery_code = await accounts.create_guardian_invitation(family.family, centre, _staff)
+    recovery = await accounts.find_guardian_invitation(recovery_code)
+    assert recovery is not None
+    recovering, _email = await make_account("Zhao Lei")
+    await accounts.accept_guardian_invitation(recovery, recovering, occasion="joined")
     phone_code = await link_phone(family)
     device = await family.person.device_links.all().first()
     await lists.update_item(item, {"note": "one"}, writer="a")
@@ -129,6 +137,7 @@ async def family_with_everything(client: Client) -> dict[str, Any]:
             "voucher_id": voucher.id,
             "trip_id": trip.id,
             "invitation_id": invitation.id,
+            "recovery_id": recovery.id,
             "device_id": device.id,
             # An entry of the list's history, or of the plan's: whichever the route is about.
             "entry_id": (entry.id, step_entry.id),

@@ -145,7 +145,7 @@ async def join_family(
             if step == "accept" and account is not None:
                 consent.require(form)
                 await accept_guardian_invitation(invitation, account, occasion="joined")
-                return await _joined(request, invitation)
+                return await _joined(request, invitation, account)
         except FormErrors as exc:
             errors = exc.errors
         except throttle.Throttled as exc:
@@ -197,8 +197,9 @@ async def _send_sign_up(
     return recovery.sign_up_sent(request, email, started, invitation=True, by_code=by_code)
 
 
-async def _joined(request: Request, invitation: Invitation) -> Response:
-    return await recovery.joined_as_parent(request, await Family.get(id=invitation.family_id))
+async def _joined(request: Request, invitation: Invitation, account: Account) -> Response:
+    family = await Family.get(id=invitation.family_id)
+    return await recovery.joined_as_parent(request, family, account)
 
 
 routes = [

@@ -23,7 +23,7 @@ from pwa.auth.rules import Action
 from pwa.core import urls
 from pwa.core.forms import EMAIL_RE, FormErrors, read_form
 from pwa.i18n import _
-from pwa.models import Family, Voucher, VoucherStatus
+from pwa.models import Account, Family, Voucher, VoucherStatus
 from pwa.templating import notify, render
 
 
@@ -137,9 +137,24 @@ async def send_sign_up(
     return sign_up_sent(request, email, started, invitation=invitation_digest is not None)
 
 
-async def joined_as_parent(request: Request, family: Family) -> Response:
+async def joined_as_parent(request: Request, family: Family, account: Account) -> Response:
     """A parent joined by a centre's invitation: the family's vouchers are what the centre gave
-    it, so go straight to them when there are (pwa/accounts/join.py too)."""
+    it, so go straight to them when there are (pwa/accounts/join.py too). Into a family that has
+    parents, it is a recovery that waits: its parents are told now, and the account is told when
+    it becomes a parent and that it cannot see the family until then."""
+    waiting = await services.pending_recovery_of(account, family.id)
+    if waiting is not None:
+        await services.tell_parents_of_recovery(request.app.state.settings, waiting)
+        notify(
+            request,
+            _(
+                "You become a parent of %(family)s on %(day)s, unless its parents stop it."
+                " Until then you cannot see the family.",
+                family=family.name,
+                day=i18n.format_date(services.recovery_takes_effect(waiting)),
+            ),
+        )
+        return RedirectResponse(urls.url("home"), status_code=303)
     notify(request, _("You are now a parent in %(family)s.", family=family.name))
     if await Voucher.exists(family_id=family.id, status=VoucherStatus.ACTIVE):
         return RedirectResponse(urls.url("wallet", family_id=family.id), status_code=303)
@@ -172,7 +187,7 @@ async def confirm_sign_up(request: Request) -> Response:
     if done.account.locale:
         request.session["lang"] = done.account.locale
     if done.as_parent and done.family is not None:
-        return await joined_as_parent(request, done.family)
+        return await joined_as_parent(request, done.family, done.account)
     if done.as_parent and done.refusal:
         notify(
             request,

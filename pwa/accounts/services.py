@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from uuid import UUID
 
 from starlette.exceptions import HTTPException
 from tortoise.transactions import in_transaction
 
+from pwa import i18n
 from pwa.accounts import consent, mail, password_policy
 from pwa.auth import passwords, sessions, throttle
 from pwa.core import clock
@@ -32,7 +34,7 @@ from pwa.models import (
     PushSubscription,
     Role,
 )
-from pwa.settings import SUPPORTED_LOCALES
+from pwa.settings import SUPPORTED_LOCALES, Settings
 
 INVITATION_DAYS = 7
 LINK_CODE_MINUTES = 30
@@ -417,13 +419,15 @@ async def accept_guardian_invitation(
             )
         )
     async with in_transaction():
-        if await Membership.filter(
-            family_id=invitation.family_id, role=Role.GUARDIAN
-        ).exclude(account=account).exists():
-            # The family got a parent since the invitation was made: it is theirs now.
-            raise InvitationRefused(
-                _("This family has a parent already. Ask the centre, or the family's parent.")
-            )
+        # A family with other parents: a parent who lost both password and phone comes back.
+        # The account becomes a parent only RECOVERY_WAIT later (recoveries_due), and the
+        # family's parents are told and can stop it meanwhile: a centre, or whoever it gives the
+        # code to, never silently gets the family's data.
+        recovering = (
+            await Membership.filter(family_id=invitation.family_id, role=Role.GUARDIAN)
+            .exclude(account=account)
+            .exists()
+        )
         claimed = await Invitation.filter(
             id=invitation.id,
             role=Role.GUARDIAN,
@@ -434,6 +438,11 @@ async def accept_guardian_invitation(
         if claimed != 1:
             await invitation.refresh_from_db()
             raise InvitationRefused(guardian_refusal(invitation) or "")
+        if recovering:
+            # No membership yet: the landing tells the family's parents (tell_parents_of_recovery),
+            # after this transaction, so no message goes out for an acceptance that rolls back.
+            await consent.record(account, occasion=occasion, family_id=invitation.family_id)
+            return await Family.get(id=invitation.family_id)
         membership = await Membership.get_or_none(account=account, family_id=invitation.family_id)
         if membership is None:
             await Membership.create(
@@ -448,6 +457,163 @@ async def accept_guardian_invitation(
             await membership.save(update_fields=["role", "invitation_id"])
         await consent.record(account, occasion=occasion, family_id=invitation.family_id)
     return await Family.get(id=invitation.family_id)
+
+
+# --- a parent who lost both password and phone (issue 16, item 3) ------------------------------
+
+# How long a recovery waits before the account becomes a parent: long enough for the family's
+# parents to read the email, or see the card on their home, and stop it; short enough for a
+# parent locked out of their own family.
+RECOVERY_WAIT = timedelta(days=7)
+
+
+def recovery_takes_effect(invitation: Invitation) -> datetime:
+    """When a recovery's account becomes a parent (its invitation is accepted)."""
+    assert invitation.accepted_at is not None
+    return invitation.accepted_at + RECOVERY_WAIT
+
+
+async def _recoveries(**filters: object) -> list[Invitation]:
+    """Accepted, not stopped parent invitations whose account is not the family's parent: the
+    recoveries (a first parent's invitation makes its membership when accepted)."""
+    found = (
+        await Invitation.filter(
+            role=Role.GUARDIAN,
+            accepted_at__isnull=False,
+            accepted_by_id__isnull=False,
+            revoked_at=None,
+            **filters,
+        )
+        .order_by("accepted_at")
+        .prefetch_related("accepted_by", "centre", "family")
+    )
+    parents = {
+        (m.account_id, m.family_id)
+        for m in await Membership.filter(
+            family_id__in={i.family_id for i in found}, role=Role.GUARDIAN
+        )
+    }
+    return [i for i in found if (i.accepted_by_id, i.family_id) not in parents]
+
+
+async def pending_recoveries(family_ids: list[UUID]) -> dict[UUID, list[Invitation]]:
+    """The recoveries of these families that the parents can still stop, by family."""
+    now = clock.now()
+    pending: dict[UUID, list[Invitation]] = {}
+    for invitation in await _recoveries(family_id__in=family_ids):
+        if recovery_takes_effect(invitation) > now:
+            pending.setdefault(invitation.family_id, []).append(invitation)
+    return pending
+
+
+async def pending_recovery_of(account: Account, family_id: UUID) -> Invitation | None:
+    """This account's recovery into the family, while it waits."""
+    found = await pending_recoveries([family_id])
+    mine = [i for i in found.get(family_id, []) if i.accepted_by_id == account.id]
+    return mine[-1] if mine else None
+
+
+async def stop_recovery(family_id: UUID, invitation_id: str) -> Invitation | None:
+    """A parent stops a waiting recovery of their family: None when there is none of that id
+    (another family's, one already stopped, or one that took effect)."""
+    try:
+        wanted = parse_uuid(invitation_id)
+    except BadId:
+        return None
+    found = await pending_recoveries([family_id])
+    invitation = next((i for i in found.get(family_id, []) if i.id == wanted), None)
+    if invitation is None:
+        return None
+    # Conditional: a second tap, or another parent at the same moment, finds it stopped.
+    stopped = await Invitation.filter(id=invitation.id, revoked_at=None).update(
+        revoked_at=clock.now()
+    )
+    return invitation if stopped == 1 else None
+
+
+async def recoveries_due(account: Account) -> list[Family]:
+    """Make the account a parent of each family whose recovery waited RECOVERY_WAIT without
+    being stopped (called where people land; doing it twice changes nothing)."""
+    if await OrgMembership.exists(account=account):
+        return []  # staff never become a family's parent (accept_guardian_invitation)
+    now = clock.now()
+    made: list[Family] = []
+    for invitation in await _recoveries(accepted_by_id=account.id):
+        if recovery_takes_effect(invitation) > now:
+            continue
+        async with in_transaction():
+            # Looked at again inside the transaction: a parent may have stopped it just now.
+            if not await Invitation.filter(id=invitation.id, revoked_at=None).exists():
+                continue
+            membership = await Membership.get_or_none(
+                account=account, family_id=invitation.family_id
+            )
+            if membership is None:
+                await Membership.create(
+                    account=account,
+                    family_id=invitation.family_id,
+                    role=Role.GUARDIAN,
+                    invitation=invitation,
+                )
+            else:  # a caregiver of the family: now its parent
+                membership.role = Role.GUARDIAN
+                membership.invitation_id = invitation.id
+                await membership.save(update_fields=["role", "invitation_id"])
+        made.append(invitation.family)
+    return made
+
+
+def recovery_message(
+    parent: Account, invitation: Invitation, who: Account, home: str
+) -> tuple[str, str]:
+    """For each parent of the family, in their language (call inside i18n.use_locale)."""
+    family = invitation.family.name
+    subject = _("Someone asked to become a parent of %(family)s", family=family)
+    centre = invitation.centre.name if invitation.centre else ""
+    text = "\n\n".join(
+        [
+            _("Hello %(name)s,", name=parent.name),
+            _(
+                "%(who)s used an invitation from %(centre)s to become a parent of %(family)s"
+                " on Startrip. A parent sees, downloads and can delete the family's data.",
+                who=who.name,
+                centre=centre,
+                family=family,
+            ),
+            _(
+                "%(who)s becomes a parent on %(day)s, unless you stop it. If you do not know"
+                " them, or they should not be a parent, open the family home and press"
+                " “Stop it”:",
+                who=who.name,
+                day=i18n.format_date(recovery_takes_effect(invitation)),
+            ),
+            home,
+            _("Startrip"),
+        ]
+    )
+    return subject, text
+
+
+async def tell_parents_of_recovery(settings: Settings, invitation: Invitation) -> None:
+    """Email each parent of the family at once, in their language. Parents without an email
+    are not messaged: the SMS provider has only a template for codes, so an SMS cannot carry
+    these words; they see the card on the family home."""
+    invitation = await Invitation.get(id=invitation.id).prefetch_related(
+        "family", "centre", "accepted_by"
+    )
+    who = invitation.accepted_by
+    if who is None:
+        return
+    parents = await Account.filter(
+        memberships__family_id=invitation.family_id, memberships__role=Role.GUARDIAN
+    ).exclude(id=who.id)
+    for parent in parents:
+        if not parent.email:
+            continue
+        locale = parent.locale if parent.locale in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0]
+        with i18n.use_locale(locale):
+            subject, text = recovery_message(parent, invitation, who, settings.link("/home"))
+        await mail.send_quietly(settings, parent.email, subject, text, locale)
 
 
 async def create_device_link(person: Person, by: Account) -> str:

@@ -67,6 +67,9 @@ class Action(StrEnum):
     PHOTO_VIEW = "photo.view"
     # Accept or decline a centre's request to join the family: it then gives vouchers (issue 15).
     CENTRE_ANSWER = "centre.answer"
+    # Stop a centre's invitation from making someone else a parent of the family, while it waits
+    # (a parent who lost both password and phone, issue 16).
+    RECOVERY_STOP = "recovery.stop"
     CENTRE_SCREENS = "centre.screens"
     # A centre gives a parent a one-time invitation into one of its own families (issue 16).
     CENTRE_INVITE = "centre.invite"
@@ -105,6 +108,8 @@ AUTHORIZATION: dict[Action, frozenset[Role]] = {
     Action.PHOTO_VIEW: FAMILY,
     # Only a parent lets a centre in: caregivers never touch the family's money (issue 7).
     Action.CENTRE_ANSWER: frozenset({Role.GUARDIAN}),
+    # Who becomes a parent is the parents' to decide: never a caregiver's nor the person's phone.
+    Action.RECOVERY_STOP: frozenset({Role.GUARDIAN}),
     Action.CENTRE_SCREENS: frozenset({Role.CENTRE_STAFF}),
     # Only into a family with the staff's centre (pwa/centre/services.family_of_centre).
     Action.CENTRE_INVITE: frozenset({Role.CENTRE_STAFF}),

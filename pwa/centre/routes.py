@@ -111,30 +111,32 @@ async def _add_family(centre: Organisation, form: dict[str, str]) -> tuple[str, 
 
 
 async def invite_parent(request: Request) -> Response:
-    """A one-time invitation into one of the centre's families as a parent (issue 16): only for
-    a family with no parent account yet (one the centre registered). The link and code are
-    shown in this answer only, never kept (only their sha256) nor put in the session or a URL."""
+    """A one-time invitation into one of the centre's families as a parent (issue 16): for a
+    family with no parent account yet (one the centre registered), or, for a family that has
+    one, for a parent who lost both password and phone: then the account becomes a parent only
+    accounts.RECOVERY_WAIT later, and the family's parents are told and can stop it. The link
+    and code are shown in this answer only, never kept (only their sha256) nor put in the
+    session or a URL."""
     org_access.check_org(sessions.principal(request), Action.CENTRE_INVITE)
     staff = sessions.require_account(request)
     centre, family = await services.family_of_centre(staff, request.path_params["family_id"])
+    parents = await services.parents_of(family)
     ctx: dict[str, Any] = {
         "title": _("Invitation for a parent of %(name)s", name=family.name),
         "family": family,
         "centre": centre,
         "back_url": "/centre/families",
+        "parents": parents,
+        "wait_days": accounts.RECOVERY_WAIT.days,
     }
-    parents = await services.parents_of(family)
-    if request.method == "GET" or parents.parents:
-        # A family that has a parent account already is not the centre's to open to someone
-        # else: that would let a centre (or whoever it gives the code to) become its parent and
-        # see, download or delete the child's data (review of issue 16). Its parent gets back in
-        # with "Forgot your password?" or a code sent to their mobile.
-        return render(
-            request,
-            "centre/invite.html",
-            {**ctx, "parents": parents},
-            400 if request.method == "POST" else 200,
-        )
+    form = await read_form(request) if request.method == "POST" else {}
+    # A family that has a parent account is not the centre's to open to someone else at once:
+    # that would let a centre (or whoever it gives the code to) become its parent and see,
+    # download or delete the child's data (review of issue 16). Its invitation is a recovery,
+    # which waits and which the parents can stop; the centre makes one only from the page that
+    # says so (a form for a family with no parent, sent after one joined, is not one).
+    if request.method == "GET" or (parents.parents and form.get("kind") != "recovery"):
+        return render(request, "centre/invite.html", ctx, 400 if request.method == "POST" else 200)
     token, code = await accounts.create_guardian_invitation(family, centre, staff)
     settings = request.app.state.settings
     # The address the parent will type: the public one when set, else the one the centre uses.
@@ -149,6 +151,7 @@ async def invite_parent(request: Request) -> Response:
         "centre/invite.html",
         {
             **ctx,
+            "recovery": bool(parents.parents),
             "code": shown,
             "link": link,
             "join_address": join_address,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from pwa import models
 from pwa.accounts import consent
+from pwa.accounts import services as accounts
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action, permitted_actions
@@ -47,6 +49,8 @@ async def root(request: Request) -> Response:
 
 async def home(request: Request) -> Response:
     account = sessions.require_account(request)
+    # A parent who came back through a centre becomes one here, once the wait is over.
+    await accounts.recoveries_due(account)
     families = await families_of(account)
     guardian_of = [family.id for family, role, _people in families if role == Role.GUARDIAN]
     # What each family's buttons may offer: the one rule, asked for the caller's role.
@@ -70,8 +74,23 @@ async def home(request: Request) -> Response:
             "ending": {v.family_id: vouchers.last_day(v) for v in ending},
             "centre_requests": await centre_requests_of(answering),
             "centres": await centres_of(answering),
+            "recovery_day": accounts.recovery_takes_effect,
+            "recoveries": await accounts.pending_recoveries(
+                [f.id for f, _role, _p in families if Action.RECOVERY_STOP in may[f.id]]
+            ),
         },
     )
+
+
+async def stop_recovery_page(request: Request) -> Response:
+    """A parent stops someone from becoming a parent of the family (the card on the home)."""
+    family, _access = await access.family_for(request)
+    stopped = await accounts.stop_recovery(family.id, request.path_params["recovery_id"])
+    if stopped is None:
+        raise HTTPException(404)
+    who = stopped.accepted_by.name if stopped.accepted_by else ""
+    notify(request, _("Stopped. %(name)s will not become a parent.", name=who))
+    return RedirectResponse(urls.url("home"), status_code=303)
 
 
 async def answer_centre_page(request: Request) -> Response:
@@ -186,6 +205,13 @@ routes = [
         answer_centre_page,
         methods=["POST"],
         action=A.CENTRE_ANSWER,
+    ),
+    Route(
+        "/families/{family_id}/recoveries/{recovery_id}/stop",
+        stop_recovery_page,
+        methods=["POST"],
+        name="stop_recovery_page",
+        action=A.RECOVERY_STOP,
     ),
     Route("/people/{person_id}", person_page, action=A.PERSON_VIEW),
     Route(
