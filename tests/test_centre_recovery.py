@@ -7,6 +7,7 @@ becomes a parent where it lands (/home)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -214,3 +215,36 @@ async def test_the_service_accepts_a_recovery_without_a_membership(app) -> None:
     waiting = await accounts.pending_recovery_of(account, family.family.id)
     assert waiting is not None and waiting.id == invitation.id
     assert await accounts.recoveries_due(account) == []
+
+
+async def test_a_new_account_by_the_emailed_link_waits_too(
+    client: Client, other_client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The sign-up with the code goes through the email; when its link comes back the new
+    account is made, but it only waits to become a parent, and the parent is told."""
+    centre, _shop, _staff = await make_centre_and_shop()
+    family = await make_family(name="Wang Fang")
+    await make_voucher(family, centre)
+    await as_centre(client, centre)
+    code, _link = await invite(client, family.family)
+    caplog.set_level(logging.INFO, logger="pwa.messages")
+    fields = {
+        "step": "signup",
+        "code": code,
+        "name": "Zhao Lei",
+        "email": "zhao@example.test",
+        "password": "a-long-and-unusual-passphrase",
+        "consent": "yes",
+    }
+    assert (await other_client.submit("/join", fields)).status_code == 200
+    link = re.search(r"/signup/confirm/[A-Za-z0-9_\-]+", caplog.text)
+    assert link, "the sign-up link is in the log (log mode)"
+    landed = await other_client.submit(link.group(0))
+    assert landed.status_code == 303 and landed.headers["location"] == "/home"
+    home = text(await other_client.get("/home"))
+    assert f"You become a parent of {family.family.name} on" in home
+    assert "Until then you cannot see the family." in home
+    account = await Account.get(email="zhao@example.test")
+    assert not await Membership.filter(account=account).exists()
+    assert f"To: {family.email}" in caplog.text
+    assert f"Subject: Someone asked to become a parent of {family.family.name}" in caplog.text

@@ -407,7 +407,9 @@ async def accept_guardian_invitation(
     """Join the invitation's family as a parent, with the consent the form asked for.
 
     The conditional update lets one account use it, once, even when two try at the same moment.
-    A caregiver of the family becomes its parent; nobody else's membership changes."""
+    A caregiver of the family becomes its parent; nobody else's membership changes. Into a
+    family that has other parents it is a recovery: claimed, consent recorded, but no
+    membership until recoveries_due, RECOVERY_WAIT later, unless a parent stops it."""
     now = clock.now()
     if await OrgMembership.exists(account=account):
         # A centre's or shop's staff account never becomes a family's parent this way: a centre
