@@ -99,22 +99,29 @@ def _code_page(
     retry_after: int | None = None,
 ) -> Response:
     """The second step: type the code; or send a new one; or go back to change the number."""
-    response = render(
-        request,
-        "accounts/mobile_code.html",
-        {
-            "title": title,
-            "sent_text": sent_text,
-            "action": action,
-            "keep": keep,
-            "submit_label": submit[0],
-            "submit_icon": submit[1],
-            "back_url": back,
-            "errors": errors or {},
-            "minutes": codes.CODE_MINUTES,
-        },
-        status,
+    return _waits(
+        render(
+            request,
+            "accounts/mobile_code.html",
+            {
+                "title": title,
+                "sent_text": sent_text,
+                "action": action,
+                "keep": keep,
+                "submit_label": submit[0],
+                "submit_icon": submit[1],
+                "back_url": back,
+                "errors": errors or {},
+                "minutes": codes.CODE_MINUTES,
+            },
+            status,
+        ),
+        retry_after,
     )
+
+
+def _waits(response: Response, retry_after: int | None) -> Response:
+    """A page that asks the browser to wait (a 429) says how long in Retry-After too."""
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -185,20 +192,20 @@ def _login_form(
     status: int = 200,
     retry_after: int | None = None,
 ) -> Response:
-    response = render(
-        request,
-        "accounts/mobile_login.html",
-        {
-            "title": _("Log in with a mobile number"),
-            "form": {"number": form.get("number", "")},
-            "errors": errors,
-            "next": next_url,
-        },
-        status,
+    return _waits(
+        render(
+            request,
+            "accounts/mobile_login.html",
+            {
+                "title": _("Log in with a mobile number"),
+                "form": {"number": form.get("number", "")},
+                "errors": errors,
+                "next": next_url,
+            },
+            status,
+        ),
+        retry_after,
     )
-    if retry_after:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
 
 
 def _login_code(
@@ -354,15 +361,15 @@ def _signup_form(
     status: int = 200,
     retry_after: int | None = None,
 ) -> Response:
-    response = render(
-        request,
-        "accounts/mobile_signup.html",
-        {"title": _("Sign up with a mobile number"), "form": form, "errors": errors},
-        status,
+    return _waits(
+        render(
+            request,
+            "accounts/mobile_signup.html",
+            {"title": _("Sign up with a mobile number"), "form": form, "errors": errors},
+            status,
+        ),
+        retry_after,
     )
-    if retry_after:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
 
 
 def _signup_code(
@@ -469,20 +476,20 @@ def _account_form(
     status: int = 200,
     retry_after: int | None = None,
 ) -> Response:
-    response = render(
-        request,
-        "accounts/mobile_account.html",
-        {
-            "title": _("My mobile number"),
-            "current": sms.show_mobile(account.mobile) if account.mobile else "",
-            "form": {"number": form.get("number", "")},
-            "errors": errors,
-        },
-        status,
+    return _waits(
+        render(
+            request,
+            "accounts/mobile_account.html",
+            {
+                "title": _("My mobile number"),
+                "current": sms.show_mobile(account.mobile) if account.mobile else "",
+                "form": {"number": form.get("number", "")},
+                "errors": errors,
+            },
+            status,
+        ),
+        retry_after,
     )
-    if retry_after:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
 
 
 def _account_code(
