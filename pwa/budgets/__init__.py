@@ -1,0 +1,1 @@
+"""Centre budgets (issue 17): grants, what issuing takes, batches, and ended vouchers' returns."""
