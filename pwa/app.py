@@ -22,9 +22,11 @@ from pwa.accounts import join as join_pages
 from pwa.accounts import mobile, privacy, recovery
 from pwa.accounts import routes as accounts
 from pwa.accounts.consent import ConsentGate
+from pwa.audit import routes as audit_pages
 from pwa.auth.middleware import CSRFMiddleware, PrincipalMiddleware
 from pwa.auth.sessions import LoginRequired
 from pwa.auth.throttle import Throttled
+from pwa.budgets import routes as budget_pages
 from pwa.centre import routes as centre
 from pwa.core import redact, urls
 from pwa.core.refusals import Denied, Hidden
@@ -35,9 +37,12 @@ from pwa.lists import routes as list_pages
 from pwa.lists import shopping
 from pwa.photos import routes as photos
 from pwa.plans import routes as plan_pages
+from pwa.programme import routes as programme
+from pwa.reach import routes as reach
 from pwa.review import routes as review
 from pwa.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from pwa.settings import Settings
+from pwa.settlement import routes as settlement
 from pwa.shops import routes as shops
 from pwa.sync import routes as sync
 from pwa.templating import OPENMOJI_DIR, STATIC_DIR
@@ -89,6 +94,11 @@ def all_routes() -> list[BaseRoute]:
         *voucher_pages.routes,
         *shops.routes,
         *centre.routes,
+        *programme.routes,
+        *budget_pages.routes,
+        *settlement.routes,
+        *reach.routes,
+        *audit_pages.routes,
         *sync.routes,
         *review.routes,
         *pages.routes,

@@ -22,7 +22,13 @@ class Role(StrEnum):
 
 class OrgKind(StrEnum):
     CENTRE = "centre"
+    # A store: a friendly shop whose till takes vouchers (its own staff redeem for it only).
     MERCHANT = "merchant"
+    # A merchant that has stores, e.g. a supermarket chain (issue 17): its admins invite store
+    # staff, see all its stores' payments and the statements of what the programme owes it.
+    CHAIN = "chain"
+    # The people who run the programme (the foundation with the federation).
+    PROGRAMME = "programme"
 
 
 # Stored states, as the database holds them (StrEnum: each member is its string).
@@ -48,6 +54,15 @@ class LedgerKind(StrEnum):
     ISSUE = "issue"  # +
     REDEEM = "redeem"  # -
     REVERSE = "reverse"  # +
+    RETURN = "return"  # - an ended voucher's unspent balance, back to the centre's budget
+
+
+class BudgetKind(StrEnum):
+    """A change of what a centre may still issue (BudgetEntry.amount is signed)."""
+
+    GRANT = "grant"  # + the programme gives (or, negative, takes back what is unissued)
+    ISSUE = "issue"  # - vouchers issued
+    RETURN = "return"  # + an ended voucher's unspent balance
 
 
 class TripEventKind(StrEnum):
@@ -194,9 +209,61 @@ class Organisation(Model):
     entrance_photo = fields.CharField(max_length=80, default="", db_default="")
     till_photo = fields.CharField(max_length=80, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # A store's merchant (a chain); None: a store on its own (its own merchant), or not a store.
+    chain: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="stores", null=True, on_delete=fields.RESTRICT
+    )
+    chain_id: int | None
+    # Programme staff may suspend an organisation (its staff can do nothing, a store takes no
+    # voucher) and lift it, or end it for good (issue 17).
+    suspended_at = fields.DatetimeField(null=True)
+    ended_at = fields.DatetimeField(null=True)
+    # Friendly-shop status: the store's staff read the guide and confirmed the checklist, then
+    # programme staff approved it. Stores made before issue 17 were approved when made.
+    guide_read_at = fields.DatetimeField(null=True)
+    checklist_confirmed_at = fields.DatetimeField(null=True)
+    approved_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "organisation"
+
+
+class OrgInvitation(Model):
+    """A one-time link into an organisation's staff (issue 17): programme staff invite centre
+    staff and merchant admins, a merchant's admin invites its stores' staff. Only its sha256
+    is kept."""
+
+    id = fields.UUIDField(primary_key=True)
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="staff_invitations", on_delete=fields.CASCADE
+    )
+    organisation_id: int
+    # The accepting account becomes an admin of the organisation (a merchant's admin).
+    admin = fields.BooleanField(default=False)
+    # Who it is for, as the inviter wrote it (shown in the list of invitations).
+    label = fields.CharField(max_length=100, default="")
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account",
+        related_name="staff_invitations_sent",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    created_by_id: int | None
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+    accepted_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account",
+        related_name="staff_invitations_accepted",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    accepted_by_id: int | None
+    accepted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "org_invitation"
 
 
 class OrgMembership(Model):
@@ -744,6 +811,14 @@ class Voucher(Model):
     # False: only at the shops in VoucherShop.
     everywhere = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # The batch that issued it ("¥50 for December to each of our families"), if any.
+    batch: fields.ForeignKeyNullableRelation[VoucherBatch] = fields.ForeignKeyField(
+        "models.VoucherBatch", related_name="vouchers", null=True, on_delete=fields.RESTRICT
+    )
+    batch_id: UUID | None
+    # When its unspent balance went back to the centre's budget (it ended): set once, by the
+    # conditional UPDATE that moves the money (pwa/vouchers/budgets.py).
+    returned_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "voucher"
@@ -842,6 +917,150 @@ class LedgerEntry(Model):
 
     class Meta:
         table = "ledger_entry"
+
+
+# --- the programme (issue 17) -------------------------------------------------------------------
+
+
+class CentreBudget(Model):
+    """What a centre may still issue. `unissued` changes only with a BudgetEntry in the same
+    transaction, by a conditional UPDATE, and the database refuses a negative one."""
+
+    id = fields.IntField(primary_key=True)
+    centre: fields.OneToOneRelation[Organisation] = fields.OneToOneField(
+        "models.Organisation", related_name="budget", on_delete=fields.RESTRICT
+    )
+    centre_id: int
+    # Money is integer fen. granted: the sum of the GRANT entries; unissued: of all entries.
+    granted = fields.BigIntField(default=0)
+    unissued = fields.BigIntField(default=0)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "centre_budget"
+        constraints = (CheckConstraint(check="unissued >= 0", name="centre_budget_not_negative"),)
+
+
+class VoucherBatch(Model):
+    """One voucher for every family of a centre for a period. Its vouchers' ids are derived
+    from the batch and the family, so a family gets at most one, however often it runs."""
+
+    id = fields.UUIDField(primary_key=True)
+    centre: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="voucher_batches", on_delete=fields.RESTRICT
+    )
+    centre_id: int
+    face_value = fields.IntField()
+    valid_from = fields.DatetimeField()
+    valid_until = fields.DatetimeField()
+    created_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="voucher_batches", null=True, on_delete=fields.SET_NULL
+    )
+    created_by_id: int | None
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "voucher_batch"
+        unique_together = (("centre", "valid_from", "valid_until"),)
+
+
+class BudgetEntry(Model):
+    """Immutable: a change of what a centre may still issue. Its sum per centre is
+    CentreBudget.unissued."""
+
+    id = fields.IntField(primary_key=True)
+    centre: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="budget_entries", on_delete=fields.RESTRICT
+    )
+    centre_id: int
+    kind = fields.CharEnumField(BudgetKind, max_length=10)
+    amount = fields.BigIntField()
+    voucher: fields.ForeignKeyNullableRelation[Voucher] = fields.ForeignKeyField(
+        "models.Voucher", related_name="budget_entries", null=True, on_delete=fields.RESTRICT
+    )
+    voucher_id: UUID | None
+    batch: fields.ForeignKeyNullableRelation[VoucherBatch] = fields.ForeignKeyField(
+        "models.VoucherBatch", related_name="budget_entries", null=True, on_delete=fields.RESTRICT
+    )
+    batch_id: UUID | None
+    note = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "budget_entry"
+
+
+class Statement(Model):
+    """What the programme owes a merchant for a closed period: its lines are fixed when it is
+    made (each ledger entry is on one statement only), so it never changes. A reversal made
+    after it is on the next one, as an adjustment."""
+
+    id = fields.IntField(primary_key=True)
+    # A chain, or a store on its own.
+    merchant: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="statements", on_delete=fields.RESTRICT
+    )
+    merchant_id: int
+    first_day = fields.DateField()
+    last_day = fields.DateField()
+    # Fen: payments (> 0), reversals (< 0 or 0) and what is owed (their sum).
+    payments = fields.BigIntField(default=0)
+    reversals = fields.BigIntField(default=0)
+    total = fields.BigIntField(default=0)
+    created_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="statements_made", null=True, on_delete=fields.SET_NULL
+    )
+    created_by_id: int | None
+    created_at = fields.DatetimeField(auto_now_add=True)
+    paid_at = fields.DatetimeField(null=True)
+    paid_reference = fields.CharField(max_length=100, default="")
+    paid_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="statements_paid", null=True, on_delete=fields.SET_NULL
+    )
+    paid_by_id: int | None
+
+    class Meta:
+        table = "statement"
+
+
+class StatementLine(Model):
+    id = fields.IntField(primary_key=True)
+    statement: fields.ForeignKeyRelation[Statement] = fields.ForeignKeyField(
+        "models.Statement", related_name="lines", on_delete=fields.RESTRICT
+    )
+    statement_id: int
+    # A payment (REDEEM) or a reversal (REVERSE) entry, on one statement only.
+    entry: fields.OneToOneRelation[LedgerEntry] = fields.OneToOneField(
+        "models.LedgerEntry", related_name="statement_line", on_delete=fields.RESTRICT
+    )
+    entry_id: int
+    # A reversal of a payment that an earlier statement listed.
+    adjustment = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "statement_line"
+
+
+class AuditEntry(Model):
+    """Append-only: who did what that moves money or changes who may do what, when, with the
+    before and after. The database refuses UPDATE and DELETE (triggers, migration 0018). No
+    foreign keys: an account or family deleted later leaves the entry as it was."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    actor_id = fields.IntField(null=True)
+    # The actor's name then, or what acted ("expiry job", "command line").
+    actor = fields.CharField(max_length=120, default="")
+    action = fields.CharField(max_length=40, db_index=True)
+    object_kind = fields.CharField(max_length=30, default="")
+    object_id = fields.CharField(max_length=64, default="")
+    # The organisation it concerns, for filtering.
+    organisation_id = fields.IntField(null=True, db_index=True)
+    before: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
+    after: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
+
+    class Meta:
+        table = "audit_entry"
 
 
 # --- offline sync (issue 6) --------------------------------------------------------------------

@@ -77,6 +77,10 @@ def org_roles(who: Principal) -> frozenset[Role]:
         found.add(Role.CENTRE_STAFF)
     if OrgKind.MERCHANT in who.org_kinds:
         found.add(Role.MERCHANT_STAFF)
+    if OrgKind.CHAIN in who.org_kinds:
+        found.add(Role.MERCHANT_ADMIN)
+    if OrgKind.PROGRAMME in who.org_kinds:
+        found.add(Role.PROGRAMME_STAFF)
     return frozenset(found)
 
 

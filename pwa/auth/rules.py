@@ -27,7 +27,9 @@ class Role(StrEnum):
     CAREGIVER = "caregiver"
     PERSON = "person"  # the person's own linked phone, or an adult who is their own guardian
     CENTRE_STAFF = "centre_staff"
-    MERCHANT_STAFF = "merchant_staff"
+    MERCHANT_STAFF = "merchant_staff"  # a store's staff: its till, its payments
+    MERCHANT_ADMIN = "merchant_admin"  # a chain's admin: its stores, their staff, its statements
+    PROGRAMME_STAFF = "programme_staff"  # the people who run the programme (issue 17)
 
 
 class Action(StrEnum):
@@ -74,6 +76,11 @@ class Action(StrEnum):
     # A centre gives a parent a one-time invitation into one of its own families (issue 16).
     CENTRE_INVITE = "centre.invite"
     MERCHANT_SCREENS = "merchant.screens"
+    # A merchant's (a chain's) own pages: its stores, their staff's invitations, its statements.
+    MERCHANT_ADMIN = "merchant.admin"
+    # The programme's pages: organisations and their invitations, friendly-shop approvals,
+    # budgets, statements, reach and the audit log (issue 17).
+    PROGRAMME_SCREENS = "programme.screens"
 
 
 FAMILY = frozenset({Role.GUARDIAN, Role.CAREGIVER, Role.PERSON})
@@ -114,6 +121,8 @@ AUTHORIZATION: dict[Action, frozenset[Role]] = {
     # Only into a family with the staff's centre (pwa/centre/services.family_of_centre).
     Action.CENTRE_INVITE: frozenset({Role.CENTRE_STAFF}),
     Action.MERCHANT_SCREENS: frozenset({Role.MERCHANT_STAFF}),
+    Action.MERCHANT_ADMIN: frozenset({Role.MERCHANT_ADMIN}),
+    Action.PROGRAMME_SCREENS: frozenset({Role.PROGRAMME_STAFF}),
 }
 # Actions the person may do only while the guardian lets them plan (the can_plan setting).
 NEEDS_CAN_PLAN = frozenset({Action.LIST_EDIT})

@@ -67,6 +67,25 @@ def sync_key(who: Principal) -> str:
     return f"account-{who.account.id}" if who.account else ""
 
 
+async def active_org_kinds(account: Account) -> set[OrgKind]:
+    """The kinds of organisation the account works for, of those neither suspended nor ended
+    (issue 17): a suspended store's staff, or a suspended chain's stores' staff, have no
+    screens of it at once, on their next request."""
+    memberships = await account.org_memberships.all().prefetch_related(
+        "organisation", "organisation__chain"
+    )
+    kinds = set()
+    for membership in memberships:
+        org = membership.organisation
+        chain = org.chain
+        if org.suspended_at or org.ended_at:
+            continue
+        if chain is not None and (chain.suspended_at or chain.ended_at):
+            continue
+        kinds.add(org.kind)
+    return kinds
+
+
 def principal(request: Request) -> Principal:
     found = request.scope.get("startrip.principal")
     return found if isinstance(found, Principal) else Principal()
@@ -127,10 +146,7 @@ async def load_principal(session: dict[str, Any]) -> Principal:
     if record.account is not None:
         account = record.account
         person = await Person.get_or_none(account=account)
-        kinds = {
-            om.organisation.kind
-            for om in await account.org_memberships.all().prefetch_related("organisation")
-        }
+        kinds = await active_org_kinds(account)
         return Principal(account=account, person=person, org_kinds=kinds, session_id=record.id)
     device = record.device
     if device is None or device.revoked_at is not None or device.claimed_at is None:

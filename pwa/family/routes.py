@@ -40,8 +40,12 @@ async def root(request: Request) -> Response:
         return RedirectResponse("/me", status_code=303)
     if who.account is None:
         return RedirectResponse("/login", status_code=303)
+    if models.OrgKind.PROGRAMME in who.org_kinds:
+        return RedirectResponse("/programme", status_code=303)
     if models.OrgKind.CENTRE in who.org_kinds:
         return RedirectResponse("/centre", status_code=303)
+    if models.OrgKind.CHAIN in who.org_kinds:
+        return RedirectResponse("/merchant", status_code=303)
     if models.OrgKind.MERCHANT in who.org_kinds:
         return RedirectResponse("/shop", status_code=303)
     return RedirectResponse("/home", status_code=303)

@@ -24,6 +24,8 @@ from tortoise.expressions import F
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
+from pwa.audit import services as audit
+from pwa.audit.services import AuditAction
 from pwa.core import clock, ids, money
 from pwa.core.forms import FormErrors
 from pwa.db import immediate_transaction
@@ -457,6 +459,8 @@ async def _redeem(
             if earlier.request_hash != fingerprint:
                 raise KeyReused
             return Answer(earlier.outcome, earlier.amount, earlier.balance_after)
+        # Read again in the transaction: a store suspended a moment ago takes no voucher.
+        shop = await Organisation.get(id=shop.id)
         token = await find_token(presented, secret, lock=True)
         # Locked too, so the balance read here is the one this payment changes and the balance
         # it reports is right while other tills pay from the same voucher.
@@ -495,6 +499,15 @@ async def _redeem(
                     redemption=redemption,
                 )
                 await PayToken.filter(id=token.id, used_at=None).update(used_at=now)
+                await audit.record(
+                    AuditAction.PAYMENT,
+                    actor=staff,
+                    object_kind="redemption",
+                    object_id=redemption.id,
+                    organisation_id=shop.id,
+                    before={"voucher": voucher.id, "balance": voucher.balance},
+                    after={"voucher": voucher.id, "balance": balance, "amount": amount},
+                )
                 return Answer(Outcome.PAID, amount, balance)
             outcome = Outcome.NOT_ENOUGH
         # _refusal answers None only with a token and a voucher, and that path paid or set it.
@@ -528,7 +541,7 @@ async def _refusal(
         or voucher.valid_from > now
     ):
         return Outcome.EXPIRED
-    if not shop.accepts_vouchers or (
+    if not await takes_vouchers(shop) or (
         not voucher.everywhere and not await VoucherShop.exists(voucher=voucher, shop=shop)
     ):
         return Outcome.NOT_ACCEPTED
@@ -537,11 +550,28 @@ async def _refusal(
     return None
 
 
-async def reverse(redemption: Redemption, staff: Account) -> None:
-    """Undo a payment of today at this shop: a new ledger entry gives the money back."""
+async def takes_vouchers(shop: Organisation) -> bool:
+    """A store takes vouchers while it is a friendly shop (approved by the programme), neither
+    it nor its merchant is suspended or ended, and its staff have not switched it off."""
+    if shop.kind != OrgKind.MERCHANT or not shop.accepts_vouchers or shop.approved_at is None:
+        return False
+    if shop.suspended_at is not None or shop.ended_at is not None:
+        return False
+    if shop.chain_id is not None:
+        chain = await Organisation.get_or_none(id=shop.chain_id)
+        if chain is None or chain.suspended_at is not None or chain.ended_at is not None:
+            return False
+    return True
+
+
+async def reverse(redemption: Redemption, staff: Account, *, any_day: bool = False) -> None:
+    """Undo a payment: a new ledger entry gives the money back. A shop's admin reverses
+    payments of today at the shop; programme staff (any_day) any payment, e.g. after a
+    complaint: a statement that listed it stays as it was, and the reversal is an adjustment
+    on the next one (pwa/settlement/services.py)."""
     if redemption.outcome != Outcome.PAID:
         raise FormErrors({"redemption": _("Only a payment can be reversed.")})
-    if redemption.created_at.astimezone(CHINA).date() != today():
+    if not any_day and redemption.created_at.astimezone(CHINA).date() != today():
         raise FormErrors({"redemption": _("Only payments of today can be reversed.")})
     async with immediate_transaction():
         claimed = await Redemption.filter(id=redemption.id, reversed_at=None).update(
@@ -558,6 +588,15 @@ async def reverse(redemption: Redemption, staff: Account) -> None:
             amount=redemption.amount,
             shop_id=redemption.shop_id,
             redemption=redemption,
+        )
+        await audit.record(
+            AuditAction.REVERSAL,
+            actor=staff,
+            object_kind="redemption",
+            object_id=redemption.id,
+            organisation_id=redemption.shop_id,
+            before={"reversed": False, "amount": redemption.amount},
+            after={"reversed": True, "amount": redemption.amount},
         )
 
 
