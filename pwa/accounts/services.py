@@ -722,8 +722,14 @@ async def create_staff(
 ) -> Account:
     """A staff account in an organisation (made if new); used by the CLI and the demo data."""
     async with in_transaction():
+        # A store made on the command line is onboarded by whoever runs it: a friendly shop at
+        # once, as every store was before issue 17 (migration 0018).
+        approved = clock.now() if kind == OrgKind.MERCHANT else None
         organisation, _created = await Organisation.get_or_create(
-            kind=kind, name=org_name, city=city, defaults={"address": address}
+            kind=kind,
+            name=org_name,
+            city=city,
+            defaults={"address": address, "approved_at": approved},
         )
         account = await Account.get_or_none(email=email.lower())
         if account is None:
