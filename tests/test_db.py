@@ -114,3 +114,77 @@ async def test_upgrading_to_0016_keeps_accounts_and_lets_vouchers_outlive_their_
         await fetch(url, delete)
     assert await fetch(url, "select balance, family_id from voucher") == [(5000, None)]
     assert await fetch(url, "select count(*) from membership") == [(0,)]
+
+
+async def test_upgrading_to_0018_keeps_stores_taking_vouchers_and_the_money_balanced(
+    empty_database_url,
+):
+    """A store made before issue 17 stays a friendly shop, and a centre's vouchers come out
+    of a budget of their size: granted = unissued + outstanding + spent from the first day."""
+    url = empty_database_url
+    await migrate(url, target="models.0017_sync_removals")
+    at = "'2026-01-01 00:00:00+00:00'"
+    for org_id, kind in ((3, "centre"), (4, "merchant")):
+        await fetch(
+            url,
+            "insert into organisation (id, kind, name, city, address, opening_hours, "
+            "quiet_hours, staff_know, accepts_vouchers, entrance_photo, till_photo, created_at) "
+            f"values ({org_id}, '{kind}', 'Org {org_id}', 'Baoding', '', '', '', '', true, '', "
+            f"'', {at})",
+        )
+    for n, (face, balance) in enumerate(((5000, 5000), (3000, 1000)), start=1):
+        await fetch(
+            url,
+            "insert into voucher (id, family_id, centre_id, face_value, balance, valid_from, "
+            "valid_until, status, everywhere, created_at) values "
+            f"('0a0a0a0a-0000-4000-8000-00000000000{n}', null, 3, {face}, {balance}, {at}, "
+            f"{at}, 'active', true, {at})",
+        )
+    await migrate(url)
+    approved = await fetch(
+        url, "select kind, approved_at is not null from organisation order by id"
+    )
+    assert [(kind, bool(flag)) for kind, flag in approved] == [
+        ("centre", False),
+        ("merchant", True),
+    ]
+    assert await fetch(url, "select centre_id, granted, unissued from centre_budget") == [
+        (3, 8000, 0)
+    ]
+    entries = await fetch(url, "select kind, amount from budget_entry order by id")
+    assert entries == [("grant", 8000), ("issue", -8000)]
+
+
+async def test_the_audit_log_refuses_changes_and_deletions(database_url):
+    """Nobody can change or delete an audit entry: not the app's ORM, nor its raw SQL."""
+    import pytest
+    from tortoise import Tortoise
+
+    from pwa.audit.services import AuditAction, record
+    from pwa.models import AuditEntry
+
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        entry = await record(
+            AuditAction.BUDGET_GRANT,
+            actor="command line",
+            object_kind="centre",
+            object_id=3,
+            before={"granted": 0},
+            after={"granted": 100},
+        )
+        # The database's own words (tortoise wraps them on SQLite, asyncpg raises them as is).
+        refused = "audit entries cannot be"
+        with pytest.raises(Exception, match=refused):
+            await AuditEntry.filter(id=entry.id).update(actor="someone else")
+        with pytest.raises(Exception, match=refused):
+            await AuditEntry.filter(id=entry.id).delete()
+        entry.after = {"granted": 1}
+        with pytest.raises(Exception, match=refused):
+            await entry.save()
+        with pytest.raises(Exception, match=refused):
+            await entry.delete()
+        kept = await AuditEntry.get(id=entry.id)
+        assert (kept.actor, kept.after) == ("command line", {"granted": 100})
+    finally:
+        await Tortoise.close_connections()
