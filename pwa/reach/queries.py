@@ -1,0 +1,269 @@
+"""The numbers of the reach page (issue 17): how many families the programme reaches in a month,
+by city, by centre and by merchant, and what its vouchers did.
+
+Read with a few grouped SQL queries (the same text on SQLite and PostgreSQL; only the
+placeholders differ), never a loop over families: a month of the 6,000-family data set answers
+in milliseconds (bench/programme.py). Money is integer fen.
+
+Definitions (the page says them in a short note):
+- A month is a calendar month in China's time.
+- Families registered: CentreFamily rows made before the month ended. By city: the families of
+  that city's centres; a family with two centres counts once in each centre's row, once in its
+  city's row and once in the total.
+- Families with a trip: registered families with at least one trip started in the month.
+- Issued: vouchers made in the month (how many, and their face value) by their centre.
+- Spent: payments less reversals in the month (REDEEM and REVERSE ledger entries), returned:
+  ended vouchers' unspent balance gone back in the month (RETURN entries), both by the
+  voucher's centre; by merchant, by the store that took the payment.
+- Friendly stores active: stores that take vouchers now (the rule of
+  pwa/vouchers/services.takes_vouchers), by the store's city and its merchant (its chain, or
+  the store itself when it has no chain).
+- Families that paid there: families with a payment in the month at one of the merchant's
+  stores that was not reversed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from tortoise import connections
+
+from pwa.models import Organisation, OrgKind
+from pwa.vouchers.services import start_of
+
+# A family count under this shows "fewer than 5"; a row of fewer families hides its money.
+SMALLEST = 5
+
+
+def month_range(month: date) -> tuple[datetime, datetime]:
+    """The month of `month` (its first day) as [start, end) in UTC, China's calendar."""
+    first = month.replace(day=1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return start_of(first), start_of(following)
+
+
+@dataclass
+class Row:
+    """One row of a table: a city, a centre, a merchant, or the whole programme."""
+
+    key: str
+    label: str
+    city: str = ""
+    registered: int = 0
+    active: int = 0
+    issued_count: int = 0
+    issued: int = 0
+    spent: int = 0
+    returned: int = 0
+    stores: int = 0
+    paid_families: int = 0
+    total: bool = False
+    # The family count that decides whether the row's money shows (registered, or for a
+    # merchant the families that paid there).
+    families_for_money: int = 0
+
+    @property
+    def money_hidden(self) -> bool:
+        return not self.total and self.families_for_money < SMALLEST
+
+    @property
+    def share(self) -> int | None:
+        """Spent as a whole percentage of what was issued in the month; None: nothing issued."""
+        return round(100 * self.spent / self.issued) if self.issued else None
+
+
+@dataclass
+class Reach:
+    start: datetime
+    end: datetime
+    cities: list[Row] = field(default_factory=list)
+    centres: list[Row] = field(default_factory=list)
+    merchants: list[Row] = field(default_factory=list)
+    total: Row = field(default_factory=lambda: Row("total", "", total=True))
+
+
+async def _rows(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        parts = sql.split("?")
+        sql = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
+    return list(await connection.execute_query_dict(sql, list(params)))
+
+
+def _grouped(rows: list[dict[str, Any]], value: str = "n") -> dict[Any, int]:
+    return {row["k"]: int(row[value] or 0) for row in rows}
+
+
+async def _family_counts(
+    condition: str, params: Sequence[Any]
+) -> tuple[dict[int, int], dict[str, int], int]:
+    """Distinct registered families meeting `condition` (SQL on cf, centre_family): by centre,
+    by city, in all."""
+    base = (
+        "FROM centre_family cf JOIN organisation o ON o.id = cf.centre_id "
+        f"WHERE cf.created_at < ? AND {condition}"
+    )
+    by_centre = await _rows(
+        f"SELECT cf.centre_id AS k, COUNT(DISTINCT cf.family_id) AS n {base} GROUP BY cf.centre_id",
+        params,
+    )
+    by_city = await _rows(
+        f"SELECT o.city AS k, COUNT(DISTINCT cf.family_id) AS n {base} GROUP BY o.city", params
+    )
+    total = await _rows(f"SELECT COUNT(DISTINCT cf.family_id) AS n {base}", params)
+    return _grouped(by_centre), _grouped(by_city), int(total[0]["n"] or 0)
+
+
+# A trip of the family's person in the month: read through person and the trip
+# (person_id, started_at) index, so a month of a year of trips reads only that month's entries.
+TRIP_IN_MONTH = (
+    "EXISTS (SELECT 1 FROM person p JOIN trip t ON t.person_id = p.id "
+    "WHERE p.family_id = cf.family_id AND t.started_at >= ? AND t.started_at < ?)"
+)
+
+
+def takes_vouchers(store: Organisation, chains: dict[int, Organisation]) -> bool:
+    """pwa/vouchers/services.takes_vouchers on rows already read (the chains by id)."""
+    if store.kind != OrgKind.MERCHANT or not store.accepts_vouchers or store.approved_at is None:
+        return False
+    if store.suspended_at is not None or store.ended_at is not None:
+        return False
+    if store.chain_id is not None:
+        chain = chains.get(store.chain_id)
+        if chain is None or chain.suspended_at is not None or chain.ended_at is not None:
+            return False
+    return True
+
+
+async def reach(month: date) -> Reach:
+    """The numbers of the month that starts `month` (any day of it)."""
+    start, end = month_range(month)
+    found = Reach(start, end)
+    organisations = await Organisation.filter(
+        kind__in=[OrgKind.CENTRE, OrgKind.CHAIN, OrgKind.MERCHANT]
+    ).order_by("city", "name", "id")
+    centres = [o for o in organisations if o.kind == OrgKind.CENTRE]
+    chains = {o.id: o for o in organisations if o.kind == OrgKind.CHAIN}
+    stores = [o for o in organisations if o.kind == OrgKind.MERCHANT]
+
+    registered = await _family_counts("1 = 1", [end])
+    active = await _family_counts(TRIP_IN_MONTH, [end, start, end])
+
+    issued = await _rows(
+        "SELECT centre_id AS k, COUNT(*) AS n, SUM(face_value) AS money FROM voucher "
+        "WHERE created_at >= ? AND created_at < ? GROUP BY centre_id",
+        [start, end],
+    )
+    # Spent and returned by the voucher's centre: payments are negative, reversals positive,
+    # returns negative (an ended voucher's balance leaves it).
+    ledger = await _rows(
+        "SELECT v.centre_id AS k, le.kind AS kind, SUM(le.amount) AS money "
+        "FROM ledger_entry le JOIN voucher v ON v.id = le.voucher_id "
+        "WHERE le.kind IN ('redeem', 'reverse', 'return') "
+        "AND le.created_at >= ? AND le.created_at < ? GROUP BY v.centre_id, le.kind",
+        [start, end],
+    )
+    by_store = await _rows(
+        "SELECT shop_id AS k, SUM(amount) AS money FROM ledger_entry "
+        "WHERE kind IN ('redeem', 'reverse') AND shop_id IS NOT NULL "
+        "AND created_at >= ? AND created_at < ? GROUP BY shop_id",
+        [start, end],
+    )
+    paid_where = (
+        "FROM redemption r JOIN voucher v ON v.id = r.voucher_id "
+        "JOIN organisation s ON s.id = r.shop_id "
+        "WHERE r.outcome = 'paid' AND r.reversed_at IS NULL "
+        "AND r.created_at >= ? AND r.created_at < ?"
+    )
+    paid_by_merchant = await _rows(
+        "SELECT COALESCE(s.chain_id, s.id) AS k, COUNT(DISTINCT v.family_id) AS n "
+        f"{paid_where} GROUP BY COALESCE(s.chain_id, s.id)",
+        [start, end],
+    )
+    paid_total = await _rows(f"SELECT COUNT(DISTINCT v.family_id) AS n {paid_where}", [start, end])
+
+    # --- centres, then cities from their centres ---
+    issued_of = {entry["k"]: (int(entry["n"]), int(entry["money"] or 0)) for entry in issued}
+    spent_of: dict[int, int] = defaultdict(int)
+    returned_of: dict[int, int] = defaultdict(int)
+    for entry in ledger:
+        if entry["kind"] == "return":
+            returned_of[entry["k"]] += abs(int(entry["money"] or 0))
+        else:
+            spent_of[entry["k"]] -= int(entry["money"] or 0)
+    city_rows: dict[str, Row] = {}
+
+    def city(name: str) -> Row:
+        if name not in city_rows:
+            city_rows[name] = Row(name, name, name)
+        return city_rows[name]
+
+    for centre in centres:
+        row = Row(
+            str(centre.id),
+            centre.name,
+            centre.city,
+            registered=registered[0].get(centre.id, 0),
+            active=active[0].get(centre.id, 0),
+            issued_count=issued_of.get(centre.id, (0, 0))[0],
+            issued=issued_of.get(centre.id, (0, 0))[1],
+            spent=spent_of.get(centre.id, 0),
+            returned=returned_of.get(centre.id, 0),
+        )
+        row.families_for_money = row.registered
+        if centre.ended_at is not None and not (
+            row.registered or row.issued or row.spent or row.returned
+        ):
+            continue  # an ended centre with nothing to show this month
+        found.centres.append(row)
+        in_city = city(centre.city)
+        in_city.issued_count += row.issued_count
+        in_city.issued += row.issued
+        in_city.spent += row.spent
+        in_city.returned += row.returned
+    for name, row in city_rows.items():
+        row.registered = registered[1].get(name, 0)
+        row.active = active[1].get(name, 0)
+
+    # --- merchants and stores ---
+    merchant_rows: dict[int, Row] = {}
+    paid_of = _grouped(paid_by_merchant)
+    spent_at = _grouped(by_store, "money")
+    for store in stores:
+        merchant = chains.get(store.chain_id) if store.chain_id is not None else store
+        if merchant is None:
+            continue
+        active_store = takes_vouchers(store, chains)
+        spent_here = -spent_at.get(store.id, 0)
+        if not active_store and not spent_here and merchant.id not in merchant_rows:
+            continue
+        if merchant.id not in merchant_rows:
+            merchant_rows[merchant.id] = Row(str(merchant.id), merchant.name)
+        row = merchant_rows[merchant.id]
+        row.spent += spent_here
+        if active_store:
+            row.stores += 1
+            city(store.city).stores += 1
+    for merchant_id, row in merchant_rows.items():
+        row.paid_families = paid_of.get(merchant_id, 0)
+        row.families_for_money = row.paid_families
+    for row in city_rows.values():
+        row.families_for_money = row.registered
+
+    found.cities = [city_rows[name] for name in sorted(city_rows)]
+    found.merchants = sorted(merchant_rows.values(), key=lambda r: (r.label, r.key))
+    total = found.total
+    total.registered = registered[2]
+    total.active = active[2]
+    total.issued_count = sum(r.issued_count for r in found.centres)
+    total.issued = sum(r.issued for r in found.centres)
+    total.spent = sum(r.spent for r in found.centres)
+    total.returned = sum(r.returned for r in found.centres)
+    total.stores = sum(r.stores for r in found.merchants)
+    total.paid_families = int(paid_total[0]["n"] or 0)
+    total.families_for_money = total.registered
+    return found
