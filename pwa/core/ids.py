@@ -68,3 +68,12 @@ def uuid_or_404(value: Any) -> uuid.UUID:
         return parse_uuid(value)
     except BadId:
         raise not_found() from None
+
+
+def int_or_none(value: Any) -> int | None:
+    """A whole-number id from a query string or form, or None when it cannot name a row."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_INT_ID else None
