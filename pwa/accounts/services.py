@@ -13,6 +13,8 @@ from tortoise.transactions import in_transaction
 
 from pwa import i18n
 from pwa.accounts import consent, mail, password_policy
+from pwa.audit import services as audit
+from pwa.audit.services import AuditAction
 from pwa.auth import passwords, sessions, throttle
 from pwa.core import clock
 from pwa.core.forms import EMAIL_RE, PHONE_RE, FormErrors
@@ -357,7 +359,7 @@ async def create_guardian_invitation(
         # A used code's hash is kept (it is refused as used), so a new one must differ from it.
         while await Invitation.exists(code_hash=passwords.token_digest(code)):
             code = new_code()
-        await Invitation.create(
+        invitation = await Invitation.create(
             family=family,
             created_by=by,
             token_hash=passwords.token_digest(token),
@@ -365,6 +367,15 @@ async def create_guardian_invitation(
             role=Role.GUARDIAN,
             centre=centre,
             expires_at=now + timedelta(days=GUARDIAN_INVITATION_DAYS),
+        )
+        # Who may become a parent of a family: in the audit log (issue 17).
+        await audit.record(
+            AuditAction.INVITATION_MAKE,
+            actor=by,
+            object_kind="invitation",
+            object_id=invitation.id,
+            organisation_id=centre.id,
+            after={"family": family.id, "role": Role.GUARDIAN, "expires_at": invitation.expires_at},
         )
     return token, code
 
@@ -731,8 +742,20 @@ async def create_staff(
             city=city,
             defaults={"address": address, "approved_at": approved},
         )
+        if _created:
+            await audit.record(
+                AuditAction.ORGANISATION_CREATE,
+                actor=audit.COMMAND_LINE,
+                object_kind="organisation",
+                object_id=organisation.id,
+                organisation_id=organisation.id,
+                after={"kind": kind, "name": org_name, "city": city, "address": address},
+            )
         account = await Account.get_or_none(email=email.lower())
         if account is None:
             account = await create_account(email, password, name)
-        await OrgMembership.get_or_create(account=account, organisation=organisation)
+        # A merchant's (a chain's) account is its admin: it adds the stores (issue 17).
+        await OrgMembership.get_or_create(
+            account=account, organisation=organisation, defaults={"admin": kind == OrgKind.CHAIN}
+        )
     return account

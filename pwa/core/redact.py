@@ -13,7 +13,10 @@ import re
 from urllib.parse import parse_qsl, urlencode
 
 # Email links (issue 16): a new password, a sign-up's end, an email's check.
-SECRET_PATH = re.compile(r"^(/(?:invite|link|password/reset|signup/confirm|email/check)/)[^/?#]+")
+# A staff invitation (issue 17): /staff-invitation/<token>.
+SECRET_PATH = re.compile(
+    r"^(/(?:invite|staff-invitation|link|password/reset|signup/confirm|email/check)/)[^/?#]+"
+)
 SECRET_QUERY = frozenset({"code", "token", "key"})
 HIDDEN = "***"
 

@@ -32,10 +32,11 @@ from pwa.vouchers import services as vouchers
 
 
 async def my_shops(request: Request) -> list[Organisation]:
+    """The stores the caller is staff of that may work now: a suspended or ended store (or
+    merchant) is none of its staff's any more, at once (issue 17)."""
     who = org_access.check_org(sessions.principal(request), Action.MERCHANT_SCREENS)
-    return await Organisation.filter(members__account=who.account, kind=OrgKind.MERCHANT).order_by(
-        "id"
-    )
+    assert who.account is not None  # check_org lets only accounts with an organisation in
+    return await services.active_stores_of(who.account)
 
 
 async def my_shop(request: Request, shop_id: str | int | None) -> Organisation:
@@ -169,12 +170,7 @@ async def payments(request: Request) -> Response:
             "organisation_id", flat=True
         )
     )
-    rows = (
-        await Redemption.filter(shop_id__in=[s.id for s in shops], outcome=Outcome.PAID)
-        .prefetch_related("shop")
-        .order_by("-created_at")
-        .limit(200)
-    )
+    rows = await services.paid_at([s.id for s in shops])
     return render(
         request,
         "shops/payments.html",
@@ -249,17 +245,21 @@ async def _save_shop(request: Request, shop: Organisation, ctx: dict[str, Any]) 
     except FormErrors as exc:
         return render(request, "shops/edit.html", {**ctx, "form": form, "errors": exc.errors}, 400)
     notify(request, _("The shop's page in the directory is saved."))
+    if shop.approved_at is None:
+        # Not in the directory yet: the next step is the checklist (issue 17).
+        return RedirectResponse(urls.url("shop_checklist", shop_id=shop.id), status_code=303)
     return RedirectResponse(urls.url("shop_detail", shop_id=shop.id), status_code=303)
 
 
-def require_someone(request: Request) -> None:
-    sessions.require_someone(request)
+def require_someone(request: Request) -> sessions.Principal:
+    return sessions.require_someone(request)
 
 
 async def directory(request: Request) -> Response:
     require_someone(request)
     city = request.query_params.get("city", "")
-    shops = Organisation.filter(kind=OrgKind.MERCHANT)
+    # Only friendly shops: approved, neither they nor their merchant suspended or ended.
+    shops = await services.friendly_shops()
     # tortoise types values_list(flat=True) as tuples; it gives the values.
     cities = sorted(set(cast(list[str], await shops.values_list("city", flat=True))))
     listed = await (shops.filter(city=city) if city in cities else shops).order_by("city", "name")
@@ -270,25 +270,49 @@ async def directory(request: Request) -> Response:
     )
 
 
-async def shop_detail(request: Request) -> Response:
-    require_someone(request)
+async def visible_shop(request: Request) -> Organisation:
+    """A store's page and photos: a friendly shop's for everyone (like the directory); one that
+    is not (yet, or any more) only for its own staff, its merchant's admins and programme staff
+    (who approve it). Anyone else: 404, as for a store that does not exist."""
+    who = require_someone(request)
     shop = await Organisation.get_or_none(
         id=ids.int_or_404(request.path_params["shop_id"]), kind=OrgKind.MERCHANT
     )
     if shop is None:
         raise HTTPException(404)
+    if await (await services.friendly_shops()).filter(id=shop.id).exists():
+        return shop
+    if who.account is not None and (
+        OrgKind.PROGRAMME in who.org_kinds
+        or await OrgMembership.exists(account=who.account, organisation_id=shop.id)
+        or (
+            shop.chain_id is not None
+            and await OrgMembership.exists(
+                account=who.account, organisation_id=shop.chain_id, admin=True
+            )
+        )
+    ):
+        return shop
+    raise HTTPException(404)
+
+
+async def shop_detail(request: Request) -> Response:
+    shop = await visible_shop(request)
+    chain = await Organisation.get_or_none(id=shop.chain_id) if shop.chain_id else None
     return render(
         request,
         "shops/shop.html",
-        {"title": shop.name, "shop": shop, "back_url": "/shops"},
+        {
+            "title": shop.name,
+            "shop": shop,
+            "status": services.store_status(shop, chain),
+            "back_url": "/shops",
+        },
     )
 
 
 async def shop_photo(request: Request) -> Response:
-    require_someone(request)
-    shop = await Organisation.get_or_none(
-        id=ids.int_or_404(request.path_params["shop_id"]), kind=OrgKind.MERCHANT
-    )
+    shop = await visible_shop(request)
     kind = request.path_params["kind"]
     name = getattr(shop, f"{kind}_photo", "") if shop and kind in ("entrance", "till") else ""
     if not name:
@@ -310,11 +334,57 @@ async def guide(request: Request) -> Response:
 
 
 async def shop_start(request: Request) -> Response:
-    """The start page of a friendly shop's staff."""
+    """The start page of a store's staff: each store's status and its next step."""
+    shops = await my_shops(request)
+    chains = {
+        c.id: c for c in await Organisation.filter(id__in=[s.chain_id for s in shops if s.chain_id])
+    }
     return render(
         request,
         "orgs/start.html",
-        {"title": _("Friendly shop"), "organisations": await my_shops(request), "kind": "merchant"},
+        {
+            "title": _("Friendly shop"),
+            "organisations": shops,
+            "statuses": {
+                s.id: services.store_status(s, chains.get(s.chain_id or 0)) for s in shops
+            },
+            "kind": "merchant",
+        },
+    )
+
+
+async def shop_checklist(request: Request) -> Response:
+    """Read the staff guide, check the directory entry has what the checklist asks, confirm:
+    then the store waits for the programme's approval (issue 17)."""
+    shop = await my_shop(request, request.path_params["shop_id"])
+    chain = await Organisation.get_or_none(id=shop.chain_id) if shop.chain_id else None
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = await read_form(request)
+        account = sessions.principal(request).account
+        assert account is not None
+        try:
+            await services.confirm_checklist(
+                shop, account, guide_read=form.get("guide_read") == "on"
+            )
+        except FormErrors as exc:
+            errors, status = exc.errors, 400
+        else:
+            notify(request, _("Thank you. The programme will look at your shop soon."))
+            return RedirectResponse(urls.url("shop_checklist", shop_id=shop.id), status_code=303)
+    return render(
+        request,
+        "shops/checklist.html",
+        {
+            "title": _("Become a friendly shop: %(shop)s", shop=shop.name),
+            "shop": shop,
+            "status": services.store_status(shop, chain),
+            "missing": services.checklist_missing(shop),
+            "errors": errors,
+            "back_url": "/shop",
+        },
+        status,
     )
 
 
@@ -331,6 +401,7 @@ routes = [
         action=STAFF,
     ),
     Route("/shop/{shop_id:int}/edit", edit_shop, methods=["GET", "POST"], action=STAFF),
+    Route("/shop/{shop_id:int}/checklist", shop_checklist, methods=["GET", "POST"], action=STAFF),
     Route("/shop/guide", guide, action=Action.SIGNED_IN),
     Route("/shops", directory, action=Action.SIGNED_IN),
     Route("/shops/{shop_id:int}", shop_detail, action=Action.SIGNED_IN),

@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import cast
 
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from pwa.audit import services as audit
+from pwa.audit.services import AuditAction
+from pwa.core import clock
 from pwa.core.forms import FormErrors
-from pwa.i18n import _
-from pwa.models import Organisation
+from pwa.i18n import _, format_date
+from pwa.models import Account, Organisation, OrgKind, Outcome, Redemption
 from pwa.photos import services as photos
 
 LIMITS = (("opening_hours", 120), ("quiet_hours", 120), ("staff_know", 500), ("address", 200))
@@ -42,3 +52,158 @@ async def save_directory_entry(
     shop.address = form.get("address", "")
     shop.accepts_vouchers = form.get("accepts_vouchers") == "on"
     await shop.save()
+
+
+# --- friendly-shop status (issue 17) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """Where a store is on its way to being a friendly shop, or why it is not one now."""
+
+    key: str  # "checklist", "waiting", "friendly", "suspended", "ended"
+    since: datetime | None
+
+    @property
+    def words(self) -> str:
+        day = format_date(self.since) if self.since else ""
+        if self.key == "ended":
+            return _("Ended on %(day)s", day=day)
+        if self.key == "suspended":
+            return _("Suspended since %(day)s", day=day)
+        if self.key == "friendly":
+            return _("Friendly shop since %(day)s", day=day)
+        if self.key == "active":
+            return _("Active")
+        if self.key == "waiting":
+            return _("Waiting for approval since %(day)s", day=day)
+        return _("Needs the checklist")
+
+    @property
+    def icon(self) -> str:
+        return {
+            "ended": "26D4",
+            "suspended": "23F8",
+            "friendly": "2705",
+            "waiting": "23F3",
+            "active": "2705",
+        }.get(self.key, "1F4CB")
+
+
+def store_status(store: Organisation, chain: Organisation | None = None) -> StoreStatus:
+    """The store's status; `chain`: its merchant, when it has one (a suspended or ended
+    merchant suspends or ends its stores too)."""
+    if store.ended_at is not None:
+        return StoreStatus("ended", store.ended_at)
+    if chain is not None and chain.ended_at is not None:
+        return StoreStatus("ended", chain.ended_at)
+    if store.suspended_at is not None:
+        return StoreStatus("suspended", store.suspended_at)
+    if chain is not None and chain.suspended_at is not None:
+        return StoreStatus("suspended", chain.suspended_at)
+    if store.approved_at is not None:
+        return StoreStatus("friendly", store.approved_at)
+    if store.checklist_confirmed_at is not None:
+        return StoreStatus("waiting", store.checklist_confirmed_at)
+    return StoreStatus("checklist", None)
+
+
+def organisation_status(org: Organisation) -> StoreStatus:
+    """Active, suspended or ended, for an organisation that is not a store ("friendly" stands
+    for active here: key "active")."""
+    if org.ended_at is not None:
+        return StoreStatus("ended", org.ended_at)
+    if org.suspended_at is not None:
+        return StoreStatus("suspended", org.suspended_at)
+    return StoreStatus("active", None)
+
+
+def checklist_missing(store: Organisation) -> list[str]:
+    """What the store's directory entry still lacks before its staff can confirm the
+    checklist, in words (empty: nothing)."""
+    missing = []
+    if not store.quiet_hours.strip():
+        missing.append(_("Write your quiet hours."))
+    if not store.staff_know.strip():
+        missing.append(_("Write what your staff know to do."))
+    if not store.entrance_photo:
+        missing.append(_("Add a photo of the entrance."))
+    if not store.till_photo:
+        missing.append(_("Add a photo of the till."))
+    return missing
+
+
+async def confirm_checklist(store: Organisation, by: Account, *, guide_read: bool) -> None:
+    """The store's staff have read the staff guide and its entry has everything the checklist
+    asks: it waits for the programme's approval. FormErrors (nothing changed) otherwise."""
+    errors: dict[str, str] = {}
+    if not guide_read:
+        errors["guide_read"] = _("Read the staff guide first, then tick this box.")
+    if missing := checklist_missing(store):
+        errors["checklist"] = " ".join(missing)
+    if errors:
+        raise FormErrors(errors)
+    now = clock.now()
+    async with in_transaction():
+        # Once: a second confirmation (two staff at once) changes nothing and is not recorded.
+        confirmed = await Organisation.filter(id=store.id, checklist_confirmed_at=None).update(
+            guide_read_at=now, checklist_confirmed_at=now
+        )
+        if not confirmed:
+            await store.refresh_from_db()
+            return
+        await audit.record(
+            AuditAction.STORE_CHECKLIST,
+            actor=by,
+            object_kind="organisation",
+            object_id=store.id,
+            organisation_id=store.id,
+            before={"checklist_confirmed_at": None},
+            after={
+                "checklist_confirmed_at": now,
+                "guide_read_at": now,
+                "quiet_hours": store.quiet_hours,
+                "staff_know": store.staff_know,
+            },
+        )
+    store.guide_read_at = store.checklist_confirmed_at = now
+
+
+async def inactive_chain_ids() -> list[int]:
+    return cast(
+        list[int],
+        await Organisation.filter(kind=OrgKind.CHAIN)
+        .filter(Q(suspended_at__isnull=False) | Q(ended_at__isnull=False))
+        .values_list("id", flat=True),
+    )
+
+
+async def friendly_shops() -> QuerySet[Organisation]:
+    """The stores in the directory: the rule of pwa/vouchers/services.takes_vouchers (approved,
+    neither it nor its merchant suspended or ended), as a query. A friendly shop whose staff
+    switched vouchers off stays listed, saying so."""
+    return Organisation.filter(
+        kind=OrgKind.MERCHANT, approved_at__isnull=False, suspended_at=None, ended_at=None
+    ).exclude(chain_id__in=await inactive_chain_ids() or [0])
+
+
+async def active_stores_of(account: Account) -> list[Organisation]:
+    """The stores the account is staff of that may work now (neither they nor their merchant
+    suspended or ended)."""
+    return (
+        await Organisation.filter(
+            members__account=account, kind=OrgKind.MERCHANT, suspended_at=None, ended_at=None
+        )
+        .exclude(chain_id__in=await inactive_chain_ids() or [0])
+        .order_by("id")
+    )
+
+
+async def paid_at(shop_ids: list[int], limit: int = 200) -> list[Redemption]:
+    """The latest payments at these stores (their reversals marked on them)."""
+    return (
+        await Redemption.filter(shop_id__in=shop_ids, outcome=Outcome.PAID)
+        .prefetch_related("shop")
+        .order_by("-created_at")
+        .limit(limit)
+    )
