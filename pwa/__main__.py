@@ -67,10 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     save.add_argument("path", nargs="?", default=None, help="default: data/backups/…")
     load = commands.add_parser("restore", help="put a backup back (stop the app first)")
     load.add_argument("path")
-    staff = commands.add_parser("create-staff", help="create a centre or friendly shop account")
-    staff.add_argument("kind", choices=["centre", "merchant"])
+    staff = commands.add_parser(
+        "create-staff", help="create a programme, centre, merchant or store staff account"
+    )
+    # programme: the first programme account (the others are invited from /programme);
+    # chain: a merchant with stores, the account its admin.
+    staff.add_argument("kind", choices=["centre", "merchant", "programme", "chain"])
     staff.add_argument("--org", required=True, help="organisation name")
-    staff.add_argument("--city", required=True)
+    staff.add_argument("--city", default="", help="needed for a centre or a store")
     staff.add_argument("--address", default="")
     staff.add_argument("--email", required=True)
     staff.add_argument("--name", required=True)
@@ -148,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
 
         for path in compile_catalogues():
             print(f"compiled {path}")
+    elif args.command == "create-staff" and not args.city and args.kind in ("centre", "merchant"):
+        print("create-staff: a centre or a store needs --city", file=sys.stderr)
+        return 2
     elif args.command == "create-staff":
         from pwa.accounts.services import create_staff
         from pwa.models import OrgKind

@@ -161,3 +161,17 @@ async def make_voucher(
         valid_until=last.isoformat(),
         shop_ids=[],
     )
+
+
+async def make_programme_staff(name: str = "Ms Gao") -> Account:
+    """A programme staff account (issue 17), as `python -m pwa create-staff programme` makes."""
+    n = next(_counter)
+    return await accounts.create_staff(
+        kind=OrgKind.PROGRAMME,
+        org_name="Startrip programme",
+        city="石家庄",
+        address="",
+        email=f"programme{n}@example.test",
+        password=PASSWORD,
+        name=name,
+    )
