@@ -60,18 +60,20 @@ PASSWORD = "growth-password-1"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 WEEKS = 52
 FAMILIES_PER_CAREGIVER = 20
+# The programme's 11 cities of Hebei (issue 17): each has centres, the stores of the chains and
+# two stores of their own.
 CITIES = (
-    "杭州 Hangzhou",
-    "宁波 Ningbo",
-    "温州 Wenzhou",
-    "嘉兴 Jiaxing",
-    "湖州 Huzhou",
-    "绍兴 Shaoxing",
-    "金华 Jinhua",
-    "衢州 Quzhou",
-    "舟山 Zhoushan",
-    "台州 Taizhou",
-    "丽水 Lishui",
+    "石家庄 Shijiazhuang",
+    "唐山 Tangshan",
+    "秦皇岛 Qinhuangdao",
+    "邯郸 Handan",
+    "邢台 Xingtai",
+    "保定 Baoding",
+    "张家口 Zhangjiakou",
+    "承德 Chengde",
+    "沧州 Cangzhou",
+    "廊坊 Langfang",
+    "衡水 Hengshui",
 )
 NAMES = ("小明 Ming", "小雨 Yu", "乐乐 Lele", "天天 Tiantian", "阳阳 Yangyang", "思思 Sisi")
 FEELINGS = ("calm", "happy", "worried", "upset")
@@ -79,6 +81,12 @@ FEELINGS = ("calm", "happy", "worried", "upset")
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # Trips are dated backwards from here, so re-runs on another day keep the same data.
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+# Issue 17: November 2026 in China's time starts here; every family gets its centre's ¥50
+# voucher for it, and pays with it (bench/programme.py measures the month).
+MONTH_START = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)
+# Centres of a city (two or three), and the chains with how many stores each has in a city.
+CENTRES = ("康复中心 Centre", "星星康复 Star Centre", "阳光康复 Sunshine Centre")
+CHAINS = (("乐购 HappyMart", 3), ("惠民 Huimin", 2), ("鲜丰 Xianfeng", 1), ("百家 Baijia", 1))
 
 
 def ts(when: datetime | None) -> str | None:
@@ -319,8 +327,13 @@ def make_setup(
         fam.plans.append(
             Plan(plan_id, plan_name, list_id, steps, links.index("list"), links.index("pay"))
         )
-    centre = orgs["centres"][city]
+    centres = orgs["centres"][city]
+    centre = centres[(n // len(CITIES)) % len(centres)]
     w.add("centre_family", created_at=ts(joined), centre_id=centre, family_id=family_id)
+    if n % 20 == 7:
+        # One family in twenty is with a second centre of its city too.
+        other = centres[(n // len(CITIES) + 1) % len(centres)]
+        w.add("centre_family", created_at=ts(joined), centre_id=other, family_id=family_id)
     voucher_id = new_id()
     issued = NOW - timedelta(days=rng.randrange(20, 60))
     w.add(
@@ -345,7 +358,113 @@ def make_setup(
         shop_id=None,
         voucher_id=voucher_id,
     )
+    make_payments(w, n, family_id, centre, voucher_id, issued, orgs)
     return fam
+
+
+def make_payments(
+    w: Writer,
+    n: int,
+    family_id: str,
+    centre: int,
+    first_voucher: str,
+    issued: datetime,
+    orgs: dict[str, Any],
+) -> None:
+    """The family's payments (issue 17): a few from its first voucher since it was issued, and
+    November's ¥50 voucher from the centre's batch with a few more; now and then one reversed
+    the same day, and one voucher in twenty ended in November with its balance returned.
+    Random numbers from orgs["rng"], so the trips are the same as without payments."""
+    rng: random.Random = orgs["rng"]
+    stores = orgs["stores"][n % len(CITIES)]
+    month = orgs["month_start"]
+    voucher_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    w.add(
+        "voucher",
+        id=voucher_id,
+        family_id=family_id,
+        centre_id=centre,
+        face_value=5000,
+        balance=5000,  # set below, once its payments are known
+        valid_from=ts(month),
+        valid_until=ts(month + timedelta(days=120)),
+        status="active",
+        everywhere=1,
+        created_at=ts(month + timedelta(minutes=rng.randrange(600))),
+    )
+    w.add(
+        "ledger_entry",
+        kind="issue",
+        amount=5000,
+        created_at=ts(month),
+        redemption_id=None,
+        shop_id=None,
+        voucher_id=voucher_id,
+    )
+    balances = {}
+    for vid, since in ((first_voucher, issued), (voucher_id, month + timedelta(hours=12))):
+        balance = 5000
+        for _k in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
+            amount = min(balance, rng.randrange(5, 31) * 100)
+            if amount <= 0:
+                break
+            at = since + timedelta(seconds=rng.randrange(int((NOW - since).total_seconds())))
+            store = rng.choice(stores)
+            orgs["redemption_id"] += 1
+            redemption_id = orgs["redemption_id"]
+            reversed_at = at + timedelta(minutes=5) if rng.random() < 0.03 else None
+            if reversed_at is None:
+                balance -= amount
+            w.add(
+                "redemption",
+                id=redemption_id,
+                idempotency_key=f"growth-{redemption_id}",
+                request_hash="0" * 64,
+                amount=amount,
+                token_nonce=None,
+                outcome="paid",
+                balance_after=balance,
+                reversed_at=ts(reversed_at),
+                created_at=ts(at),
+                shop_id=store,
+                staff_id=None,
+                voucher_id=vid,
+            )
+            w.add(
+                "ledger_entry",
+                kind="redeem",
+                amount=-amount,
+                created_at=ts(at),
+                redemption_id=redemption_id,
+                shop_id=store,
+                voucher_id=vid,
+            )
+            if reversed_at is not None:
+                w.add(
+                    "ledger_entry",
+                    kind="reverse",
+                    amount=amount,
+                    created_at=ts(reversed_at),
+                    redemption_id=redemption_id,
+                    shop_id=store,
+                    voucher_id=vid,
+                )
+        balances[vid] = balance
+    if n % 20 == 3 and balances[first_voucher]:
+        # Ended early (the family left the programme): the balance went back to the centre.
+        at = NOW - timedelta(days=rng.randrange(1, 20))
+        w.add(
+            "ledger_entry",
+            kind="return",
+            amount=-balances[first_voucher],
+            created_at=ts(at),
+            redemption_id=None,
+            shop_id=None,
+            voucher_id=first_voucher,
+        )
+        orgs["returned"][first_voucher] = at
+        balances[first_voucher] = 0
+    orgs["balances"].update(balances)
 
 
 def make_trip(w: Writer, fam: Fam, week: int, rng: random.Random) -> None:
@@ -465,34 +584,68 @@ def generate(path: Path, families: int, seed: int = 8) -> dict[str, Any]:
     db.execute("BEGIN")
     w = Writer(db)
     password_hash = passwords.hash_password(PASSWORD)
-    orgs: dict[str, Any] = {"centres": [], "shops": [], "pictures": list(catalogue().items)}
+    orgs: dict[str, Any] = {
+        "centres": [],
+        "shops": [],
+        "stores": [],
+        "pictures": list(catalogue().items),
+        # Issue 17: payments have their own random numbers, so the trips stay as they were.
+        "rng": random.Random(seed + 2),
+        "month_start": MONTH_START,
+        "redemption_id": 0,
+        "balances": {},
+        "returned": {},
+    }
+    made = ts(NOW - timedelta(days=500))
     org_id = 0
-    for city in CITIES:
+
+    def organisation(kind: str, name: str, city: str, **more: Any) -> int:
+        nonlocal org_id
         org_id += 1
         w.add(
             "organisation",
             id=org_id,
-            kind="centre",
-            name=f"{city[:2]}康复中心 Centre",
+            kind=kind,
+            name=name,
             city=city,
             address="",
-            created_at=ts(NOW - timedelta(days=500)),
+            created_at=made,
+            approved_at=more.get("approved_at"),
+            chain_id=more.get("chain_id"),
+            suspended_at=more.get("suspended_at"),
         )
-        orgs["centres"].append(org_id)
+        return org_id
+
+    # The merchants (issue 17): chains with stores in the cities, the biggest in every one.
+    chains = [(organisation("chain", name, CITIES[0]), per_city) for name, per_city in CHAINS]
+    for number, city in enumerate(CITIES):
+        place = city.split()[0]
+        orgs["centres"].append(
+            [
+                organisation("centre", f"{place}{centre}", city)
+                for centre in CENTRES[: 2 + number % 2]
+            ]
+        )
         shops = []
         for shop in ("超市 Supermarket", "便利店 Convenience store"):
-            org_id += 1
-            w.add(
-                "organisation",
-                id=org_id,
-                kind="merchant",
-                name=f"{city[:2]}{shop}",
-                city=city,
-                address="",
-                created_at=ts(NOW - timedelta(days=500)),
-            )
-            shops.append(org_id)
+            shops.append(organisation("merchant", f"{place}{shop}", city, approved_at=made))
         orgs["shops"].append(shops)
+        stores = list(shops)
+        for (chain, per_city), (name, _p) in zip(chains, CHAINS, strict=True):
+            for k in range(per_city if number % 3 else max(per_city - 1, 1)):
+                # One store in fifty is suspended: it takes no voucher and is not counted.
+                suspended = made if (org_id + 1) % 50 == 0 else None
+                store = organisation(
+                    "merchant",
+                    f"{name.split()[0]}{place}{k + 1}号店 {name.split()[1]} {k + 1}",
+                    city,
+                    approved_at=made,
+                    chain_id=chain,
+                    suspended_at=suspended,
+                )
+                stores.append(store)
+        orgs["stores"].append(stores)
+    orgs["largest_chain"] = chains[0][0]
     fams = [make_setup(w, n, password_hash, orgs, rng) for n in range(families)]
     # Caregivers (a centre's teacher) each follow a few families.
     for c, first in enumerate(range(0, families, FAMILIES_PER_CAREGIVER)):
@@ -516,7 +669,45 @@ def generate(path: Path, families: int, seed: int = 8) -> dict[str, Any]:
                 family_id=fam.id,
                 invitation_id=None,
             )
+    # Programme staff, and the admin of the biggest chain (bench/programme.py logs in as them).
+    next_account = families + 2 + families // FAMILIES_PER_CAREGIVER
+    for offset, (email, name, org) in enumerate(
+        (
+            (
+                "programme@growth.test",
+                "项目 Programme",
+                organisation("programme", "项目", CITIES[0]),
+            ),
+            ("chain@growth.test", "商家 Chain admin", orgs["largest_chain"]),
+        )
+    ):
+        w.add(
+            "account",
+            id=next_account + offset,
+            email=email,
+            password_hash=password_hash,
+            name=name,
+            locale=None,
+            phone="",
+            created_at=made,
+        )
+        w.add(
+            "org_membership",
+            created_at=made,
+            account_id=next_account + offset,
+            organisation_id=org,
+            admin=1,
+        )
     w.flush()
+    # Each voucher's balance after its payments; an ended one is cancelled and returned.
+    db.executemany(
+        "UPDATE voucher SET balance = ? WHERE id = ?",
+        [(balance, vid) for vid, balance in orgs["balances"].items()],
+    )
+    db.executemany(
+        "UPDATE voucher SET status = 'cancelled', returned_at = ? WHERE id = ?",
+        [(ts(at), vid) for vid, at in orgs["returned"].items()],
+    )
     for week in range(WEEKS):
         # Within a week, trips arrive in time order across families.
         for fam in sorted(fams, key=lambda f: (f.weekday, f.hour)):
