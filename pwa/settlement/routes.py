@@ -122,9 +122,12 @@ async def _statement_page(
             "title": _("Statement %(number)s", number=statement.id),
             "statement": statement,
             "parts": [
-                (_("Payments"), [line for line in lines if line.kind == "payment"]),
-                (_("Reversals"), [line for line in lines if line.kind == "reversal"]),
-                (_("Adjustments"), [line for line in lines if line.kind == "adjustment"]),
+                (kind, caption, [line for line in lines if line.kind == kind])
+                for kind, caption in (
+                    ("payment", _("Payments")),
+                    ("reversal", _("Reversals")),
+                    ("adjustment", _("Adjustments")),
+                )
             ],
             "programme": programme,
             "csv_url": csv_url,
