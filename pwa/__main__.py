@@ -1,5 +1,5 @@
-"""The command line: serve, migrate, demo, create-staff, check-ledger, backup, restore, purge,
-i18n-compile."""
+"""The command line: serve, migrate, demo, create-staff, check-ledger, expire-vouchers, backup,
+restore, purge, i18n-compile."""
 
 from __future__ import annotations
 
@@ -55,7 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply the database migrations")
     commands.add_parser("demo", help="load the demo data (idempotent)")
     commands.add_parser(
-        "check-ledger", help="check that every voucher's balance is the sum of its ledger"
+        "check-ledger",
+        help="check that every voucher's balance is the sum of its ledger, every budget the sum "
+        "of its entries (granted = unissued + outstanding + spent) and every statement its lines'",
+    )
+    commands.add_parser(
+        "expire-vouchers",
+        help="give ended vouchers' unspent balances back to their centres' budgets (the app "
+        "does it every EXPIRY_EVERY_SECONDS too)",
     )
     commands.add_parser(
         "purge",
@@ -117,13 +124,18 @@ def main(argv: list[str] | None = None) -> int:
         made = _with_db(load_demo)
         print("demo data: " + (", ".join(made) if made else "already there"))
     elif args.command == "check-ledger":
-        from pwa.vouchers.services import ledger_problems
+        from pwa.budgets.services import money_problems
 
-        problems = _with_db(ledger_problems)
+        problems = _with_db(money_problems)
         for problem in problems:
             print(problem)
         print("the ledger agrees with every balance" if not problems else "the ledger disagrees")
         return 1 if problems else 0
+    elif args.command == "expire-vouchers":
+        from pwa.budgets.services import expire_vouchers
+
+        returned = _with_db(expire_vouchers)
+        print(f"{returned.count} ended vouchers gave {returned.total} fen back to their budgets")
     elif args.command in ("backup", "restore"):
         from pathlib import Path
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +29,7 @@ from pwa.auth.middleware import CSRFMiddleware, PrincipalMiddleware
 from pwa.auth.sessions import LoginRequired
 from pwa.auth.throttle import Throttled
 from pwa.budgets import routes as budget_pages
+from pwa.budgets import services as budget_jobs
 from pwa.centre import routes as centre
 from pwa.core import redact, urls
 from pwa.core.refusals import Denied, Hidden
@@ -125,7 +128,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+            # Ended vouchers give their money back to the centres' budgets (issue 17).
+            every = settings.expiry_every_seconds
+            job = asyncio.create_task(budget_jobs.expire_every(every)) if every else None
+            try:
+                yield
+            finally:
+                if job is not None:
+                    job.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await job
 
     routes = all_routes()
     middleware = [

@@ -49,6 +49,13 @@ def _days(env: dict[str, str], name: str, default: int) -> int:
     return int(typed)
 
 
+def _seconds(env: dict[str, str], name: str, default: int) -> int:
+    typed = env.get(name, str(default)).strip()
+    if not typed.isdigit():
+        raise ValueError(f"{name} must be a number of seconds, 0 or more, not {typed!r}")
+    return int(typed)
+
+
 def _secret_key(data_dir: Path) -> str:
     """Use SECRET_KEY when given; otherwise make one on first run and keep it under data/."""
     path = data_dir / "secret_key"
@@ -114,6 +121,10 @@ class Settings:
     keep_op_log_days: int = 90
     keep_field_history_days: int = 365
     keep_login_failures_days: int = 7
+    # How often the app gives ended vouchers' unspent balances back to their centres' budgets
+    # (pwa/budgets/services.expire_vouchers), starting when it starts; 0: never (run
+    # `python -m pwa expire-vouchers` from cron instead).
+    expiry_every_seconds: int = 3600
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -157,6 +168,7 @@ class Settings:
             keep_op_log_days=_days(env, "KEEP_OP_LOG_DAYS", 90),
             keep_field_history_days=_days(env, "KEEP_FIELD_HISTORY_DAYS", 365),
             keep_login_failures_days=_days(env, "KEEP_LOGIN_FAILURES_DAYS", 7),
+            expiry_every_seconds=_seconds(env, "EXPIRY_EVERY_SECONDS", 3600),
         )
 
     def link(self, path: str) -> str:
@@ -192,4 +204,5 @@ DOCUMENTED = (
     "KEEP_OP_LOG_DAYS",
     "KEEP_FIELD_HISTORY_DAYS",
     "KEEP_LOGIN_FAILURES_DAYS",
+    "EXPIRY_EVERY_SECONDS",
 )

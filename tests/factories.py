@@ -144,7 +144,16 @@ async def make_centre_and_shop() -> tuple[Organisation, Organisation, Account]:
     )
     centre = await Organisation.get(name=f"Centre {n}")
     shop = await Organisation.get(name=f"Shop {n}")
+    await give_budget(centre)
     return centre, shop, staff
+
+
+async def give_budget(centre: Organisation, yuan: int = 100_000) -> None:
+    """The programme gives the centre a budget to issue vouchers from (issue 17)."""
+    from pwa.audit.services import COMMAND_LINE
+    from pwa.budgets.services import grant
+
+    await grant(centre, amount=str(yuan), take_back=False, note="tests", actor=COMMAND_LINE)
 
 
 async def make_voucher(

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -22,6 +21,8 @@ from pwa.auth import access as org_access
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
+from pwa.budgets import access as budget_access
+from pwa.budgets import services as budgets
 from pwa.centre import services
 from pwa.core import clock, ids, urls
 from pwa.core.csv_cells import safe_row
@@ -45,15 +46,8 @@ MAX_CSV_BYTES = 2 * 1024 * 1024
 
 
 async def my_centre(request: Request) -> Organisation:
-    who = org_access.check_org(sessions.principal(request), Action.CENTRE_SCREENS)
-    centre = (
-        await Organisation.filter(members__account=who.account, kind=OrgKind.CENTRE)
-        .order_by("id")
-        .first()
-    )
-    if centre is None:
-        raise HTTPException(403)
-    return centre
+    """The caller's centre, neither suspended nor ended (403 when none is)."""
+    return await budget_access.my_centre(sessions.principal(request))
 
 
 async def families(request: Request) -> Response:
@@ -224,6 +218,7 @@ async def new_voucher(request: Request) -> Response:
         "family_options": [(str(x.family_id), f"{x.family.name} · {x.family.code}") for x in links],
         "shops": shops,
         "back_url": "/centre",
+        "budget_left": await budgets.unissued_of(centre.id),
     }
     last = vouchers.today().replace(year=vouchers.today().year + 1)
     initial = {"id": str(uuid.uuid4()), "valid_until": last.isoformat(), "amount": "50"}
@@ -239,6 +234,7 @@ async def new_voucher(request: Request) -> Response:
             valid_from=form.get("valid_from", ""),
             valid_until=form.get("valid_until", ""),
             shop_ids=shop_ids,
+            actor=sessions.require_account(request),
         )
         notify(
             request, _("A voucher of %(amount)s is given.", amount=format_money(voucher.face_value))
@@ -250,7 +246,11 @@ async def new_voucher(request: Request) -> Response:
 
 async def import_vouchers(request: Request) -> Response:
     centre = await my_centre(request)
-    ctx: dict[str, Any] = {"title": _("Give vouchers from a CSV file"), "back_url": "/centre"}
+    ctx: dict[str, Any] = {
+        "title": _("Give vouchers from a CSV file"),
+        "back_url": "/centre",
+        "budget_left": await budgets.unissued_of(centre.id),
+    }
     if request.method == "GET":
         return render(request, "centre/import.html", {**ctx, "errors": {}})
     async with request.form(max_files=1, max_fields=5) as submitted:
@@ -261,7 +261,7 @@ async def import_vouchers(request: Request) -> Response:
             raise FormErrors({"file": _("Choose a CSV file.")})
         if len(data) > MAX_CSV_BYTES:
             raise FormErrors({"file": _("The file is too big. It can be at most 2 MB.")})
-        count = await vouchers.import_csv(centre, data)
+        count = await vouchers.import_csv(centre, data, actor=sessions.require_account(request))
     except FormErrors as exc:
         return render(request, "centre/import.html", {**ctx, "errors": exc.errors}, 400)
     notify(request, _("%(n)s vouchers are given.", n=count))

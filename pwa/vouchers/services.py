@@ -26,12 +26,15 @@ from tortoise.transactions import in_transaction
 
 from pwa.audit import services as audit
 from pwa.audit.services import AuditAction
+from pwa.budgets import services as budgets
 from pwa.core import clock, ids, money
 from pwa.core.forms import FormErrors
 from pwa.db import immediate_transaction
 from pwa.i18n import _
 from pwa.models import (
     Account,
+    BudgetEntry,
+    BudgetKind,
     CentreFamily,
     Family,
     LedgerEntry,
@@ -116,42 +119,64 @@ class NewVoucher:
     shop_ids: list[int]
 
 
-async def _create_vouchers(
-    centre: Organisation, vouchers: list[tuple[uuid.UUID, NewVoucher]]
-) -> None:
-    """Vouchers with their issue entries, all or nothing."""
-    async with in_transaction():
-        await Voucher.bulk_create(
-            [
-                Voucher(
-                    id=voucher_id,
-                    family_id=v.family_id,
-                    centre=centre,
-                    face_value=v.face_value,
-                    balance=v.face_value,
-                    valid_from=v.valid_from,
-                    valid_until=v.valid_until,
-                    everywhere=not v.shop_ids,
-                )
-                for voucher_id, v in vouchers
-            ],
-            batch_size=500,
-        )
-        await LedgerEntry.bulk_create(
-            [
-                LedgerEntry(voucher_id=voucher_id, kind=LedgerKind.ISSUE, amount=v.face_value)
-                for voucher_id, v in vouchers
-            ],
-            batch_size=500,
-        )
-        await VoucherShop.bulk_create(
-            [
-                VoucherShop(voucher_id=voucher_id, shop_id=shop_id)
-                for voucher_id, v in vouchers
-                for shop_id in v.shop_ids
-            ],
-            batch_size=500,
-        )
+async def create_vouchers(
+    centre: Organisation,
+    vouchers: list[tuple[uuid.UUID, NewVoucher]],
+    *,
+    batch_id: uuid.UUID | None = None,
+) -> int:
+    """Vouchers with their issue entries, paid for by the centre's budget (one BudgetEntry
+    each), all or nothing: call it inside the issuing transaction (immediate_transaction), after
+    budgets.lock. budgets.NotEnoughBudget when the budget has less left than they add up to;
+    the caller's transaction then rolls back. Returns their total (fen)."""
+    total = sum(v.face_value for _id, v in vouchers)
+    await budgets.take(centre.id, total)
+    await Voucher.bulk_create(
+        [
+            Voucher(
+                id=voucher_id,
+                family_id=v.family_id,
+                centre=centre,
+                face_value=v.face_value,
+                balance=v.face_value,
+                valid_from=v.valid_from,
+                valid_until=v.valid_until,
+                everywhere=not v.shop_ids,
+                batch_id=batch_id,
+            )
+            for voucher_id, v in vouchers
+        ],
+        batch_size=500,
+    )
+    await LedgerEntry.bulk_create(
+        [
+            LedgerEntry(voucher_id=voucher_id, kind=LedgerKind.ISSUE, amount=v.face_value)
+            for voucher_id, v in vouchers
+        ],
+        batch_size=500,
+    )
+    await BudgetEntry.bulk_create(
+        [
+            BudgetEntry(
+                centre_id=centre.id,
+                kind=BudgetKind.ISSUE,
+                amount=-v.face_value,
+                voucher_id=voucher_id,
+                batch_id=batch_id,
+            )
+            for voucher_id, v in vouchers
+        ],
+        batch_size=500,
+    )
+    await VoucherShop.bulk_create(
+        [
+            VoucherShop(voucher_id=voucher_id, shop_id=shop_id)
+            for voucher_id, v in vouchers
+            for shop_id in v.shop_ids
+        ],
+        batch_size=500,
+    )
+    return total
 
 
 async def issue_voucher(
@@ -163,7 +188,11 @@ async def issue_voucher(
     valid_from: str,
     valid_until: str,
     shop_ids: list[str],
+    actor: Account | str | None = None,
 ) -> Voucher:
+    """One voucher for one of the centre's families, paid for by the centre's budget (a
+    FormErrors naming what is left when it cannot). The same voucher_id again (a form sent
+    twice) gives the voucher made the first time."""
     existing = await Voucher.get_or_none(id=voucher_id)
     if existing is not None:
         return existing
@@ -185,7 +214,31 @@ async def issue_voucher(
         errors.update(exc.errors)
     if errors or new is None:
         raise FormErrors(errors)
-    await _create_vouchers(centre, [(voucher_id, new)])
+    try:
+        async with immediate_transaction():
+            await budgets.lock(centre.id)
+            if not await Voucher.exists(id=voucher_id):
+                await create_vouchers(centre, [(voucher_id, new)])
+                await audit.record(
+                    AuditAction.VOUCHER_ISSUE,
+                    actor=actor,
+                    object_kind="voucher",
+                    object_id=voucher_id,
+                    organisation_id=centre.id,
+                    after={
+                        "family": new.family_id,
+                        "face_value": new.face_value,
+                        "valid_from": new.valid_from,
+                        "valid_until": new.valid_until,
+                        "shops": new.shop_ids,
+                    },
+                )
+    except budgets.NotEnoughBudget as exc:
+        raise FormErrors({"amount": exc.words}) from None
+    except IntegrityError:
+        # PostgreSQL: the same form sent twice at once; the other one made the voucher.
+        if not await Voucher.exists(id=voucher_id):
+            raise
     return await Voucher.get(id=voucher_id)
 
 
@@ -244,8 +297,11 @@ async def _checked(
 CSV_COLUMNS = ("family_code", "amount", "valid_until")
 
 
-async def import_csv(centre: Organisation, data: bytes) -> int:
-    """Issue one voucher per row. Every row is checked first; one bad row imports nothing.
+async def import_csv(
+    centre: Organisation, data: bytes, *, actor: Account | str | None = None
+) -> int:
+    """Issue one voucher per row. Every row is checked first; one bad row imports nothing, and
+    neither does a file whose vouchers add up to more than the centre's budget has left.
 
     Columns: family_code, amount (yuan), valid_until (YYYY-MM-DD); optional valid_from, and
     shops (friendly shop numbers separated by ";", empty or "all" for every friendly shop).
@@ -307,9 +363,28 @@ async def import_csv(centre: Organisation, data: bytes) -> int:
         checked.append((uuid.uuid5(uuid.NAMESPACE_URL, f"{centre.id}:{digest}:{number}"), new))
     if problems:
         raise FormErrors({"file": " ".join([_("Nothing was imported."), *problems])})
-    if await Voucher.exists(id=checked[0][0]):
-        raise FormErrors({"file": _("This file was imported before. Nothing was imported.")})
-    await _create_vouchers(centre, checked)
+    imported_before = FormErrors(
+        {"file": _("This file was imported before. Nothing was imported.")}
+    )
+    try:
+        async with immediate_transaction():
+            await budgets.lock(centre.id)
+            if await Voucher.exists(id=checked[0][0]):
+                raise imported_before
+            total = await create_vouchers(centre, checked)
+            await audit.record(
+                AuditAction.VOUCHERS_IMPORT,
+                actor=actor,
+                object_kind="centre",
+                object_id=centre.id,
+                organisation_id=centre.id,
+                after={"count": len(checked), "total": total, "file_sha256": digest},
+            )
+    except budgets.NotEnoughBudget as exc:
+        raise FormErrors({"file": " ".join([_("Nothing was imported."), exc.words])}) from None
+    except IntegrityError:
+        # PostgreSQL: the same file sent twice at once; the other one imported it.
+        raise imported_before from None
     return len(checked)
 
 
@@ -579,9 +654,9 @@ async def reverse(redemption: Redemption, staff: Account, *, any_day: bool = Fal
         )
         if not claimed:
             raise FormErrors({"redemption": _("This payment was reversed already.")})
-        await Voucher.filter(id=redemption.voucher_id).update(
-            balance=F("balance") + redemption.amount
-        )
+        # Locked (PostgreSQL): the expiry job returning this voucher's balance at this moment
+        # waits, or has done it and we see it.
+        voucher = await Voucher.select_for_update().get(id=redemption.voucher_id)
         await LedgerEntry.create(
             voucher_id=redemption.voucher_id,
             kind=LedgerKind.REVERSE,
@@ -589,6 +664,14 @@ async def reverse(redemption: Redemption, staff: Account, *, any_day: bool = Fal
             shop_id=redemption.shop_id,
             redemption=redemption,
         )
+        if voucher.returned_at is None:
+            await Voucher.filter(id=redemption.voucher_id).update(
+                balance=F("balance") + redemption.amount
+            )
+        else:
+            # The voucher ended and gave its balance back already: the money the shop gives
+            # back goes to the centre's budget too, and the voucher stays at 0.
+            await budgets.give_back(voucher, redemption.amount)
         await audit.record(
             AuditAction.REVERSAL,
             actor=staff,
@@ -596,7 +679,11 @@ async def reverse(redemption: Redemption, staff: Account, *, any_day: bool = Fal
             object_id=redemption.id,
             organisation_id=redemption.shop_id,
             before={"reversed": False, "amount": redemption.amount},
-            after={"reversed": True, "amount": redemption.amount},
+            after={
+                "reversed": True,
+                "amount": redemption.amount,
+                "returned_to_budget": voucher.returned_at is not None,
+            },
         )
 
 
