@@ -195,6 +195,9 @@ async def test_a_period_not_over_or_overlapping_is_refused_in_words(client: Clie
     )
     assert overlapping.status_code == 400
     assert "has a statement for some of these days already" in overlapping.text
+    for month in ("2026-13", "9999-12", "next month"):
+        wrong = await client.submit(page, {"month": month})
+        assert wrong.status_code == 400 and "Choose a month, like 2026-10." in wrong.text
     backwards = await client.submit(
         page,
         {"first_day": today.isoformat(), "last_day": (today - timedelta(days=1)).isoformat()},
@@ -334,6 +337,8 @@ async def test_the_csv_has_the_lines_and_no_family_or_person_name(client: Client
     first = await pay(p, p.stores[0], 30)
     second = await pay(p, p.stores[1], 20)
     await vouchers.reverse(second, p.staff)
+    # A store's name is typed by people: in the CSV it is never a formula.
+    await Organisation.filter(id=p.stores[0].id).update(name="=HYPERLINK(1) Xihu")
     day = days(1)
     statement = await services.make_statement(p.chain, day, day, p.staff)
     await client.log_in(p.staff_email, PASSWORD)
@@ -354,6 +359,7 @@ async def test_the_csv_has_the_lines_and_no_family_or_person_name(client: Client
         f"••••-{code[-4:]}"
     )
     assert code not in text
+    assert {r["store"] for r in lines} == {"'=HYPERLINK(1) Xihu", p.stores[1].name}
     assert [r["amount_yuan"] for r in rows if r["part"] == "total"] == ["30.00"]
     for name in p.family_names:
         assert name not in text

@@ -137,9 +137,9 @@ def month_range(text: str) -> tuple[date, date]:
     try:
         year, month = (int(part) for part in text.strip().split("-"))
         first = date(year, month, 1)
-    except ValueError:
+        following = (first + timedelta(days=32)).replace(day=1)
+    except (ValueError, OverflowError):
         raise FormErrors({"month": _("Choose a month, like 2026-10.")}) from None
-    following = (first + timedelta(days=32)).replace(day=1)
     return first, following - timedelta(days=1)
 
 
