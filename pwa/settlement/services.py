@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
 from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
 
 from pwa.audit import services as audit
 from pwa.audit.services import AuditAction
@@ -75,23 +77,41 @@ def merchant_of(store: Organisation) -> int:
     return store.chain_id if store.chain_id is not None else store.id
 
 
-async def _listed_entry_ids(entry_ids: list[int]) -> set[int]:
-    if not entry_ids:
-        return set()
-    found = await StatementLine.filter(entry_id__in=entry_ids).values_list("entry_id", flat=True)
-    return {int(i) for i in found}  # type: ignore[call-overload]
+def _unlisted(stores: list[int] | None = None) -> QuerySet[LedgerEntry]:
+    """Payments and reversals (of these stores) that no statement lists yet."""
+    query = LedgerEntry.filter(kind__in=MONEY_KINDS, shop_id__not_isnull=True).exclude(
+        id__in=Subquery(StatementLine.all().values("entry_id"))
+    )
+    return query.filter(shop_id__in=stores) if stores is not None else query
 
 
 async def unlisted_entries(stores: list[int], before: datetime | None = None) -> list[LedgerEntry]:
     """The payments and reversals of these stores that no statement lists yet."""
     if not stores:
         return []
-    query = LedgerEntry.filter(kind__in=MONEY_KINDS, shop_id__in=stores)
+    query = _unlisted(stores)
     if before is not None:
         query = query.filter(created_at__lt=before)
-    entries = await query.order_by("created_at", "id")
-    listed = await _listed_entry_ids([e.id for e in entries])
-    return [e for e in entries if e.id not in listed]
+    return list(await query.order_by("created_at", "id"))
+
+
+async def _owners() -> dict[int, int]:
+    """Store → its merchant (its chain, or itself)."""
+    stores = await Organisation.filter(kind=OrgKind.MERCHANT).values_list("id", "chain_id")
+    return {int(s): int(c) if c is not None else int(s) for s, c in stores}
+
+
+async def _by_merchant(query: QuerySet[LedgerEntry]) -> dict[int, int]:
+    """What the programme owes each merchant for these entries (fen: their sum, negated)."""
+    owner = await _owners()
+    owed: dict[int, int] = defaultdict(int)
+    for shop_id, total in (
+        await query.annotate(total=Sum("amount"))
+        .group_by("shop_id")
+        .values_list("shop_id", "total")
+    ):
+        owed[owner.get(int(shop_id), int(shop_id))] -= int(total or 0)
+    return owed
 
 
 @dataclass
@@ -106,15 +126,7 @@ class MerchantOwed:
 async def merchant_owed() -> list[MerchantOwed]:
     """Each merchant with what no statement lists yet and how many statements wait for payment."""
     found = await merchants()
-    stores = await Organisation.filter(kind=OrgKind.MERCHANT).values_list("id", "chain_id")
-    owner = {int(s): int(c) if c is not None else int(s) for s, c in stores}
-    listed = set(await StatementLine.all().values_list("entry_id", flat=True))
-    owed: dict[int, int] = defaultdict(int)
-    for entry_id, shop_id, amount in await LedgerEntry.filter(
-        kind__in=MONEY_KINDS, shop_id__not_isnull=True
-    ).values_list("id", "shop_id", "amount"):
-        if entry_id not in listed:
-            owed[owner.get(int(shop_id), int(shop_id))] -= int(amount)
+    owed = await _by_merchant(_unlisted())
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for merchant_id, paid_at in await Statement.all().values_list("merchant_id", "paid_at"):
         counts[int(merchant_id)][0] += 1
@@ -451,16 +463,9 @@ async def statement_problems() -> list[str]:
                 f"{payments}, reversals {reversals}, total {payments + reversals}"
             )
         stated[statement.merchant_id] += statement.total
-    everything: dict[int, int] = defaultdict(int)
-    stores = await Organisation.filter(kind=OrgKind.MERCHANT).values_list("id", "chain_id")
-    owner = {int(s): int(c) if c is not None else int(s) for s, c in stores}
-    for shop_id, total in (
-        await LedgerEntry.filter(kind__in=MONEY_KINDS, shop_id__not_isnull=True)
-        .annotate(total=Sum("amount"))
-        .group_by("shop_id")
-        .values_list("shop_id", "total")
-    ):
-        everything[owner.get(int(shop_id), int(shop_id))] -= int(total or 0)
+    everything = await _by_merchant(
+        LedgerEntry.filter(kind__in=MONEY_KINDS, shop_id__not_isnull=True)
+    )
     unlisted = {m.merchant.id: m.owed for m in await merchant_owed()}
     for merchant_id in sorted(set(everything) | set(stated)):
         listed = stated.get(merchant_id, 0)
