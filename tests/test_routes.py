@@ -46,6 +46,9 @@ NOT_FAMILY = {
     Action.CENTRE_SCREENS,
     Action.CENTRE_INVITE,
     Action.MERCHANT_SCREENS,
+    # Issue 17: a merchant's (a chain's) admin, and programme staff.
+    Action.MERCHANT_ADMIN,
+    Action.PROGRAMME_SCREENS,
 }
 PUBLIC = {
     "/login",

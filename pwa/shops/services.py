@@ -178,25 +178,36 @@ async def inactive_chain_ids() -> list[int]:
     )
 
 
+async def _chain_works() -> Q:
+    """A store on its own, or one whose merchant is neither suspended nor ended (written out:
+    NOT IN on a NULL chain would leave the stores on their own out)."""
+    stopped = await inactive_chain_ids()
+    return Q(chain_id=None) | Q(chain_id__not_in=stopped) if stopped else Q()
+
+
 async def friendly_shops() -> QuerySet[Organisation]:
     """The stores in the directory: the rule of pwa/vouchers/services.takes_vouchers (approved,
     neither it nor its merchant suspended or ended), as a query. A friendly shop whose staff
     switched vouchers off stays listed, saying so."""
     return Organisation.filter(
-        kind=OrgKind.MERCHANT, approved_at__isnull=False, suspended_at=None, ended_at=None
-    ).exclude(chain_id__in=await inactive_chain_ids() or [0])
+        await _chain_works(),
+        kind=OrgKind.MERCHANT,
+        approved_at__isnull=False,
+        suspended_at=None,
+        ended_at=None,
+    )
 
 
 async def active_stores_of(account: Account) -> list[Organisation]:
     """The stores the account is staff of that may work now (neither they nor their merchant
     suspended or ended)."""
-    return (
-        await Organisation.filter(
-            members__account=account, kind=OrgKind.MERCHANT, suspended_at=None, ended_at=None
-        )
-        .exclude(chain_id__in=await inactive_chain_ids() or [0])
-        .order_by("id")
-    )
+    return await Organisation.filter(
+        await _chain_works(),
+        members__account=account,
+        kind=OrgKind.MERCHANT,
+        suspended_at=None,
+        ended_at=None,
+    ).order_by("id")
 
 
 async def paid_at(shop_ids: list[int], limit: int = 200) -> list[Redemption]:
