@@ -102,14 +102,14 @@ def _money_bar(row: Row, money: int) -> Bar:
 
 
 def charts(found: Reach) -> dict[str, list[Chart]]:
-    by_city = _("Table: by city")
+    by_city = _("Table: vouchers by city")
     by_merchant = _("Table: by merchant")
     return {
         "city": [
             Chart(
                 "chart-active",
                 _("Families with a trip this month, by city"),
-                by_city,
+                _("Table: families and stores by city"),
                 [_family_bar(row, row.active) for row in found.cities],
             ),
             Chart(
