@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from pwa import i18n
+from pwa import demo_programme, i18n
 from pwa.accounts import consent
 from pwa.accounts.services import create_account, create_staff, new_family
 from pwa.core import clock
@@ -77,24 +77,24 @@ async def load_demo() -> list[str]:
         (
             OrgKind.CENTRE,
             "爱星康复中心 Aixing Rehabilitation Centre",
-            "杭州 Hangzhou",
-            "西湖区文三路 100 号",
+            "石家庄",
+            "桥西区维明南大街 100 号",
             "centre@demo.test",
             "周医生 Dr Zhou",
         ),
         (
             OrgKind.MERCHANT,
             "邻里超市 Neighbourhood Supermarket",
-            "杭州 Hangzhou",
-            "西湖区学院路 28 号",
+            "石家庄",
+            "长安区建设北大街 28 号",
             "shop@demo.test",
             "刘店长 Manager Liu",
         ),
         (
             OrgKind.MERCHANT,
             "好邻居便利店 Good Neighbour Convenience Store",
-            "杭州 Hangzhou",
-            "西湖区教工路 9 号",
+            "石家庄",
+            "桥西区自强路 9 号",
             "shop@demo.test",
             "刘店长 Manager Liu",
         ),
@@ -103,6 +103,12 @@ async def load_demo() -> list[str]:
     made += await demo_plan(family)
     for kind, org, city, address, email, name in staff:
         existed = await Account.exists(email=email)
+        # The demo was in Hangzhou before the Hebei programme: a database loaded then moves.
+        await (
+            Organisation.filter(kind=kind, name=org)
+            .exclude(city=city)
+            .update(city=city, address=address)
+        )
         await create_staff(
             kind=kind,
             org_name=org,
@@ -114,8 +120,13 @@ async def load_demo() -> list[str]:
         )
         if not existed:
             made.append(email)
+    programme, added = await demo_programme.programme_staff(PASSWORD)
+    made += added
+    centre = await Organisation.get(kind=OrgKind.CENTRE, members__account__email="centre@demo.test")
+    made += await demo_programme.demo_centre_budget(centre, programme)
     made += await demo_vouchers(family)
     made += await demo_trips(family, caregiver)
+    made += await demo_programme.load_hebei(PASSWORD, programme)
     return made
 
 
@@ -282,8 +293,12 @@ async def demo_vouchers(family: Family) -> list[str]:
     await Organisation.filter(kind=OrgKind.MERCHANT, opening_hours="").update(
         opening_hours="每天 8:00–21:00 every day",
         quiet_hours="工作日 14:00–16:00 weekdays",
-        staff_know="我们说话慢一点，带您去货架。We speak slowly and show the way.",
+        staff_know="我们说话慢一点，带你去货架。We speak slowly and show the way.",
     )
+    # Friendly shops of the programme: the guide read, the checklist confirmed, approved.
+    await Organisation.filter(
+        kind=OrgKind.MERCHANT, members__account__email="shop@demo.test", guide_read_at=None
+    ).update(**demo_programme.friendly_shop_dates(date(2026, 8, 12)))
     if await Voucher.exists(id=DEMO_VOUCHER_ID):
         return []
     await vouchers.issue_voucher(
