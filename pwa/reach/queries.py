@@ -118,11 +118,13 @@ async def _family_counts(
     return _grouped(by_centre), _grouped(by_city), int(total[0]["n"] or 0)
 
 
-# A trip of the family's person in the month: read through person and the trip
-# (person_id, started_at) index, so a month of a year of trips reads only that month's entries.
+# A trip of the family's person in the month: the people with one are found once, each through
+# the trip (person_id, started_at) index, so a month of a year of trips reads only that month's
+# index entries (a correlated EXISTS read every person for every family: person.family_id has
+# no index).
 TRIP_IN_MONTH = (
-    "EXISTS (SELECT 1 FROM person p JOIN trip t ON t.person_id = p.id "
-    "WHERE p.family_id = cf.family_id AND t.started_at >= ? AND t.started_at < ?)"
+    "cf.family_id IN (SELECT p.family_id FROM person p WHERE EXISTS (SELECT 1 FROM trip t "
+    "WHERE t.person_id = p.id AND t.started_at >= ? AND t.started_at < ?))"
 )
 
 
