@@ -17,6 +17,17 @@ pwa/demo.py does). One caregiver account follows 20 families. The change_seq of 
 is stamped in the order the app would have: setup first, then week by week, every family's trip
 in time order; the change_counter row is set to the highest number.
 
+The programme (issue 17; bench/programme.py measures it): the 11 cities of Hebei, each with two
+or three centres (a family is with one, one in twenty with a second of its city too), two stores
+of its own and the stores of four chains (乐购 HappyMart, the biggest, has three in most cities;
+one store in fifty is suspended); every family also gets its centre's ¥50 voucher for November
+2026 and pays 0-4 times from each voucher at stores of its city (a redemption with its REDEEM
+ledger entry; 3 % reversed five minutes later with a REVERSE entry); one family in twenty's
+first voucher ended in November, its balance returned (a RETURN entry). These use their own
+random numbers, so the trips are the same as before. A programme staff account
+(programme@growth.test) and the biggest chain's admin (chain@growth.test) log in with the same
+password.
+
 Measures, over HTTP through the whole app in one process (httpx's ASGI transport, as
 bench/sync.py does), for the family in the middle of the data: its guardian logged in, its
 person's phone linked with a one-time code, and a caregiver logged in.
