@@ -254,9 +254,12 @@ AVATARS = ("1F466", "1F467", "1F9D2", "1F9D1", "1F466", "1F467")
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 # Months of vouchers: each centre but the demo one gives ¥50 to each of its families at the
-# start of each month; the expiry job returns what is left after the month ends. December's
-# batch is left for people to run (the browser journey runs the demo centre's).
+# start of each month; the expiry job returns what is left after the month ends. They gave
+# December's on 27 November; the demo centre's December batch is left for people to give (the
+# browser journey gives it).
 MONTHS = (date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1))
+NEXT_MONTH = date(2026, 12, 1)
+NEXT_BATCH_ON = date(2026, 11, 27)
 MONTHLY = 50_00
 GRANT = 3_000_00  # each centre's grant for the year so far, fen
 DEMO_CENTRE_GRANT = 2_000_00
@@ -373,6 +376,7 @@ async def load_hebei(password: str, programme: Account) -> list[str]:
             await _grants(centres, programme)
             for month in MONTHS:
                 await _month(month, centres, families, stores, staff, rng)
+            await _next_month(centres)
             await _statements(programme)
             await _suspend(programme)
     return [
@@ -559,6 +563,21 @@ async def _month(
             if not choices:
                 continue
             await _pay(voucher, rng.choice(choices), paid_at, staff, rng)
+
+
+async def _next_month(centres: list[Organisation]) -> None:
+    """December's batch, given a few days ahead: good from 1 December."""
+    from pwa.budgets import services as budgets
+
+    for n, centre in enumerate(centres):
+        with _at(china(NEXT_BATCH_ON, 9, n)):
+            account = await Account.get(org_memberships__organisation=centre)
+            await budgets.run_batch(
+                centre,
+                amount=str(MONTHLY // 100),
+                month=NEXT_MONTH.strftime("%Y-%m"),
+                actor=account,
+            )
 
 
 def _suspended_name() -> str:

@@ -108,12 +108,15 @@ async def check_families_vouchers_payments_and_trips() -> None:
     demo_centre = await Organisation.get(
         kind=OrgKind.CENTRE, members__account__email="centre@demo.test"
     )
-    # Each centre but the demo one gave ¥50 to each family in September, October and November;
-    # December's batch is not given yet (the browser journey gives the demo centre's).
+    # Each centre but the demo one gave ¥50 to each family for September, October, November
+    # and December; the demo centre gave none (the browser journey gives its December batch).
     batches = await VoucherBatch.all()
-    assert len(batches) == 3 * 7
+    assert len(batches) == 4 * 7
     assert {b.face_value for b in batches} == {50_00}
-    assert {b.valid_from.astimezone(vouchers.CHINA).date() for b in batches} == set(MONTHS)
+    assert {b.valid_from.astimezone(vouchers.CHINA).date() for b in batches} == {
+        *MONTHS,
+        date(2026, 12, 1),
+    }
     assert not await VoucherBatch.filter(centre=demo_centre).exists()
     assert await Voucher.filter(centre=demo_centre).count() == 1  # the Wang family's
     # The expiry job gave September's and October's unspent balances back, once each.
