@@ -189,6 +189,13 @@ async def test_a_merchants_invitations_can_be_cancelled(app: Starlette, client: 
     assert await AuditEntry.exists(action=AuditAction.INVITATION_REVOKE.value, actor_id=admin.id)
     async with Client(app) as browser:
         assert (await browser.get(found.group(1))).status_code == 404
+        # A merchant that has ended: its stores' links stop working too.
+        answer = await client.submit(f"/merchant/stores/{store.id}/invite", {"label": "Mr Sun"})
+        later = LINK_RE.search(answer.text)
+        assert later
+        assert (await browser.get(later.group(1))).status_code == 200
+        await Organisation.filter(id=chain.id).update(ended_at=clock.now())
+        assert (await browser.get(later.group(1))).status_code == 404
 
 
 async def test_a_suspended_merchant_loses_its_desk_and_its_stores(

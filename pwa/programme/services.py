@@ -259,6 +259,7 @@ def refusal(invitation: OrgInvitation | None) -> str | None:
         or invitation.revoked_at is not None
         or invitation.expires_at <= clock.now()
         or invitation.organisation.ended_at is not None
+        or ((chain := invitation.organisation.chain) is not None and chain.ended_at is not None)
     ):
         return _(
             "This invitation link does not work. It may be used already, cancelled or too old. "
