@@ -263,6 +263,7 @@ NEXT_BATCH_ON = date(2026, 11, 27)
 MONTHLY = 50_00
 GRANT = 3_000_00  # each centre's grant for the year so far, fen
 DEMO_CENTRE_GRANT = 2_000_00
+DEMO_GRANT_NOTE = "2026 年下半年 second half of 2026"
 SEED = 17
 NAMESPACE = uuid.UUID("5a7e0000-0000-4000-8017-000000000000")
 
@@ -324,14 +325,15 @@ async def demo_centre_budget(centre: Organisation, programme: Account) -> list[s
     December's batch in the browser journey) are paid."""
     from pwa.budgets import services as budgets
 
-    if await BudgetEntry.exists(centre=centre, kind=BudgetKind.GRANT):
+    # Its own note: a database loaded before budgets has a grant of what was issued then.
+    if await BudgetEntry.exists(centre=centre, kind=BudgetKind.GRANT, note=DEMO_GRANT_NOTE):
         return []
     with _at(china(date(2026, 8, 20), 10)):
         await budgets.grant(
             centre,
             amount=str(DEMO_CENTRE_GRANT // 100),
             take_back=False,
-            note="2026 年下半年 second half of 2026",
+            note=DEMO_GRANT_NOTE,
             actor=programme,
         )
     return ["budget"]

@@ -166,26 +166,54 @@ async def check_statements() -> None:
 
 
 async def test_every_demo_account_logs_in(app):
-    """Each account lands on its page and sees its organisation; the parent sees no staff
-    page."""
+    """Each account lands on its page and sees its organisation, and its desk's pages show the
+    demo's months; the parent sees no staff page."""
     await load_demo()
-    for email, lands_on, sees in (
-        ("parent@demo.test", "/home", "Ming"),
-        ("caregiver@demo.test", "/home", "You are a caregiver here."),
-        ("centre@demo.test", "/centre", "Aixing Rehabilitation Centre"),
-        ("shop@demo.test", "/shop", "Good Neighbour Convenience Store"),
-        (PROGRAMME_EMAIL, "/programme", "Friendly shops waiting for approval (1)"),
-        (MERCHANT_EMAIL, "/merchant", "Stores of 信誉楼"),
-        ("centre.hd@demo.test", "/centre", "邯郸市晨曦儿童康复中心"),
+    for email, lands_on, sees, more in (
+        ("parent@demo.test", "/home", "Ming", {}),
+        ("caregiver@demo.test", "/home", "You are a caregiver here.", {}),
+        ("centre@demo.test", "/centre", "Aixing Rehabilitation Centre", {}),
+        (
+            "shop@demo.test",
+            "/shop",
+            "Good Neighbour Convenience Store",
+            {"/shop/payments": "/09/2026"},
+        ),
+        (
+            PROGRAMME_EMAIL,
+            "/programme",
+            "Friendly shops waiting for approval (1)",
+            {
+                "/programme/budgets": "邯郸市晨曦儿童康复中心",
+                "/programme/reach?month=2026-09": "The programme in September 2026",
+                "/programme/statements": "邢台北国商城",
+                "/programme/audit?action=voucher.return&until=2026-10-01": "1 Oct 2026, 00:30",
+            },
+        ),
+        (
+            MERCHANT_EMAIL,
+            "/merchant",
+            "Stores of 信誉楼",
+            {"/merchant/statements": "reference HB2026-09-"},
+        ),
+        (
+            "centre.hd@demo.test",
+            "/centre",
+            "邯郸市晨曦儿童康复中心",
+            {"/centre/reports": "美食林 丛台店", "/centre/batch": "The centre has 11 families."},
+        ),
     ):
         async with Client(app) as client:
             await client.log_in(email, PASSWORD)
             page = await client.get("/", follow_redirects=True)
             assert str(page.url).endswith(lands_on), email
             assert sees in page.text, email
+            for path, words in more.items():
+                page = await client.get(path)
+                assert page.status_code == 200 and words in page.text, path
 
     # Staff pages are for staff only.
     async with Client(app) as client:
         await client.log_in("parent@demo.test", PASSWORD)
-        for page in ("/centre", "/shop", "/programme", "/merchant"):
-            assert (await client.get(page)).status_code == 403
+        for path in ("/centre", "/shop", "/programme", "/merchant"):
+            assert (await client.get(path)).status_code == 403
