@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from pwa.app import create_app
 from pwa.audit.services import EXPIRY_JOB, AuditAction
 from pwa.budgets import services as budgets
 from pwa.core import clock
@@ -26,8 +28,6 @@ from tests.factories import make_centre_and_shop, make_family, make_voucher
 
 SECRET = "test-secret-key"
 BUDGET = 100_000_00  # what make_centre_and_shop grants
-
-pytestmark = pytest.mark.usefixtures("app")
 
 
 async def pay(shop, voucher: Voucher, yuan: int) -> vouchers.Answer:
@@ -50,6 +50,7 @@ async def unissued(centre) -> int:
     return int((await CentreBudget.get(centre_id=centre.id)).unissued)
 
 
+@pytest.mark.usefixtures("app")
 async def test_an_ended_vouchers_balance_goes_back_once() -> None:
     family = await make_family()
     centre, shop, _staff = await make_centre_and_shop()
@@ -76,6 +77,7 @@ async def test_an_ended_vouchers_balance_goes_back_once() -> None:
     assert await budgets.money_problems() == []
 
 
+@pytest.mark.usefixtures("app")
 async def test_two_expiry_jobs_at_once_give_each_balance_back_once() -> None:
     centre, shop, _staff = await make_centre_and_shop()
     made = []
@@ -98,6 +100,7 @@ async def test_two_expiry_jobs_at_once_give_each_balance_back_once() -> None:
     assert await budgets.money_problems() == []
 
 
+@pytest.mark.usefixtures("app")
 async def test_a_cancelled_voucher_gives_its_balance_back_before_its_last_day() -> None:
     family = await make_family()
     centre, _shop, _staff = await make_centre_and_shop()
@@ -111,6 +114,7 @@ async def test_a_cancelled_voucher_gives_its_balance_back_before_its_last_day() 
     assert await budgets.money_problems() == []
 
 
+@pytest.mark.usefixtures("app")
 async def test_a_payment_reversed_after_the_return_goes_back_to_the_budget() -> None:
     family = await make_family()
     centre, shop, staff = await make_centre_and_shop()
@@ -140,6 +144,7 @@ async def test_a_payment_reversed_after_the_return_goes_back_to_the_budget() -> 
     assert await budgets.money_problems() == []
 
 
+@pytest.mark.usefixtures("app")
 async def test_a_reversal_and_the_expiry_job_at_once_lose_no_money() -> None:
     """Whichever comes first, the reversed money ends up in the budget exactly once."""
     centre, shop, staff = await make_centre_and_shop()
@@ -159,19 +164,45 @@ async def test_a_reversal_and_the_expiry_job_at_once_lose_no_money() -> None:
     assert await budgets.money_problems() == []
 
 
+@pytest.mark.usefixtures("app")
 async def test_the_app_runs_the_expiry_job_and_stops_it() -> None:
     family = await make_family()
     centre, _shop, _staff = await make_centre_and_shop()
     voucher = await make_voucher(family, centre, yuan=50, days=30)
     await Voucher.filter(id=voucher.id).update(valid_until=clock.now() - timedelta(minutes=1))
-    job = asyncio.create_task(budgets.expire_every(3600))
+    stop = asyncio.Event()
+    job = asyncio.create_task(budgets.expire_every(3600, stop))
     for _try in range(100):
         if (await Voucher.get(id=voucher.id)).returned_at is not None:
             break
         await asyncio.sleep(0.05)
     assert (await Voucher.get(id=voucher.id)).balance == 0
     assert await unissued(centre) == BUDGET
-    job.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await job
-    assert job.cancelled()
+    # Stopping it ends it at once, however long it was to wait for its next run.
+    stop.set()
+    await asyncio.wait_for(job, 5)
+    assert job.done() and not job.cancelled()
+
+
+async def test_the_app_starts_the_expiry_job_and_stops_it_cleanly(settings) -> None:
+    """An app started gives ended vouchers' money back at once, and stops its job with it."""
+    before = set(asyncio.all_tasks())
+    off = create_app(replace(settings, expiry_every_seconds=0))
+    async with off.router.lifespan_context(off):
+        family = await make_family()
+        centre, _shop, _staff = await make_centre_and_shop()
+        voucher = await make_voucher(family, centre, yuan=50, days=30)
+        await Voucher.filter(id=voucher.id).update(valid_until=clock.now() - timedelta(minutes=1))
+        await asyncio.sleep(0.2)
+        # EXPIRY_EVERY_SECONDS=0: no job.
+        assert (await Voucher.get(id=voucher.id)).returned_at is None
+    on = create_app(replace(settings, expiry_every_seconds=3600))
+    async with on.router.lifespan_context(on):
+        for _try in range(100):
+            if (await Voucher.get(id=voucher.id)).returned_at is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert (await Voucher.get(id=voucher.id)).balance == 0
+        assert await unissued(centre) == BUDGET
+    # Nothing of it runs on after the app stopped.
+    assert {t for t in asyncio.all_tasks() if not t.done()} - before <= {asyncio.current_task()}

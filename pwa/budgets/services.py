@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import contextlib
 import logging
 import uuid
 from collections import defaultdict
@@ -442,10 +443,13 @@ class Returned:
     total: int = 0
 
 
-async def expire_vouchers(now: datetime | None = None) -> Returned:
+async def expire_vouchers(
+    now: datetime | None = None, stop: asyncio.Event | None = None
+) -> Returned:
     """The expiry job: every voucher that ended (its last day passed, or cancelled) and has
     not given back its unspent balance gives it back to its centre's budget, each in its own
-    transaction. Exactly once, also when two jobs run at the same time."""
+    transaction. Exactly once, also when two jobs run at the same time. `stop` set: it ends
+    after the voucher it is on (the app is stopping)."""
     now = now or clock.now()
     done = Returned()
     ended = Q(valid_until__lte=now) | Q(status=VoucherStatus.CANCELLED)
@@ -456,6 +460,8 @@ async def expire_vouchers(now: datetime | None = None) -> Returned:
         .values_list("id", flat=True),
     )
     for voucher_id in voucher_ids:
+        if stop is not None and stop.is_set():
+            break
         amount = await _return_one(voucher_id, now)
         if amount is not None:
             done.count += 1
@@ -463,17 +469,19 @@ async def expire_vouchers(now: datetime | None = None) -> Returned:
     return done
 
 
-async def expire_every(seconds: int) -> None:
-    """The app's expiry job (pwa/app.py): at start, then every `seconds`, until cancelled. A
+async def expire_every(seconds: int, stop: asyncio.Event) -> None:
+    """The app's expiry job (pwa/app.py): at start, then every `seconds`, until `stop` is set.
+    It is never cancelled in the middle of a query: the app sets `stop` and waits for it. A
     failure is logged and tried again next time."""
-    while True:
+    while not stop.is_set():
         try:
-            returned = await expire_vouchers()
+            returned = await expire_vouchers(stop=stop)
             if returned.count:
                 log.info("%s ended vouchers gave %s fen back", returned.count, returned.total)
         except Exception:
             log.exception("the expiry job failed; it runs again in %s seconds", seconds)
-        await asyncio.sleep(seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _return_one(voucher_id: uuid.UUID, now: datetime) -> int | None:
