@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 from pwa import i18n
 from pwa.accounts.services import create_account, create_staff
 from pwa.auth import passwords
+from pwa.budgets import services as budgets
 from pwa.core import clock
 from pwa.models import (
     Account,
@@ -43,6 +44,7 @@ from pwa.models import (
 )
 from pwa.plans import services as plans
 from pwa.programme import services as programme_services
+from pwa.settlement import services as settlement
 from pwa.trips import services as trips
 from pwa.vouchers import services as vouchers
 from pwa.vouchers.services import CHINA
@@ -268,9 +270,6 @@ SEED = 17
 NAMESPACE = uuid.UUID("5a7e0000-0000-4000-8017-000000000000")
 
 
-DEMO_CENTRE_EMAIL = "centre@demo.test"
-
-
 @contextmanager
 def _at(moment: datetime) -> Iterator[None]:
     """Demo data only: the app's clock and the database's automatic timestamps say `moment`
@@ -323,8 +322,6 @@ async def programme_staff(password: str) -> tuple[Account, list[str]]:
 async def demo_centre_budget(centre: Organisation, programme: Account) -> list[str]:
     """The demo centre's grant, from which its vouchers (the Wang family's, a CSV import,
     December's batch in the browser journey) are paid."""
-    from pwa.budgets import services as budgets
-
     # Its own note: a database loaded before budgets has a grant of what was issued then.
     if await BudgetEntry.exists(centre=centre, kind=BudgetKind.GRANT, note=DEMO_GRANT_NOTE):
         return []
@@ -352,7 +349,9 @@ def friendly_shop_dates(approved: date) -> dict[str, datetime]:
 
 
 @dataclass
-class Family_:
+class DemoFamily:
+    """A family of the demo, with what its trips need."""
+
     family: Family
     person: Person
     centre: Organisation
@@ -458,9 +457,9 @@ async def _centres(password: str) -> list[Organisation]:
     return centres
 
 
-async def _families(centres: list[Organisation], rng: random.Random) -> list[Family_]:
+async def _families(centres: list[Organisation], rng: random.Random) -> list[DemoFamily]:
     """Each centre's families, one person each, registered in August and September."""
-    made: list[Family_] = []
+    made: list[DemoFamily] = []
     number = 0
     surnames = list(dict.fromkeys(SURNAMES))
     for centre, spec in zip(centres, CENTRES, strict=True):
@@ -487,14 +486,12 @@ async def _families(centres: list[Organisation], rng: random.Random) -> list[Fam
                         template_id="supermarket" if number % 3 else "convenience",
                     )
             steps = [s.as_data() for s in await plans.step_views(plan)]
-            made.append(Family_(family, person, centre, plan, steps))
+            made.append(DemoFamily(family, person, centre, plan, steps))
             number += 1
     return made
 
 
 async def _grants(centres: list[Organisation], programme: Account) -> None:
-    from pwa.budgets import services as budgets
-
     for n, centre in enumerate(centres):
         with _at(china(date(2026, 8, 20), 10, n)):
             await budgets.grant(
@@ -517,7 +514,7 @@ SUSPENDED_ON = date(2026, 11, 20)
 async def _month(
     month: date,
     centres: list[Organisation],
-    families: list[Family_],
+    families: list[DemoFamily],
     stores: list[Organisation],
     staff: dict[int, Account],
     rng: random.Random,
@@ -525,8 +522,6 @@ async def _month(
     """One month: the expiry job returns last month's unspent balances just after midnight,
     each centre's batch gives ¥50 a family, then the families' trips, most with a payment at a
     store of their city (or one nearby), a few reversed by the store at once."""
-    from pwa.budgets import services as budgets
-
     with _at(china(month, 0, 30)):
         await budgets.expire_vouchers()
     for n, centre in enumerate(centres):
@@ -558,10 +553,13 @@ async def _month(
             if voucher is None or paid_at is None:
                 continue
             city = f.centre.city
-            choices = [s for c in (city, *NEARBY.get(city, ())) for s in by_city.get(c, [])]
+            # The store suspended on SUSPENDED_ON takes no payment from then on.
             choices = [
-                s for s in choices if day < SUSPENDED_ON or s.name != _suspended_name()
-            ] or choices[:1]
+                s
+                for c in (city, *NEARBY.get(city, ()))
+                for s in by_city.get(c, [])
+                if day < SUSPENDED_ON or s.name != _suspended_name()
+            ]
             if not choices:
                 continue
             await _pay(voucher, rng.choice(choices), paid_at, staff, rng)
@@ -569,8 +567,6 @@ async def _month(
 
 async def _next_month(centres: list[Organisation]) -> None:
     """December's batch, given a few days ahead: good from 1 December."""
-    from pwa.budgets import services as budgets
-
     for n, centre in enumerate(centres):
         with _at(china(NEXT_BATCH_ON, 9, n)):
             account = await Account.get(org_memberships__organisation=centre)
@@ -589,7 +585,7 @@ def _suspended_name() -> str:
 FEELINGS = ("happy", "calm", "calm", "worried")
 
 
-async def _trip(f: Family_, start: datetime, rng: random.Random) -> datetime | None:
+async def _trip(f: DemoFamily, start: datetime, rng: random.Random) -> datetime | None:
     """A trip of the family's person with its plan; returns when they paid on it (None: a trip
     without shopping)."""
     steps = f.steps
@@ -653,8 +649,6 @@ async def _statements(programme: Account) -> None:
     """September's statements, made on 8 October and paid on the 20th; one September payment
     reversed by the programme on 15 October after a complaint (an adjustment on October's
     statement); October's statements made on 6 November, half of them paid on the 18th."""
-    from pwa.settlement import services as settlement
-
     merchants = await settlement.merchants()
     september = (date(2026, 9, 1), date(2026, 9, 30))
     october = (date(2026, 10, 1), date(2026, 10, 31))
