@@ -98,34 +98,47 @@ def _grouped(rows: list[dict[str, Any]], value: str = "n") -> dict[Any, int]:
     return {row["k"]: int(row[value] or 0) for row in rows}
 
 
-async def _family_counts(
-    condition: str, params: Sequence[Any]
-) -> tuple[dict[int, int], dict[str, int], int]:
-    """Distinct registered families meeting `condition` (SQL on cf, centre_family): by centre,
-    by city, in all."""
-    base = (
-        "FROM centre_family cf JOIN organisation o ON o.id = cf.centre_id "
-        f"WHERE cf.created_at < ? AND {condition}"
-    )
-    by_centre = await _rows(
-        f"SELECT cf.centre_id AS k, COUNT(DISTINCT cf.family_id) AS n {base} GROUP BY cf.centre_id",
-        params,
-    )
-    by_city = await _rows(
-        f"SELECT o.city AS k, COUNT(DISTINCT cf.family_id) AS n {base} GROUP BY o.city", params
-    )
-    total = await _rows(f"SELECT COUNT(DISTINCT cf.family_id) AS n {base}", params)
-    return _grouped(by_centre), _grouped(by_city), int(total[0]["n"] or 0)
-
-
-# A trip of the family's person in the month: the people with one are found once, each through
-# the trip (person_id, started_at) index, so a month of a year of trips reads only that month's
-# index entries (a correlated EXISTS read every person for every family: person.family_id has
-# no index).
-TRIP_IN_MONTH = (
-    "cf.family_id IN (SELECT p.family_id FROM person p WHERE EXISTS (SELECT 1 FROM trip t "
-    "WHERE t.person_id = p.id AND t.started_at >= ? AND t.started_at < ?))"
+# Registered families (with a centre before the month ended) and those with a trip in the month,
+# by centre, by city and in all, in one statement. The families with a trip are found once:
+# each person's trips of the month through the trip (person_id, started_at) index, so a month
+# of a year of trips reads only that month's index entries. `marked` is used three times, so
+# SQLite and PostgreSQL both compute it once.
+FAMILIES = """
+WITH registered AS (
+    SELECT cf.centre_id, o.city, cf.family_id FROM centre_family cf
+    JOIN organisation o ON o.id = cf.centre_id WHERE cf.created_at < ?
+), travelled AS (
+    SELECT DISTINCT p.family_id FROM person p WHERE EXISTS (
+        SELECT 1 FROM trip t WHERE t.person_id = p.id AND t.started_at >= ? AND t.started_at < ?)
+), marked AS (
+    SELECT r.centre_id, r.city, r.family_id,
+        CASE WHEN t.family_id IS NULL THEN NULL ELSE r.family_id END AS active_id
+    FROM registered r LEFT JOIN travelled t ON t.family_id = r.family_id
 )
+SELECT 'centre' AS part, CAST(centre_id AS VARCHAR(20)) AS k,
+    COUNT(DISTINCT family_id) AS n, COUNT(DISTINCT active_id) AS a FROM marked GROUP BY centre_id
+UNION ALL
+SELECT 'city' AS part, city AS k,
+    COUNT(DISTINCT family_id) AS n, COUNT(DISTINCT active_id) AS a FROM marked GROUP BY city
+UNION ALL
+SELECT 'total' AS part, '' AS k,
+    COUNT(DISTINCT family_id) AS n, COUNT(DISTINCT active_id) AS a FROM marked
+"""
+
+# Families that paid (not reversed) in the month, by merchant (a store's chain, or the store)
+# and in all: one read of the month's payments.
+PAID = """
+WITH paid AS (
+    SELECT DISTINCT COALESCE(s.chain_id, s.id) AS merchant, v.family_id
+    FROM redemption r JOIN voucher v ON v.id = r.voucher_id
+    JOIN organisation s ON s.id = r.shop_id
+    WHERE r.outcome = 'paid' AND r.reversed_at IS NULL
+    AND r.created_at >= ? AND r.created_at < ?
+)
+SELECT merchant AS k, COUNT(DISTINCT family_id) AS n FROM paid GROUP BY merchant
+UNION ALL
+SELECT 0 AS k, COUNT(DISTINCT family_id) AS n FROM paid
+"""
 
 
 def takes_vouchers(store: Organisation, chains: dict[int, Organisation]) -> bool:
@@ -152,51 +165,38 @@ async def reach(month: date) -> Reach:
     chains = {o.id: o for o in organisations if o.kind == OrgKind.CHAIN}
     stores = [o for o in organisations if o.kind == OrgKind.MERCHANT]
 
-    registered = await _family_counts("1 = 1", [end])
-    active = await _family_counts(TRIP_IN_MONTH, [end, start, end])
-
+    families: dict[tuple[str, str], tuple[int, int]] = {
+        (row["part"], str(row["k"])): (int(row["n"] or 0), int(row["a"] or 0))
+        for row in await _rows(FAMILIES, [end, start, end])
+    }
     issued = await _rows(
         "SELECT centre_id AS k, COUNT(*) AS n, SUM(face_value) AS money FROM voucher "
         "WHERE created_at >= ? AND created_at < ? GROUP BY centre_id",
         [start, end],
     )
-    # Spent and returned by the voucher's centre: payments are negative, reversals positive,
-    # returns negative (an ended voucher's balance leaves it).
+    # Spent and returned by the voucher's centre and by store: payments are negative,
+    # reversals positive, returns negative (an ended voucher's balance leaves it).
     ledger = await _rows(
-        "SELECT v.centre_id AS k, le.kind AS kind, SUM(le.amount) AS money "
+        "SELECT v.centre_id AS k, le.shop_id AS shop, le.kind AS kind, SUM(le.amount) AS money "
         "FROM ledger_entry le JOIN voucher v ON v.id = le.voucher_id "
         "WHERE le.kind IN ('redeem', 'reverse', 'return') "
-        "AND le.created_at >= ? AND le.created_at < ? GROUP BY v.centre_id, le.kind",
+        "AND le.created_at >= ? AND le.created_at < ? GROUP BY v.centre_id, le.shop_id, le.kind",
         [start, end],
     )
-    by_store = await _rows(
-        "SELECT shop_id AS k, SUM(amount) AS money FROM ledger_entry "
-        "WHERE kind IN ('redeem', 'reverse') AND shop_id IS NOT NULL "
-        "AND created_at >= ? AND created_at < ? GROUP BY shop_id",
-        [start, end],
-    )
-    paid_where = (
-        "FROM redemption r JOIN voucher v ON v.id = r.voucher_id "
-        "JOIN organisation s ON s.id = r.shop_id "
-        "WHERE r.outcome = 'paid' AND r.reversed_at IS NULL "
-        "AND r.created_at >= ? AND r.created_at < ?"
-    )
-    paid_by_merchant = await _rows(
-        "SELECT COALESCE(s.chain_id, s.id) AS k, COUNT(DISTINCT v.family_id) AS n "
-        f"{paid_where} GROUP BY COALESCE(s.chain_id, s.id)",
-        [start, end],
-    )
-    paid_total = await _rows(f"SELECT COUNT(DISTINCT v.family_id) AS n {paid_where}", [start, end])
+    paid = _grouped(await _rows(PAID, [start, end]))
 
     # --- centres, then cities from their centres ---
     issued_of = {entry["k"]: (int(entry["n"]), int(entry["money"] or 0)) for entry in issued}
     spent_of: dict[int, int] = defaultdict(int)
     returned_of: dict[int, int] = defaultdict(int)
+    spent_at: dict[int, int] = defaultdict(int)
     for entry in ledger:
         if entry["kind"] == "return":
             returned_of[entry["k"]] += abs(int(entry["money"] or 0))
         else:
             spent_of[entry["k"]] -= int(entry["money"] or 0)
+            if entry["shop"] is not None:
+                spent_at[int(entry["shop"])] -= int(entry["money"] or 0)
     city_rows: dict[str, Row] = {}
 
     def city(name: str) -> Row:
@@ -209,8 +209,8 @@ async def reach(month: date) -> Reach:
             str(centre.id),
             centre.name,
             centre.city,
-            registered=registered[0].get(centre.id, 0),
-            active=active[0].get(centre.id, 0),
+            registered=families.get(("centre", str(centre.id)), (0, 0))[0],
+            active=families.get(("centre", str(centre.id)), (0, 0))[1],
             issued_count=issued_of.get(centre.id, (0, 0))[0],
             issued=issued_of.get(centre.id, (0, 0))[1],
             spent=spent_of.get(centre.id, 0),
@@ -228,19 +228,16 @@ async def reach(month: date) -> Reach:
         in_city.spent += row.spent
         in_city.returned += row.returned
     for name, row in city_rows.items():
-        row.registered = registered[1].get(name, 0)
-        row.active = active[1].get(name, 0)
+        row.registered, row.active = families.get(("city", name), (0, 0))
 
     # --- merchants and stores ---
     merchant_rows: dict[int, Row] = {}
-    paid_of = _grouped(paid_by_merchant)
-    spent_at = _grouped(by_store, "money")
     for store in stores:
         merchant = chains.get(store.chain_id) if store.chain_id is not None else store
         if merchant is None:
             continue
         active_store = takes_vouchers(store, chains)
-        spent_here = -spent_at.get(store.id, 0)
+        spent_here = spent_at.get(store.id, 0)
         if not active_store and not spent_here and merchant.id not in merchant_rows:
             continue
         if merchant.id not in merchant_rows:
@@ -251,7 +248,7 @@ async def reach(month: date) -> Reach:
             row.stores += 1
             city(store.city).stores += 1
     for merchant_id, row in merchant_rows.items():
-        row.paid_families = paid_of.get(merchant_id, 0)
+        row.paid_families = paid.get(merchant_id, 0)
         row.families_for_money = row.paid_families
     for row in city_rows.values():
         row.families_for_money = row.registered
@@ -259,13 +256,12 @@ async def reach(month: date) -> Reach:
     found.cities = [city_rows[name] for name in sorted(city_rows)]
     found.merchants = sorted(merchant_rows.values(), key=lambda r: (r.label, r.key))
     total = found.total
-    total.registered = registered[2]
-    total.active = active[2]
+    total.registered, total.active = families.get(("total", ""), (0, 0))
     total.issued_count = sum(r.issued_count for r in found.centres)
     total.issued = sum(r.issued for r in found.centres)
     total.spent = sum(r.spent for r in found.centres)
     total.returned = sum(r.returned for r in found.centres)
     total.stores = sum(r.stores for r in found.merchants)
-    total.paid_families = int(paid_total[0]["n"] or 0)
+    total.paid_families = paid.get(0, 0)
     total.families_for_money = total.registered
     return found
