@@ -31,7 +31,7 @@ from pwa.auth.throttle import Throttled
 from pwa.budgets import routes as budget_pages
 from pwa.budgets import services as budget_jobs
 from pwa.centre import routes as centre
-from pwa.core import redact, urls
+from pwa.core import clock, redact, urls
 from pwa.core.refusals import Denied, Hidden
 from pwa.db import tortoise_config
 from pwa.family import me
@@ -122,6 +122,8 @@ def install_urls() -> None:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    if settings.clock_at is not None:
+        clock.start_at(settings.clock_at)
     i18n.load_catalogues()
     redact.install()
 

@@ -6,6 +6,7 @@ import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from pwa import ROOT
@@ -70,6 +71,20 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+def _moment(text: str) -> datetime | None:
+    if not text.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"CLOCK_AT must be a time like 2026-12-02T10:00:00+08:00, not {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        raise ValueError("CLOCK_AT needs its offset from UTC, like 2026-12-02T10:00:00+08:00")
+    return moment
+
+
 def database_url_from_env(env: dict[str, str] | None = None) -> str:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("DATA_DIR", str(ROOT / "data")))
@@ -125,6 +140,9 @@ class Settings:
     # (pwa/budgets/services.expire_vouchers), starting when it starts; 0: never (run
     # `python -m pwa expire-vouchers` from cron instead).
     expiry_every_seconds: int = 3600
+    # Browser tests only: the server's clock starts at this moment (ISO 8601 with its offset)
+    # and runs on; None: the real time. Never set in production.
+    clock_at: datetime | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -169,6 +187,7 @@ class Settings:
             keep_field_history_days=_days(env, "KEEP_FIELD_HISTORY_DAYS", 365),
             keep_login_failures_days=_days(env, "KEEP_LOGIN_FAILURES_DAYS", 7),
             expiry_every_seconds=_seconds(env, "EXPIRY_EVERY_SECONDS", 3600),
+            clock_at=_moment(env.get("CLOCK_AT", "")),
         )
 
     def link(self, path: str) -> str:
@@ -205,4 +224,5 @@ DOCUMENTED = (
     "KEEP_FIELD_HISTORY_DAYS",
     "KEEP_LOGIN_FAILURES_DAYS",
     "EXPIRY_EVERY_SECONDS",
+    "CLOCK_AT",
 )

@@ -5,9 +5,24 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+# Zero but in a browser test that needs another month (CLOCK_AT, pwa/settings.py).
+_shift = timedelta(0)
+
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _shift
+
+
+def start_at(moment: datetime) -> None:
+    """For browser tests only: from here on the clock says `moment` and runs on from there,
+    the database's automatic timestamps too. A statement is made only for a month that has
+    ended, so a journey through a month needs its server to be started a month later."""
+    global _shift
+    from tortoise import timezone
+
+    _shift = moment - datetime.now(UTC)
+    # tortoise stamps auto_now(_add) fields with tortoise.timezone.now().
+    timezone.now = now
 
 
 # How far back a phone's clock is believed: an offline change may be days old, never years.
