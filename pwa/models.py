@@ -45,6 +45,8 @@ class Outcome(StrEnum):
     PAID = "paid"
     NOT_ENOUGH = "not_enough"
     EXPIRED = "expired"
+    # Good from a later day (a batch for next month, issue 17).
+    NOT_YET = "not_yet"
     NOT_ACCEPTED = "not_accepted"
     USED = "used"
     INVALID = "invalid"

@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from pwa.core import clock
 from pwa.models import LedgerEntry, PayToken, Redemption, Voucher
 from pwa.vouchers import services as vouchers
-from tests.factories import make_centre_and_shop, make_family, make_voucher
+from tests.factories import link_phone, make_centre_and_shop, make_family, make_voucher
 
 SECRET = "test-secret-key"
 
@@ -197,3 +197,28 @@ async def test_one_payment_sent_twice_at_once_gets_one_answer() -> None:
     assert {(a.outcome, a.balance) for a in answers} == {("paid", 9500)}
     assert await Redemption.filter(idempotency_key=key).count() == 1
     assert (await Voucher.get(id=voucher.id)).balance == 9500
+
+
+async def test_next_months_voucher_is_refused_in_its_own_words_and_kept_off_the_pay_screen(
+    client,
+) -> None:
+    """A batch for next month gives vouchers that start later (issue 17): the till says "not
+    yet" (not "expired"), and the person's pay screen does not offer one."""
+    family = await make_family()
+    centre, shop, _staff = await make_centre_and_shop()
+    voucher = await make_voucher(family, centre, yuan=50)
+    await Voucher.filter(id=voucher.id).update(valid_from=clock.now() + timedelta(days=2))
+    token = (await vouchers.pay_tokens(voucher))[0]
+    answer = await pay(shop, token.code, 5)
+    assert answer.outcome == "not_yet"
+    assert answer.words == "This voucher cannot be used yet. Nothing was paid."
+    assert (await Voucher.get(id=voucher.id)).balance == 5000
+
+    await client.link_phone(await link_phone(family))
+    page = await client.get("/me/pay")
+    assert page.status_code == 200
+    assert 'id="pay-code"' not in page.text
+    assert (await client.get(f"/me/pay/{voucher.id}")).status_code == 404
+    # From its first day on, it is there to pay with.
+    await Voucher.filter(id=voucher.id).update(valid_from=clock.now() - timedelta(minutes=1))
+    assert 'id="pay-code"' in (await client.get("/me/pay")).text

@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from pwa.models import BudgetKind, LedgerKind, OrgKind
+from pwa.models import BudgetKind, LedgerKind, OrgKind, Outcome
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
 from tortoise import fields
@@ -10,8 +10,8 @@ from tortoise.migrations.constraints import CheckConstraint
 
 class StoredAsBefore(ops.AlterField):
     """The same VARCHAR column with one more value the app may write: only the models' state
-    changes. Run against the database, AlterField would rebuild "organisation" and
-    "ledger_entry" on SQLite, tables other tables refer to (see 0013)."""
+    changes. Run against the database, AlterField would rebuild "organisation",
+    "ledger_entry" and "redemption" on SQLite, tables other tables refer to (see 0013)."""
 
     async def database_forward(self, *args, **kwargs) -> None:
         return None
@@ -179,6 +179,11 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'budget_entry', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Immutable: a change of what a centre may still issue. Its sum per centre is'},
             bases=['Model'],
+        ),
+        StoredAsBefore(
+            model_name='Redemption',
+            name='outcome',
+            field=fields.CharEnumField(description='PAID: paid\nNOT_ENOUGH: not_enough\nEXPIRED: expired\nNOT_YET: not_yet\nNOT_ACCEPTED: not_accepted\nUSED: used\nINVALID: invalid', enum_type=Outcome, max_length=20),
         ),
         StoredAsBefore(
             model_name='LedgerEntry',

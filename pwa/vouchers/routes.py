@@ -81,7 +81,8 @@ async def pay_page(request: Request) -> Response:
     usable = [
         v
         for v in await family_vouchers(person.family_id)
-        if v.balance > 0 and v.valid_until > clock.now()
+        # Not one that starts later (next month's, issue 17): the till would refuse it.
+        if v.balance > 0 and v.valid_from <= clock.now() < v.valid_until
     ]
     chosen = request.path_params.get("voucher_id")
     voucher = None

@@ -477,6 +477,7 @@ class Answer:
             ),
             Outcome.NOT_ENOUGH: _("Not enough balance. Nothing was paid."),
             Outcome.EXPIRED: _("This voucher has expired. Nothing was paid."),
+            Outcome.NOT_YET: _("This voucher cannot be used yet. Nothing was paid."),
             Outcome.NOT_ACCEPTED: _("This voucher is not accepted at this shop. Nothing was paid."),
             Outcome.USED: _("This code was used already. Ask for a new code. Nothing was paid."),
             Outcome.INVALID: _(
@@ -610,12 +611,10 @@ async def _refusal(
         return Outcome.INVALID
     if token.used_at is not None:
         return Outcome.USED
-    if (
-        voucher.status != VoucherStatus.ACTIVE
-        or voucher.valid_until <= now
-        or voucher.valid_from > now
-    ):
+    if voucher.status != VoucherStatus.ACTIVE or voucher.valid_until <= now:
         return Outcome.EXPIRED
+    if voucher.valid_from > now:
+        return Outcome.NOT_YET
     if not await takes_vouchers(shop) or (
         not voucher.everywhere and not await VoucherShop.exists(voucher=voucher, shop=shop)
     ):
