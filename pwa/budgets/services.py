@@ -29,6 +29,8 @@ from tortoise.functions import Sum
 from pwa import i18n
 from pwa.audit import services as audit
 from pwa.audit.services import AuditAction
+from pwa.budgets.ledger import NotEnoughBudget, give_back, lock
+from pwa.budgets.ledger import unissued_of as unissued_of
 from pwa.core import clock, money
 from pwa.core.forms import FormErrors
 from pwa.db import immediate_transaction
@@ -58,23 +60,6 @@ MAX_GRANT = 10_000_000_00
 BATCH_NAMESPACE = uuid.UUID("7f0c2b1e-5d3a-4e57-9a61-3b0f6c1d2e17")
 
 
-class NotEnoughBudget(Exception):
-    """Issuing needs more than the centre's budget has left; nothing was taken."""
-
-    def __init__(self, needed: int, left: int) -> None:
-        super().__init__(f"needed {needed}, left {left}")
-        self.needed = needed
-        self.left = left
-
-    @property
-    def words(self) -> str:
-        return _(
-            "The centre's budget has %(left)s left. This needs %(needed)s.",
-            left=format_money(self.left),
-            needed=format_money(self.needed),
-        )
-
-
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -88,12 +73,6 @@ async def ensure_budget(centre_id: int) -> CentreBudget:
         return await CentreBudget.create(centre_id=centre_id)
     except IntegrityError:  # made by someone else a moment ago
         return await CentreBudget.get(centre_id=centre_id)
-
-
-async def unissued_of(centre_id: int) -> int:
-    """What the centre may still issue, in fen."""
-    budget = await CentreBudget.get_or_none(centre_id=centre_id)
-    return int(budget.unissued) if budget else 0
 
 
 @dataclass
@@ -218,25 +197,6 @@ async def grant(
 
 
 # --- issuing takes from the budget ------------------------------------------------------------
-
-
-async def lock(centre_id: int) -> None:
-    """First thing in an issuing transaction: on PostgreSQL, one centre's issuing transactions
-    go one after another from here (SQLite's BEGIN IMMEDIATE holds the whole database), so
-    what they read next (vouchers made, a batch) is what the others committed."""
-    await CentreBudget.select_for_update().filter(centre_id=centre_id).first()
-
-
-async def take(centre_id: int, amount: int) -> None:
-    """Inside the issuing transaction: the budget pays `amount` fen of vouchers, or
-    NotEnoughBudget and nothing is taken (the caller's transaction rolls back)."""
-    if amount <= 0:
-        return
-    taken = await CentreBudget.filter(centre_id=centre_id, unissued__gte=amount).update(
-        unissued=F("unissued") - amount
-    )
-    if not taken:
-        raise NotEnoughBudget(needed=amount, left=await unissued_of(centre_id))
 
 
 # --- batches ---------------------------------------------------------------------------------
@@ -510,21 +470,6 @@ async def _return_one(voucher_id: uuid.UUID, now: datetime) -> int | None:
                 after={"balance": 0, "returned": balance},
             )
         return balance
-
-
-async def give_back(voucher: Voucher, amount: int) -> None:
-    """Inside the transaction that took `amount` off an ended voucher (or kept a reversal's
-    money off it): its ledger says where the money went, and the budget has it again."""
-    await LedgerEntry.create(voucher_id=voucher.id, kind=LedgerKind.RETURN, amount=-amount)
-    await BudgetEntry.create(
-        centre_id=voucher.centre_id, kind=BudgetKind.RETURN, amount=amount, voucher_id=voucher.id
-    )
-    moved = await CentreBudget.filter(centre_id=voucher.centre_id).update(
-        unissued=F("unissued") + amount
-    )
-    if not moved:
-        # A centre with no budget row cannot have issued through one; make it here.
-        await CentreBudget.create(centre_id=voucher.centre_id, unissued=amount)
 
 
 # --- the check ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from tortoise.transactions import in_transaction
 
 from pwa.audit import services as audit
 from pwa.audit.services import AuditAction
-from pwa.budgets import services as budgets
+from pwa.budgets import ledger as budgets
 from pwa.core import clock, ids, money
 from pwa.core.forms import FormErrors
 from pwa.db import immediate_transaction
