@@ -7,10 +7,13 @@ pytest-asyncio tests that run after it.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -100,14 +103,45 @@ class LiveServer:
             self.process = None
 
 
+# The demo, migrated and loaded once per run (about 20 s), then copied for each module's server:
+# a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL.
+_demo: LiveServer | None = None
+
+
+def _demo_template() -> LiveServer:
+    global _demo
+    if _demo is None:
+        folder = Path(tempfile.mkdtemp(prefix="startrip-demo-"))
+        database_url = databases.empty(folder) if databases.ON_POSTGRES else ""
+        template = LiveServer(folder, database_url=database_url)
+        template.prepare()
+        _demo = template
+        atexit.register(shutil.rmtree, folder, True)
+        if database_url:
+            atexit.register(databases.drop, database_url)
+    return _demo
+
+
+def _copy_demo(folder: Path) -> str:
+    """The demo's data folder copied into folder (its secret key too); the database's URL,
+    empty for SQLite (in the folder)."""
+    template = _demo_template()
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in template.data_dir.iterdir():
+        if item.is_file():
+            shutil.copy2(item, folder / item.name)
+    if databases.ON_POSTGRES:
+        return databases.copy_of(template.db_url, folder)
+    return ""
+
+
 @contextmanager
 def serving(folder: Path, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
     """A live server with the demo data; extra_env adds settings (a module that needs stand-in
     SMS or mail servers overrides `live_server` with this)."""
-    # On the PostgreSQL run (tests/databases.py) the server gets its own empty database there.
-    database_url = databases.empty(folder) if databases.ON_POSTGRES else ""
+    # On the PostgreSQL run (tests/databases.py) the server gets its own database there.
+    database_url = _copy_demo(folder)
     server = LiveServer(folder, database_url=database_url, extra_env=dict(extra_env or {}))
-    server.prepare()
     server.start()
     try:
         yield server
