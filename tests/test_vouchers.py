@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from tortoise.exceptions import IntegrityError, OperationalError
 
+from pwa import i18n
 from pwa.core import clock
 from pwa.models import LedgerEntry, PayToken, Redemption, Voucher
 from pwa.vouchers import services as vouchers
@@ -211,7 +212,8 @@ async def test_next_months_voucher_is_refused_in_its_own_words_and_kept_off_the_
     token = (await vouchers.pay_tokens(voucher))[0]
     answer = await pay(shop, token.code, 5)
     assert answer.outcome == "not_yet"
-    assert answer.words == "This voucher cannot be used yet. Nothing was paid."
+    with i18n.use_locale("en"):
+        assert answer.words == "This voucher cannot be used yet. Nothing was paid."
     assert (await Voucher.get(id=voucher.id)).balance == 5000
 
     await client.link_phone(await link_phone(family))
