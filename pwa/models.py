@@ -987,6 +987,9 @@ class BudgetEntry(Model):
     batch_id: UUID | None
     note = fields.CharField(max_length=200, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # The id of the programme's grant form that made it: the same form sent twice (a double
+    # click, Back and send again) grants once.
+    request_id = fields.UUIDField(null=True, unique=True)
 
     class Meta:
         table = "budget_entry"

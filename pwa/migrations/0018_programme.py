@@ -176,6 +176,7 @@ class Migration(migrations.Migration):
                 ('batch', fields.ForeignKeyField('models.VoucherBatch', source_field='batch_id', null=True, db_constraint=True, to_field='id', related_name='budget_entries', on_delete=OnDelete.RESTRICT)),
                 ('note', fields.CharField(default='', max_length=200)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('request_id', fields.UUIDField(null=True, unique=True)),
             ],
             options={'table': 'budget_entry', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Immutable: a change of what a centre may still issue. Its sum per centre is'},
             bases=['Model'],
