@@ -232,12 +232,14 @@ async def test_reach_page_counts_by_city_centre_and_merchant(
     found = tables(page.text)
     city = found["caption-city-families"]
     # City: families registered, with a trip, friendly stores active.
-    assert city["Shijiazhuang"] == ["9", "6", "2"]
+    # Two cities, one under 5: the other is withheld too, or the total minus it would give
+    # Baoding's (complementary suppression).
+    assert city["Shijiazhuang"] == [HIDDEN, HIDDEN, "2"]
     assert city["Baoding"] == [FEWER, FEWER, "1"]
     assert city["Whole programme"] == ["12", "7", "3"]
     # Vouchers: how many issued, issued, spent, returned, share spent.
     city = found["caption-city-vouchers"]
-    assert city["Shijiazhuang"] == ["6", money(12000), money(6000), money(1000), "50 %"]
+    assert city["Shijiazhuang"] == [HIDDEN] * 5
     assert city["Baoding"] == [HIDDEN] * 5
     assert city["Whole programme"] == ["7", money(16000), money(6000), money(1000), "38 %"]
     centre = found["caption-centre-families"]
@@ -254,11 +256,13 @@ async def test_reach_page_counts_by_city_centre_and_merchant(
     assert merchant == {
         "Merchant": ["Friendly stores active", "Families that paid there", "Spent there"],
         "Corner Shop": ["1", FEWER, HIDDEN],
-        "Happy Mart": ["2", "6", money(3000)],
+        "Happy Mart": ["2", HIDDEN, HIDDEN],
         "Whole programme": ["3", "7", money(6000)],
     }
     # The charts: no bar for a suppressed count, its words instead.
-    assert page.text.count('class="chart-bar"') == 1 + 1 + 1
+    # The charts (by city and by merchant): a bar only where the table shows the number, and
+    # here both cities and both merchants are withheld.
+    assert page.text.count('class="chart-bar"') == 0
     assert FEWER in page.text.split('id="chart-active"')[1].split("</figure>")[0]
 
 
@@ -271,12 +275,10 @@ async def test_reach_csv_suppresses_small_counts(client: Client, fixture: dict[s
     header, body = rows[0], rows[1:]
     by_name = {(row[1], row[2]): dict(zip(header, row, strict=True)) for row in body}
     shijiazhuang = by_name[("city", "Shijiazhuang")]
-    assert shijiazhuang["families_registered"] == "9"
-    assert shijiazhuang["families_with_a_trip"] == "6"
-    assert shijiazhuang["issued_yuan"] == "120.00"
-    assert shijiazhuang["spent_yuan"] == "60.00"
-    assert shijiazhuang["returned_yuan"] == "10.00"
-    assert shijiazhuang["share_spent_percent"] == "50"
+    assert shijiazhuang["families_registered"] == "hidden"
+    assert shijiazhuang["families_with_a_trip"] == "hidden"
+    assert shijiazhuang["issued_yuan"] == "hidden"
+    assert shijiazhuang["spent_yuan"] == "hidden"
     assert shijiazhuang["friendly_stores_active"] == "2"
     baoding = by_name[("city", "Baoding")]
     assert baoding["families_registered"] == "<5"
@@ -286,7 +288,7 @@ async def test_reach_csv_suppresses_small_counts(client: Client, fixture: dict[s
     assert by_name[("centre", "Sunflower Centre")]["spent_yuan"] == "45.00"
     assert by_name[("merchant", "Corner Shop")]["families_that_paid"] == "<5"
     assert by_name[("merchant", "Corner Shop")]["spent_yuan"] == "hidden"
-    assert by_name[("merchant", "Happy Mart")]["spent_yuan"] == "30.00"
+    assert by_name[("merchant", "Happy Mart")]["spent_yuan"] == "hidden"
     total = by_name[("total", "all")]
     assert total["families_registered"] == "12"
     assert total["families_with_a_trip"] == "7"
@@ -346,3 +348,24 @@ async def test_a_wrong_month_is_refused_in_words(client: Client, fixture: dict[s
     assert "Choose a month, for example 2026-11." in page.text
     answer = await client.get("/programme/reach.csv?month=oops")
     assert answer.status_code == 400
+
+
+def test_one_small_cell_of_a_column_withholds_the_next_smallest_and_no_more() -> None:
+    """The total minus the shown rows must not give a hidden cell: with one row under 5, the
+    next smallest row is withheld too; with two or more under 5, nothing more."""
+    from pwa.reach.queries import Row, _complement
+
+    rows = [Row("a", "A", registered=3), Row("b", "B", registered=6), Row("c", "C", registered=9)]
+    for row in rows:
+        row.families_for_money = row.registered
+    _complement(rows, "registered")
+    _complement(rows, "money")
+    assert [row.count_hidden("registered") for row in rows] == [True, True, False]
+    assert [row.money_hidden for row in rows] == [True, True, False]
+    two_small = [
+        Row("a", "A", registered=3),
+        Row("b", "B", registered=2),
+        Row("c", "C", registered=9),
+    ]
+    _complement(two_small, "registered")
+    assert [row.count_hidden("registered") for row in two_small] == [True, True, False]

@@ -65,15 +65,25 @@ class Row:
     # The family count that decides whether the row's money shows (registered, or for a
     # merchant the families that paid there).
     families_for_money: int = 0
+    # Cells not shown although not small themselves ("registered", "active", "paid_families",
+    # "money"): the one small cell of a column could be worked out from the total minus the
+    # rest, so the next smallest is withheld too (complementary suppression, _complement).
+    withheld: set[str] = field(default_factory=set)
 
     @property
     def money_hidden(self) -> bool:
-        return not self.total and self.families_for_money < SMALLEST
+        return not self.total and (self.families_for_money < SMALLEST or "money" in self.withheld)
+
+    def count_hidden(self, column: str) -> bool:
+        """Whether a family count shows only as "fewer than 5" or "not shown"."""
+        small = int(getattr(self, column)) < SMALLEST
+        return small or (not self.total and column in self.withheld)
 
     @property
     def share(self) -> int | None:
         """Spent as a whole percentage of what was issued in the month; None: nothing issued."""
-        return round(100 * self.spent / self.issued) if self.issued else None
+        # None too when reversals of earlier payments outweigh the month's: no share of it.
+        return round(100 * self.spent / self.issued) if self.issued and self.spent >= 0 else None
 
 
 @dataclass
@@ -264,4 +274,26 @@ async def reach(month: date) -> Reach:
     total.stores = sum(r.stores for r in found.merchants)
     total.paid_families = paid.get(0, 0)
     total.families_for_money = total.registered
+    for column in ("registered", "active", "money"):
+        _complement(found.cities, column)
+        _complement(found.centres, column)
+    for column in ("paid_families", "money"):
+        _complement(found.merchants, column)
     return found
+
+
+def _complement(rows: list[Row], column: str) -> None:
+    """When one row alone hides a column's cell, the total minus the other rows would give it:
+    the row with the next smallest count withholds its cell too."""
+
+    def hidden(row: Row) -> bool:
+        return row.money_hidden if column == "money" else row.count_hidden(column)
+
+    def size(row: Row) -> int:
+        return row.families_for_money if column == "money" else int(getattr(row, column))
+
+    if sum(1 for row in rows if hidden(row)) != 1:
+        return
+    shown = [row for row in rows if not hidden(row)]
+    if shown:
+        min(shown, key=lambda row: (size(row), row.key)).withheld.add(column)

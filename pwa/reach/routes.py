@@ -54,8 +54,11 @@ def month_words(month: date) -> str:
     )
 
 
-def families_text(count: int) -> str:
-    return str(count) if count >= SMALLEST else _("fewer than 5")
+def families_text(row: Row, column: str) -> str:
+    count = int(getattr(row, column))
+    if not row.count_hidden(column):
+        return str(count)
+    return _("fewer than 5") if count < SMALLEST else _("not shown")
 
 
 def share_text(row: Row) -> str:
@@ -89,16 +92,18 @@ def _short(label: str, length: int = 12) -> str:
     return label if len(label) <= length else label[: length - 1] + "…"
 
 
-def _family_bar(row: Row, count: int) -> Bar:
-    if count < SMALLEST:
-        return Bar(_short(row.label), None, _("fewer than 5"))
+def _family_bar(row: Row, column: str) -> Bar:
+    if row.count_hidden(column):
+        return Bar(_short(row.label), None, families_text(row, column))
+    count = int(getattr(row, column))
     return Bar(_short(row.label), count, str(count))
 
 
 def _money_bar(row: Row, money: int) -> Bar:
     if row.money_hidden:
         return Bar(_short(row.label), None, _("not shown"))
-    return Bar(_short(row.label), money, format_money(money))
+    # A month of more reversals than payments spends less than nothing: its words, no bar.
+    return Bar(_short(row.label), max(money, 0), format_money(money))
 
 
 def charts(found: Reach) -> dict[str, list[Chart]]:
@@ -110,7 +115,7 @@ def charts(found: Reach) -> dict[str, list[Chart]]:
                 "chart-active",
                 _("Families with a trip this month, by city"),
                 _("Table: families and stores by city"),
-                [_family_bar(row, row.active) for row in found.cities],
+                [_family_bar(row, "active") for row in found.cities],
             ),
             Chart(
                 "chart-spent",
@@ -187,8 +192,11 @@ CSV_HEADER = (
 )
 
 
-def _count(count: int) -> str:
-    return str(count) if count >= SMALLEST else "<5"
+def _count(row: Row, column: str) -> str:
+    count = int(getattr(row, column))
+    if not row.count_hidden(column):
+        return str(count)
+    return "<5" if count < SMALLEST else "hidden"
 
 
 def _csv_row(month: str, part: str, row: Row, city: str = "") -> list[Any]:
@@ -208,9 +216,9 @@ def _csv_row(month: str, part: str, row: Row, city: str = "") -> list[Any]:
         families = ["", ""]
         money = ["", "", "hidden" if hidden else _yuan(row.spent), "", ""]
     else:
-        families = [_count(row.registered), _count(row.active)]
+        families = [_count(row, "registered"), _count(row, "active")]
     stores = row.stores if part in ("city", "merchant", "total") else ""
-    paid = _count(row.paid_families) if part in ("merchant", "total") else ""
+    paid = _count(row, "paid_families") if part in ("merchant", "total") else ""
     return safe_row([month, part, row.label, city, *families, *money, stores, paid])
 
 
