@@ -52,7 +52,7 @@ async def test_programme_staff_read_filter_and_download_the_log(client, other_cl
     page = await client.get("/programme/audit")
     assert page.status_code == 200
     assert "Budget given" in entries(page) and "Store approved as a friendly shop" in entries(page)
-    assert "granted: 500000" in entries(page) and "邯郸康复中心" in entries(page)
+    assert "granted: CN¥5,000.00" in entries(page) and "邯郸康复中心" in entries(page)
 
     only_budgets = await client.get(
         f"/programme/audit?action=budget.grant&organisation={centre.id}"
@@ -62,8 +62,15 @@ async def test_programme_staff_read_filter_and_download_the_log(client, other_cl
     by_actor = await client.get("/programme/audit?actor=qian")
     assert "Store approved" in entries(by_actor) and "Budget given" not in entries(by_actor)
 
-    bad_day = await client.get("/programme/audit?from=31/12/2026")
-    assert bad_day.status_code == 400 and "Write a date like 2026-12-31." in bad_day.text
+    for query in ("from=31/12/2026", "from=0001-01-01", "until=9999-12-31", "from=2026-13-01"):
+        bad_day = await client.get(f"/programme/audit?{query}")
+        assert bad_day.status_code == 400 and "Write a date like 2026-12-31." in bad_day.text
+        refused = await client.get(f"/programme/audit.csv?{query}")
+        assert refused.status_code == 400 and "Write a date like 2026-12-31." in refused.text
+    backwards = await client.get("/programme/audit?from=2026-12-02&until=2026-12-01")
+    assert (
+        backwards.status_code == 400 and "The last day is before the first day." in backwards.text
+    )
 
     download = await client.get("/programme/audit.csv?action=store.approve")
     assert download.status_code == 200

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from pwa.audit import queries
 from pwa.audit.services import AuditAction
@@ -21,7 +21,7 @@ from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import ids
 from pwa.core.csv_cells import safe_row
-from pwa.i18n import _
+from pwa.i18n import _, format_money
 from pwa.models import AuditEntry, Organisation
 from pwa.templating import render
 
@@ -54,11 +54,18 @@ def action_names() -> dict[str, str]:
     }
 
 
+# Days the log can hold: far enough either way, and start_of/end_of cannot overflow.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 def _day(text: str) -> date | None:
     try:
-        return date.fromisoformat(text.strip()) if text.strip() else None
+        day = date.fromisoformat(text.strip()) if text.strip() else None
     except ValueError:
         return None
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        return None
+    return day
 
 
 def _chosen(request: Request) -> tuple[queries.AuditFilter, dict[str, str], dict[str, str]]:
@@ -76,6 +83,8 @@ def _chosen(request: Request) -> tuple[queries.AuditFilter, dict[str, str], dict
     for key, value in (("from", first), ("until", last)):
         if shown[key] and value is None:
             errors[key] = _("Write a date like 2026-12-31.")
+    if first and last and last < first:
+        errors["until"] = _("The last day is before the first day.")
     chosen = queries.AuditFilter(
         action=shown["action"],
         organisation_id=organisation,
@@ -86,10 +95,38 @@ def _chosen(request: Request) -> tuple[queries.AuditFilter, dict[str, str], dict
     return chosen, shown, errors
 
 
+# Fields that hold fen: shown as money on the page (the CSV keeps the stored numbers).
+MONEY_KEYS = frozenset(
+    {
+        "amount",
+        "balance",
+        "granted",
+        "unissued",
+        "total",
+        "payments",
+        "reversals",
+        "face_value",
+        "returned",
+        "returned_to_budget",
+        "left",
+    }
+)
+
+
+def _shown_value(key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if key in MONEY_KEYS and isinstance(value, int):
+        return format_money(value)
+    return str(value)
+
+
 def _change(value: dict[str, Any] | None) -> str:
     if not value:
         return "—"
-    return ", ".join(f"{key}: {value[key]}" for key in value)
+    return ", ".join(f"{key}: {_shown_value(key, value[key])}" for key in value)
 
 
 async def audit_log(request: Request) -> Response:
@@ -144,7 +181,10 @@ async def audit_log(request: Request) -> Response:
 
 async def audit_csv(request: Request) -> Response:
     org_access.check_org(sessions.principal(request), STAFF)
-    chosen, _shown, _errors = _chosen(request)
+    chosen, _shown, errors = _chosen(request)
+    if errors:
+        # Not the whole log for a filter that was not understood: the words, as on the page.
+        return PlainTextResponse(" ".join(errors.values()), status_code=400)
     labels = action_names()
 
     async def lines() -> AsyncIterator[str]:
