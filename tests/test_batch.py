@@ -155,3 +155,32 @@ async def test_the_batch_page_gives_once_and_says_when_it_gives_nothing(client: 
     assert refused.status_code == 400
     assert "Nothing was given. 2 families need CN¥500.00 each." in refused.text
     assert await Voucher.filter(centre=centre).count() == 2
+
+
+async def test_the_batch_page_takes_only_the_months_it_offers(client: Client) -> None:
+    """A far month (or one with no day after it) is a 400 in words, and nothing is given or
+    taken from the budget; the months offered are this one and the next twelve."""
+    centre, email = await centre_with_families(2, yuan=1000)
+    await client.log_in(email, PASSWORD)
+    offered = [value for value, _label in budgets.month_choices()]
+    assert offered[0] == vouchers.today().strftime("%Y-%m") and len(offered) == 13
+    page = await client.get("/centre/batch")
+    for value in offered:
+        assert f'<option value="{value}"' in page.text
+    beyond = int(offered[-1][:4]) + 1, int(offered[-1][5:])
+    for month in ("9999-12", "2099-12", f"{beyond[0]}-{beyond[1]:02d}", "0001-01", "2026-13"):
+        refused = await client.submit("/centre/batch", {"month": month, "amount": "50"})
+        assert refused.status_code == 400, month
+        assert (
+            "Choose one of the months on the list." in refused.text
+            or "This month has passed already." in refused.text
+            or "Choose a month." in refused.text
+        ), month
+    refused = await client.submit("/centre/batch", {"month": "9999-12", "amount": "50"})
+    assert "Choose one of the months on the list." in refused.text
+    assert not await Voucher.filter(centre=centre).exists()
+    assert not await VoucherBatch.filter(centre=centre).exists()
+    assert (await CentreBudget.get(centre_id=centre.id)).unissued == 100000
+    last = await client.submit("/centre/batch", {"month": offered[-1], "amount": "50"})
+    assert last.status_code == 303
+    assert await Voucher.filter(centre=centre).count() == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import uuid
 from datetime import timedelta
@@ -327,7 +328,13 @@ async def test_programme_staff_see_every_budget_and_give_one(client: Client) -> 
     assert "CN¥100,000.00" in page.text
     given = await client.submit(
         "/programme/budgets",
-        {"centre_id": str(centre.id), "direction": "give", "amount": "250", "note": "2027"},
+        {
+            "id": str(uuid.uuid4()),
+            "centre_id": str(centre.id),
+            "direction": "give",
+            "amount": "250",
+            "note": "2027",
+        },
     )
     assert given.status_code == 303
     budget = await CentreBudget.get(centre_id=centre.id)
@@ -336,13 +343,20 @@ async def test_programme_staff_see_every_budget_and_give_one(client: Client) -> 
     assert entry is not None and entry.actor == "Mr Sun" and entry.after["note"] == "2027"
     refused = await client.submit(
         "/programme/budgets",
-        {"centre_id": str(centre.id), "direction": "take_back", "amount": "400", "note": ""},
+        {
+            "id": str(uuid.uuid4()),
+            "centre_id": str(centre.id),
+            "direction": "take_back",
+            "amount": "400",
+            "note": "",
+        },
     )
     assert refused.status_code == 400
     assert "Only what the centre has not issued can be taken back: CN¥350.00." in refused.text
     assert (await CentreBudget.get(centre_id=centre.id)).unissued == 35000
     no_centre = await client.submit(
-        "/programme/budgets", {"centre_id": "x", "direction": "give", "amount": "1"}
+        "/programme/budgets",
+        {"id": str(uuid.uuid4()), "centre_id": "x", "direction": "give", "amount": "1"},
     )
     assert no_centre.status_code == 400 and "Choose a centre." in no_centre.text
 
@@ -351,3 +365,124 @@ async def test_a_centre_cannot_open_the_programmes_budgets(client: Client) -> No
     _centre, email = await new_centre(yuan=100)
     await client.log_in(email, PASSWORD)
     assert (await client.get("/programme/budgets")).status_code == 403
+
+
+async def programme_account() -> str:
+    email = f"programme-{uuid.uuid4().hex[:8]}@example.test"
+    await create_staff(
+        kind=OrgKind.PROGRAMME,
+        org_name=f"The programme {email}",
+        city="Beijing",
+        address="",
+        email=email,
+        password=PASSWORD,
+        name="Mr Sun",
+    )
+    return email
+
+
+def hidden_id(html: str) -> str:
+    found = re.search(r'<input type="hidden" name="id" value="([0-9a-f-]{36})">', html)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_the_grant_form_sent_twice_grants_once(client: Client) -> None:
+    centre, _email = await new_centre()
+    await client.log_in(await programme_account(), PASSWORD)
+    page = await client.get("/programme/budgets")
+    form = {
+        "id": hidden_id(page.text),
+        "centre_id": str(centre.id),
+        "direction": "give",
+        "amount": "300",
+        "note": "",
+    }
+    first = await client.submit("/programme/budgets", form)
+    assert first.status_code == 303
+    second = await client.submit("/programme/budgets", form)
+    assert second.status_code == 303
+    said = await client.get(second.headers["location"])
+    assert "This was saved already. Nothing more was moved." in said.text
+    assert f"{centre.name} has CN¥300.00 left to give." in said.text
+    # The page after a grant has a new form id: the next grant is a new one.
+    assert hidden_id(said.text) != form["id"]
+    budget = await CentreBudget.get(centre_id=centre.id)
+    assert (budget.granted, budget.unissued) == (30000, 30000)
+    assert await BudgetEntry.filter(centre_id=centre.id).count() == 1
+    grants = await AuditEntry.filter(action=AuditAction.BUDGET_GRANT, organisation_id=centre.id)
+    assert len(grants) == 1
+    old_form = await client.submit("/programme/budgets", {**form, "id": "old"})
+    assert old_form.status_code == 400
+    assert "This form is old. Reload the page and try again." in old_form.text
+    assert (await CentreBudget.get(centre_id=centre.id)).unissued == 30000
+
+
+async def test_one_grant_form_sent_five_times_at_once_grants_once(app) -> None:
+    """Five sends of one form at once, each in its own transaction (side by side on
+    PostgreSQL): one grant, four told it was saved already."""
+    centre, _email = await new_centre()
+    request_id = uuid.uuid4()
+
+    async def send() -> int | str:
+        try:
+            return await budgets.grant(
+                centre,
+                amount="100",
+                take_back=False,
+                note="",
+                actor="test",
+                request_id=request_id,
+            )
+        except budgets.AlreadyGranted as done:
+            return f"again {done.left}"
+
+    answers = await asyncio.gather(*(send() for _n in range(5)))
+    assert sorted(answers, key=str) == [10000, *["again 10000"] * 4]
+    assert await BudgetEntry.filter(request_id=request_id).count() == 1
+    await assert_money_agrees(centre)
+
+
+async def test_nothing_is_given_to_an_ended_or_suspended_centre(client: Client) -> None:
+    centre, _email = await new_centre(yuan=100)
+    await Organisation.filter(id=centre.id).update(suspended_at=vouchers.clock.now())
+    centre = await Organisation.get(id=centre.id)
+    with pytest.raises(FormErrors) as refused, i18n.use_locale("en"):
+        await budgets.grant(centre, amount="10", take_back=False, note="", actor="test")
+    assert refused.value.errors["centre_id"] == (
+        f"{centre.name} is suspended. Nothing can be given to it until it is resumed."
+    )
+    await Organisation.filter(id=centre.id).update(ended_at=vouchers.clock.now())
+    await client.log_in(await programme_account(), PASSWORD)
+    page = await client.get("/programme/budgets")
+    # Ended with money left: listed for taking back only.
+    assert f"{centre.name} · Baoding (ended: only taking back)" in page.text
+    refused_page = await client.submit(
+        "/programme/budgets",
+        {
+            "id": hidden_id(page.text),
+            "centre_id": str(centre.id),
+            "direction": "give",
+            "amount": "10",
+        },
+    )
+    assert refused_page.status_code == 400
+    assert f"{centre.name} has ended. Nothing can be given to it." in refused_page.text
+    assert (await CentreBudget.get(centre_id=centre.id)).unissued == 10000
+    taken = await client.submit(
+        "/programme/budgets",
+        {
+            "id": hidden_id(refused_page.text),
+            "centre_id": str(centre.id),
+            "direction": "take_back",
+            "amount": "100",
+        },
+    )
+    assert taken.status_code == 303
+    budget = await CentreBudget.get(centre_id=centre.id)
+    assert (budget.granted, budget.unissued) == (0, 0)
+    # Ended with nothing left: not offered at all (still in the table).
+    page = await client.get("/programme/budgets")
+    assert f'<option value="{centre.id}"' not in page.text
+    assert f"{centre.name} · Baoding (ended)" in page.text
+    await assert_money_agrees(centre)

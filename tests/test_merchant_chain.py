@@ -214,3 +214,23 @@ async def test_a_suspended_merchant_loses_its_desk_and_its_stores(
         assert (await till.get("/shop")).status_code == 200
     finally:
         await till.__aexit__(None, None, None)
+
+
+async def test_a_merchant_does_not_add_the_same_store_twice(client: Client) -> None:
+    chain, admin = await make_chain_admin("Wumart")
+    await client.log_in(str(admin.email), PASSWORD)
+    await add_store(client, chain, "Xinhua Road", "邯郸")
+    again = await client.submit(
+        "/merchant",
+        {"chain": str(chain.id), "name": " xinhua ROAD ", "city": "邯郸", "address": "9 Road"},
+    )
+    assert again.status_code == 400
+    assert "Your merchant has a store called Xinhua Road in 邯郸 already." in again.text
+    assert await Organisation.filter(chain_id=chain.id).count() == 1
+    # The same name in another city is another store.
+    made = await client.submit(
+        "/merchant",
+        {"chain": str(chain.id), "name": "Xinhua Road", "city": "保定", "address": "9 Road"},
+    )
+    assert made.status_code == 303
+    assert await Organisation.filter(chain_id=chain.id).count() == 2

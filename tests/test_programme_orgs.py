@@ -380,3 +380,54 @@ async def test_create_staff_makes_programme_and_merchant_admin_accounts() -> Non
     made = await actions(AuditAction.ORGANISATION_CREATE, by_pages=False)
     assert {e.actor for e in made} == {"command line"}
     assert len(made) == 2
+
+
+async def test_the_same_centre_or_merchant_is_not_added_twice(client: Client) -> None:
+    await programme_client(client)
+    first = await make_org(client, "centre", "Lotus Centre", city="保定")
+    again = await client.submit(
+        "/programme/organisations",
+        {"kind": "centre", "name": "  lotus   CENTRE ", "city": " 保定 ", "address": ""},
+    )
+    assert again.status_code == 400
+    assert (
+        "There is a centre called Lotus Centre in 保定 already. "
+        "Open it from the list instead of adding it again." in again.text
+    )
+    assert await Organisation.filter(kind=OrgKind.CENTRE, name__icontains="lotus").count() == 1
+    # Same name in another city, or a merchant of that name: both are other organisations.
+    other_city = await client.submit(
+        "/programme/organisations",
+        {"kind": "centre", "name": "Lotus Centre", "city": "唐山", "address": ""},
+    )
+    assert other_city.status_code == 303
+    await make_org(client, "chain", "Hualian Market", city="")
+    twice = await client.submit(
+        "/programme/organisations",
+        {"kind": "chain", "name": "HUALIAN market", "city": "", "address": ""},
+    )
+    assert twice.status_code == 400
+    assert "There is a merchant called Hualian Market already." in twice.text
+    assert await Organisation.filter(kind=OrgKind.CHAIN, name__icontains="hualian").count() == 1
+    # An ended centre does not stop a new one of its name.
+    await Organisation.filter(id=first.id).update(ended_at=clock.now())
+    assert (
+        await client.submit(
+            "/programme/organisations",
+            {"kind": "centre", "name": "Lotus Centre", "city": "保定", "address": ""},
+        )
+    ).status_code == 303
+
+
+async def test_ending_a_centre_says_its_budget_stays_until_taken_back(client: Client) -> None:
+    from tests.factories import give_budget
+
+    await programme_client(client)
+    centre = await make_org(client, "centre", "Peony Centre")
+    await give_budget(centre, 120)
+    ask = await client.get(f"/programme/organisations/{centre.id}/end")
+    assert (
+        "Its budget left to give (CN¥120.00) stays with it until you take it back "
+        "on the budgets page." in ask.text
+    )
+    assert "Its stores take no voucher any more." not in ask.text

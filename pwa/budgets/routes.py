@@ -3,6 +3,7 @@ amount; a centre's staff see their own and give every family a voucher for a mon
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -15,22 +16,33 @@ from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.budgets import access
 from pwa.budgets import services as budgets
-from pwa.core import urls
+from pwa.core import ids, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _, format_money
-from pwa.models import CentreFamily
+from pwa.models import CentreFamily, Organisation
 from pwa.templating import notify, render
+
+
+def centre_label(centre: Organisation) -> str:
+    """A centre in a drop-down: its name and city (two of one name differ), and its state."""
+    label = f"{centre.name} · {centre.city}"
+    if centre.ended_at is not None:
+        return f"{label} ({_('ended: only taking back')})"
+    if centre.suspended_at is not None:
+        return f"{label} ({_('suspended: only taking back')})"
+    return label
 
 
 async def programme_budgets(request: Request) -> Response:
     who = org_access.check_org(sessions.principal(request), Action.PROGRAMME_SCREENS)
     errors: dict[str, str] = {}
-    form: dict[str, str] = {}
+    form: dict[str, str] = {"id": str(uuid.uuid4())}
     status = 200
     if request.method == "POST":
         form = await read_form(request)
         centre = await access.any_centre(who, form.get("centre_id", ""))
         try:
+            request_id = ids.form_id(form.get("id", ""))
             if centre is None:
                 raise FormErrors({"centre_id": _("Choose a centre.")})
             left = await budgets.grant(
@@ -39,9 +51,22 @@ async def programme_budgets(request: Request) -> Response:
                 take_back=form.get("direction") == "take_back",
                 note=form.get("note", ""),
                 actor=sessions.require_account(request),
+                request_id=request_id,
             )
         except FormErrors as exc:
             errors, status = exc.errors, 400
+        except budgets.AlreadyGranted as done:
+            notify(
+                request,
+                _(
+                    "This was saved already. Nothing more was moved. "
+                    "%(centre)s has %(left)s left to give.",
+                    centre=done.centre.name,
+                    left=format_money(done.left),
+                ),
+                "info",
+            )
+            return RedirectResponse(urls.url("programme_budgets"), status_code=303)
         else:
             notify(
                 request,
@@ -60,8 +85,14 @@ async def programme_budgets(request: Request) -> Response:
             "title": _("Budgets of the centres"),
             "rows": rows,
             "totals": budgets.totals(rows),
+            # Ended centres are not offered: nothing can be given to them (what they have
+            # not given is taken back by choosing them while they are listed; see below).
             "centre_options": [("", _("Choose a centre"))]
-            + [(str(r.centre.id), f"{r.centre.name} · {r.centre.city}") for r in rows],
+            + [
+                (str(r.centre.id), centre_label(r.centre))
+                for r in rows
+                if r.centre.ended_at is None or r.unissued > 0
+            ],
             "direction_options": [
                 ("give", _("Give")),
                 ("take_back", _("Take back (only what the centre has not given yet)")),

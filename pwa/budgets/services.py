@@ -70,7 +70,12 @@ async def ensure_budget(centre_id: int) -> CentreBudget:
     if budget is not None:
         return budget
     try:
-        return await CentreBudget.create(centre_id=centre_id)
+        async with immediate_transaction():
+            # One maker at a time (the centre's row locked on PostgreSQL; SQLite's BEGIN
+            # IMMEDIATE holds the database): the table does not refuse a second row itself.
+            await Organisation.select_for_update().filter(id=centre_id).first()
+            budget = await CentreBudget.get_or_none(centre_id=centre_id)
+            return budget or await CentreBudget.create(centre_id=centre_id)
     except IntegrityError:  # made by someone else a moment ago
         return await CentreBudget.get(centre_id=centre_id)
 
@@ -139,11 +144,50 @@ async def _ledger_sums(centre_ids: list[int]) -> list[tuple[int, str, int]]:
 # --- the programme gives (or takes back) -------------------------------------------------------
 
 
+class AlreadyGranted(Exception):
+    """The grant form with this id was saved already (sent twice): nothing more was moved.
+    `left` is what the centre has left to give now (fen)."""
+
+    def __init__(self, centre: Organisation, left: int) -> None:
+        super().__init__(f"centre {centre.id}: granted already")
+        self.centre = centre
+        self.left = left
+
+
+def grant_refusal(centre: Organisation, take_back: bool) -> str | None:
+    """Why nothing can be given to this centre now (in words); None: it can. Taking back what
+    it has not issued stays allowed for a centre that ended or is suspended: that is how the
+    money goes back to the programme."""
+    if take_back:
+        return None
+    if centre.ended_at is not None:
+        return _(
+            "%(centre)s has ended. Nothing can be given to it. "
+            "You can take back what it has not given.",
+            centre=centre.name,
+        )
+    if centre.suspended_at is not None:
+        return _(
+            "%(centre)s is suspended. Nothing can be given to it until it is resumed.",
+            centre=centre.name,
+        )
+    return None
+
+
 async def grant(
-    centre: Organisation, *, amount: str, take_back: bool, note: str, actor: Account | str | None
+    centre: Organisation,
+    *,
+    amount: str,
+    take_back: bool,
+    note: str,
+    actor: Account | str | None,
+    request_id: uuid.UUID | None = None,
 ) -> int:
     """Give the centre `amount` yuan to issue, or take back as much of what it has not issued.
-    Returns the budget left (fen)."""
+    Returns the budget left (fen). `request_id`, the id of the form that asked: the same id
+    again moves nothing and raises AlreadyGranted, also when both arrive at the same moment."""
+    if request_id is not None:
+        await _check_repeated(centre, request_id)
     errors: dict[str, str] = {}
     fen = 0
     try:
@@ -161,8 +205,39 @@ async def grant(
         raise FormErrors(errors)
     change = -fen if take_back else fen
     await ensure_budget(centre.id)
+    try:
+        return await _grant(centre, change, note, actor, request_id)
+    except IntegrityError:
+        # PostgreSQL: the same form's grant was written at the same moment (request_id is
+        # unique), and ours was rolled back as a whole; outside the transaction, a look finds it.
+        if request_id is None:
+            raise
+        await _check_repeated(centre, request_id)
+        raise
+
+
+async def _check_repeated(centre: Organisation, request_id: uuid.UUID) -> None:
+    if await BudgetEntry.exists(request_id=request_id):
+        raise AlreadyGranted(centre, await unissued_of(centre.id))
+
+
+async def _grant(
+    centre: Organisation,
+    change: int,
+    note: str,
+    actor: Account | str | None,
+    request_id: uuid.UUID | None,
+) -> int:
     async with immediate_transaction():
         before = await CentreBudget.select_for_update().get(centre_id=centre.id)
+        # After the lock: a grant of the same form that was first is committed and seen here.
+        if request_id is not None and await BudgetEntry.exists(request_id=request_id):
+            raise AlreadyGranted(centre, int(before.unissued))
+        # The centre's state as the lock found it: ended or suspended a moment ago counts.
+        current = await Organisation.get(id=centre.id)
+        refusal = grant_refusal(current, take_back=change < 0)
+        if refusal is not None:
+            raise FormErrors({"centre_id": refusal})
         moved = await CentreBudget.filter(centre_id=centre.id, unissued__gte=-change).update(
             unissued=F("unissued") + change, granted=F("granted") + change
         )
@@ -176,7 +251,11 @@ async def grant(
                 }
             )
         await BudgetEntry.create(
-            centre_id=centre.id, kind=BudgetKind.GRANT, amount=change, note=note
+            centre_id=centre.id,
+            kind=BudgetKind.GRANT,
+            amount=change,
+            note=note,
+            request_id=request_id,
         )
         after = await CentreBudget.get(centre_id=centre.id)
         await audit.record(
@@ -207,7 +286,7 @@ def parse_month(text: str, field: str = "month") -> tuple[date, date]:
     try:
         year, month = (int(part) for part in text.strip().split("-"))
         first = date(year, month, 1)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise FormErrors({field: _("Choose a month.")}) from None
     return first, first.replace(day=calendar.monthrange(year, month)[1])
 
@@ -266,6 +345,10 @@ async def run_batch(
         first, last = parse_month(month)
         if last < vouchers.today():
             errors["month"] = _("This month has passed already.")
+        elif month.strip() not in {value for value, _label in month_choices()}:
+            # Only the months the form offers: a batch far ahead would hold today's budget
+            # for years (and a year like 9999 has no day after its last).
+            errors["month"] = _("Choose one of the months on the list.")
     except FormErrors as exc:
         errors.update(exc.errors)
     if errors:

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
+from pwa.budgets import services as budgets
 from pwa.core import urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.core.qr import qr_svg
@@ -221,6 +222,7 @@ async def programme_end(request: Request) -> Response:
         {
             "title": _("End %(org)s", org=org.name),
             "org": org,
+            "unissued": await budgets.unissued_of(org.id) if org.kind == OrgKind.CENTRE else 0,
             "back_url": urls.url("programme_org", org_id=org.id),
         },
     )

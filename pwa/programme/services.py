@@ -77,11 +77,65 @@ def _org_fields(form: dict[str, str], *, city_needed: bool) -> dict[str, str]:
     return {"name": name, "city": city, "address": address}
 
 
+def _same(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+async def same_organisation(
+    kind: OrgKind, name: str, city: str, chain_id: int | None = None
+) -> Organisation | None:
+    """An organisation of this kind, name and city that has not ended (case and spaces
+    ignored): a store only among its merchant's stores. None: there is none."""
+    found = Organisation.filter(kind=kind, ended_at=None)
+    if kind == OrgKind.MERCHANT:
+        found = found.filter(chain_id=chain_id)
+    for org in await found.order_by("id"):
+        if _same(org.name) == _same(name) and _same(org.city) == _same(city):
+            return org
+    return None
+
+
+def _duplicate(kind: OrgKind, existing: Organisation) -> FormErrors:
+    if kind == OrgKind.CENTRE:
+        words = _(
+            "There is a centre called %(name)s in %(city)s already. "
+            "Open it from the list instead of adding it again.",
+            name=existing.name,
+            city=existing.city,
+        )
+    elif kind == OrgKind.CHAIN:
+        words = (
+            _(
+                "There is a merchant called %(name)s in %(city)s already. "
+                "Open it from the list instead of adding it again.",
+                name=existing.name,
+                city=existing.city,
+            )
+            if existing.city
+            else _(
+                "There is a merchant called %(name)s already. "
+                "Open it from the list instead of adding it again.",
+                name=existing.name,
+            )
+        )
+    else:
+        words = _(
+            "Your merchant has a store called %(name)s in %(city)s already.",
+            name=existing.name,
+            city=existing.city,
+        )
+    return FormErrors({"name": words})
+
+
 async def create_organisation(kind: OrgKind, form: dict[str, str], by: Actor) -> Organisation:
-    """A centre (name, city, address) or a merchant (name) made by programme staff."""
+    """A centre (name, city, address) or a merchant (name) made by programme staff; not a
+    second one of the same kind, name and city."""
     if kind not in (OrgKind.CENTRE, OrgKind.CHAIN):
         raise FormErrors({"kind": _("Choose a centre or a merchant.")})
     fields = _org_fields(form, city_needed=kind == OrgKind.CENTRE)
+    existing = await same_organisation(kind, fields["name"], fields["city"])
+    if existing is not None:
+        raise _duplicate(kind, existing)
     async with in_transaction():
         org = await Organisation.create(
             kind=kind, name=fields["name"], city=fields["city"], address=fields["address"]
@@ -103,6 +157,9 @@ async def create_store(chain: Organisation, form: dict[str, str], by: Actor) -> 
     if chain.kind != OrgKind.CHAIN or chain.ended_at is not None:
         raise FormErrors({"name": _("This merchant has ended. It cannot add stores.")})
     fields = _org_fields(form, city_needed=True)
+    existing = await same_organisation(OrgKind.MERCHANT, fields["name"], fields["city"], chain.id)
+    if existing is not None:
+        raise _duplicate(OrgKind.MERCHANT, existing)
     async with in_transaction():
         store = await Organisation.create(
             kind=OrgKind.MERCHANT,
