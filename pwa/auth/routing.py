@@ -7,10 +7,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from starlette import routing
+from starlette import convertors, routing
 from starlette.requests import Request
 
 from pwa.auth.rules import Action
+
+
+class IdConvertor(convertors.IntegerConvertor):
+    """`{name:int}` in a path: at most 9 digits, so every id it gives fits an int4 primary key
+    (PostgreSQL refuses a bigger one with an error, a 500); a longer number matches no route
+    and is a 404 like any id that names nothing."""
+
+    regex = "[0-9]{1,9}"
+
+
+# Before any Route below is made: paths are compiled when their Route is.
+convertors.register_url_convertor("int", IdConvertor())
 
 
 class Route(routing.Route):

@@ -43,8 +43,9 @@ def form_id(value: Any) -> uuid.UUID:
         raise FormErrors({"id": _("This form is old. Reload the page and try again.")}) from None
 
 
-# The largest id a database integer column holds: a bigger number names nothing.
-MAX_INT_ID = 2**63 - 1
+# The largest id an integer primary key holds (tortoise's IntField is PostgreSQL's int4): a
+# bigger number names nothing, and asking PostgreSQL for one would fail ("out of int32 range").
+MAX_INT_ID = 2**31 - 1
 
 
 def int_or_404(value: Any) -> int:
