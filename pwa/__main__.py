@@ -187,7 +187,13 @@ def main(argv: list[str] | None = None) -> int:
                 name=args.name,
             )
 
-        _with_db(make)
+        from pwa.core.forms import FormErrors
+
+        try:
+            _with_db(make)
+        except FormErrors as exc:
+            print("create-staff: " + " ".join(exc.errors.values()), file=sys.stderr)
+            return 1
         print(f"staff account {args.email} is ready")
     return 0
 

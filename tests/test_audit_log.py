@@ -116,3 +116,37 @@ async def test_the_log_pages_through_long_histories(client):
         str(n) for n in range(129, -1, -1)
     ]
     assert await AuditEntry.filter(action="payment").count() == 130
+
+
+async def test_work_and_family_stay_apart(client, other_client):
+    """A staff account never follows a family (its caregiver invitation is refused in words),
+    and create-staff refuses a family's account (issue 17 review)."""
+    import pytest
+
+    from pwa.accounts import services as accounts
+    from pwa.core.forms import FormErrors
+    from pwa.models import Membership, OrgMembership
+    from tests.factories import make_family, make_programme_staff
+
+    family = await make_family()
+    token = await accounts.create_invitation(family.family, family.guardian)
+    staff = await make_programme_staff()
+    await other_client.log_in(staff.email or "", PASSWORD)
+    answer = await other_client.submit(f"/invite/{token}")
+    assert answer.status_code == 400
+    assert "belongs to the staff of an organisation" in answer.text
+    assert not await Membership.exists(account=staff)
+    assert await AuditEntry.filter(action="invitation.make", object_kind="invitation").count() == 1
+    assert not await AuditEntry.exists(action="invitation.accept")
+
+    with pytest.raises(FormErrors):
+        await create_staff(
+            kind=OrgKind.CENTRE,
+            org_name="Centre",
+            city="邯郸",
+            address="",
+            email=family.email,
+            password=PASSWORD,
+            name="Parent",
+        )
+    assert not await OrgMembership.exists(account=family.guardian)

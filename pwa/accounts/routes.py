@@ -14,6 +14,7 @@ from pwa import i18n
 from pwa.accounts import consent, join, recovery
 from pwa.accounts.services import (
     LINK_CODE_MINUTES,
+    InvitationRefused,
     accept_invitation,
     authenticate,
     change_password,
@@ -250,7 +251,20 @@ async def invitation_page(request: Request) -> Response:
             response.headers.update(headers)
             return response
         account = who.account
-        family = await accept_invitation(token, account)
+        try:
+            family = await accept_invitation(token, account)
+        except InvitationRefused as refused:
+            return render(
+                request,
+                "accounts/invitation.html",
+                {
+                    "title": _("Invitation"),
+                    "invitation": invitation,
+                    "form": {},
+                    "errors": {"invitation": refused.reason},
+                },
+                400,
+            )
         notify(request, _("You can now see the trips of %(family)s.", family=family.name))
         return RedirectResponse("/home", status_code=303)
     already = who.account is not None and await Membership.exists(

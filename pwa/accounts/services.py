@@ -258,12 +258,24 @@ async def set_language(who: sessions.Principal, locale: str) -> None:
 
 async def create_invitation(family: Family, by: Account) -> str:
     token = secrets.token_urlsafe(24)
-    await Invitation.create(
-        family=family,
-        created_by=by,
-        token_hash=passwords.token_digest(token),
-        expires_at=clock.now() + timedelta(days=INVITATION_DAYS),
-    )
+    async with in_transaction():
+        invitation = await Invitation.create(
+            family=family,
+            created_by=by,
+            token_hash=passwords.token_digest(token),
+            expires_at=clock.now() + timedelta(days=INVITATION_DAYS),
+        )
+        await audit.record(
+            AuditAction.INVITATION_MAKE,
+            actor=by,
+            object_kind="invitation",
+            object_id=invitation.id,
+            after={
+                "family": family.id,
+                "role": Role.CAREGIVER,
+                "expires_at": invitation.expires_at,
+            },
+        )
     return token
 
 
@@ -292,12 +304,29 @@ async def accept_invitation_digest(token_hash: str, account: Account) -> Family:
         # A centre's invitation for a parent is accepted by accept_guardian_invitation only.
         if invitation.role != Role.CAREGIVER or invitation.accepted_by_id not in (None, account.id):
             raise HTTPException(404)
+        # Work and family stay apart (issue 17): a staff account (a centre's, a shop's, the
+        # programme's) never reads a family's trips, as no family account becomes staff.
+        if await OrgMembership.exists(account=account):
+            raise InvitationRefused(
+                _(
+                    "This account belongs to the staff of an organisation of the programme. "
+                    "Join the family with your own personal account."
+                )
+            )
         if not await Membership.exists(account=account, family=invitation.family):
             await Membership.create(
                 account=account,
                 family=invitation.family,
                 role=Role.CAREGIVER,
                 invitation=invitation,
+            )
+            await audit.record(
+                AuditAction.INVITATION_ACCEPT,
+                actor=account,
+                object_kind="invitation",
+                object_id=invitation.id,
+                before={"family": invitation.family_id, "role": None},
+                after={"family": invitation.family_id, "role": Role.CAREGIVER},
             )
         invitation.accepted_by = account
         invitation.accepted_at = invitation.accepted_at or clock.now()
@@ -754,8 +783,22 @@ async def create_staff(
         account = await Account.get_or_none(email=email.lower())
         if account is None:
             account = await create_account(email, password, name)
+        elif await Membership.exists(account=account):
+            # Work and family stay apart (issue 17), on the command line too.
+            raise FormErrors(
+                {"email": _("This account belongs to a family. Use another account for work.")}
+            )
         # A merchant's (a chain's) account is its admin: it adds the stores (issue 17).
-        await OrgMembership.get_or_create(
+        membership, made = await OrgMembership.get_or_create(
             account=account, organisation=organisation, defaults={"admin": kind == OrgKind.CHAIN}
         )
+        if made:
+            await audit.record(
+                AuditAction.STAFF_ADD,
+                actor=audit.COMMAND_LINE,
+                object_kind="org_membership",
+                object_id=membership.id,
+                organisation_id=organisation.id,
+                after={"account": account.id, "name": account.name, "admin": membership.admin},
+            )
     return account

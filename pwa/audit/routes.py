@@ -50,6 +50,7 @@ def action_names() -> dict[str, str]:
         AuditAction.INVITATION_MAKE: _("Invitation made"),
         AuditAction.INVITATION_ACCEPT: _("Invitation accepted"),
         AuditAction.INVITATION_REVOKE: _("Invitation withdrawn"),
+        AuditAction.STAFF_ADD: _("Staff member added"),
         AuditAction.STAFF_REMOVE: _("Staff member removed"),
     }
 

@@ -38,6 +38,7 @@ class AuditAction(StrEnum):
     INVITATION_MAKE = "invitation.make"
     INVITATION_ACCEPT = "invitation.accept"
     INVITATION_REVOKE = "invitation.revoke"
+    STAFF_ADD = "staff.add"  # on the command line (an invitation accepted is INVITATION_ACCEPT)
     STAFF_REMOVE = "staff.remove"
 
 
