@@ -555,3 +555,35 @@ async def test_the_invitation_link_signs_up_through_the_email_too(
     assert (await Membership.get(account=account)).role == Role.GUARDIAN
     record = await ConsentRecord.get(account=account)
     assert record.occasion == "sign_up" and record.family_id == family.id
+
+
+async def test_staff_of_a_suspended_centre_cannot_invite_into_its_families_from_another(
+    client,
+) -> None:
+    """Someone on the staff of two centres, one suspended: the suspended centre's families are
+    not theirs to invite into (issue 17 review)."""
+    from pwa.accounts.services import create_staff
+    from pwa.core import clock
+    from pwa.models import CentreFamily, Invitation, Organisation, OrgKind
+    from tests.factories import PASSWORD, make_family
+
+    for name in ("Suspended Centre", "Open Centre"):
+        await create_staff(
+            kind=OrgKind.CENTRE,
+            org_name=name,
+            city="邯郸",
+            address="",
+            email="both@example.test",
+            password=PASSWORD,
+            name="Dr Both",
+        )
+    suspended = await Organisation.get(name="Suspended Centre")
+    family = await make_family()
+    await CentreFamily.create(centre=suspended, family=family.family)
+    await Organisation.filter(id=suspended.id).update(suspended_at=clock.now())
+    await client.log_in("both@example.test", PASSWORD)
+    url = f"/centre/families/{family.family.id}/invitation"
+    assert (await client.get(url)).status_code == 404
+    assert (await client.submit(url, {"kind": "recovery"})).status_code == 404
+    assert not await Invitation.exists(centre=suspended)
+    assert "Suspended Centre" not in (await client.get("/centre")).text

@@ -341,7 +341,9 @@ def _yuan(fen: int) -> str:
 async def centre_start(request: Request) -> Response:
     """The start page of a centre's staff."""
     who = org_access.check_org(sessions.principal(request), STAFF)
-    organisations = await Organisation.filter(members__account=who.account, kind=OrgKind.CENTRE)
+    organisations = await Organisation.filter(
+        members__account=who.account, kind=OrgKind.CENTRE, suspended_at=None, ended_at=None
+    )
     return render(
         request,
         "orgs/start.html",

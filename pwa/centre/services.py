@@ -77,6 +77,9 @@ async def family_of_centre(staff: Account, family_id: str) -> tuple[Organisation
             family_id=family_uuid,
             centre__kind=OrgKind.CENTRE,
             centre__members__account_id=staff.id,
+            # A suspended or ended centre acts for nobody, even when its staff work at another.
+            centre__suspended_at=None,
+            centre__ended_at=None,
         )
         .prefetch_related("centre", "family")
         .order_by("id")
