@@ -224,3 +224,40 @@ async def test_next_months_voucher_is_refused_in_its_own_words_and_kept_off_the_
     # From its first day on, it is there to pay with.
     await Voucher.filter(id=voucher.id).update(valid_from=clock.now() - timedelta(minutes=1))
     assert 'id="pay-code"' in (await client.get("/me/pay")).text
+
+
+async def test_a_voucher_names_only_shops_that_take_vouchers_and_ids_stay_per_centre() -> None:
+    """Issue 17 review: a store waiting for approval (or suspended) is not a shop a voucher may
+    be limited to, and a form sent again with another centre's voucher id learns nothing."""
+    from pwa.core.forms import FormErrors
+    from pwa.models import Organisation
+
+    family = await make_family()
+    centre, shop, _staff = await make_centre_and_shop()
+    await Organisation.filter(id=shop.id).update(approved_at=None)
+    with pytest.raises(FormErrors) as refused:
+        await vouchers.issue_voucher(
+            centre,
+            voucher_id=uuid.uuid4(),
+            family_id=str((await make_voucher(family, centre)).family_id),
+            amount="20",
+            valid_from="",
+            valid_until=(vouchers.today() + timedelta(days=5)).isoformat(),
+            shop_ids=[str(shop.id)],
+        )
+    assert "shops" in refused.value.errors
+    theirs = await make_voucher(family, centre)
+    other_centre, _shop, _s = await make_centre_and_shop()
+    from pwa.models import CentreFamily
+
+    await CentreFamily.create(centre=other_centre, family=family.family)
+    with pytest.raises(FormErrors):
+        await vouchers.issue_voucher(
+            other_centre,
+            voucher_id=theirs.id,
+            family_id=str(family.family.id),
+            amount="20",
+            valid_from="",
+            valid_until=(vouchers.today() + timedelta(days=5)).isoformat(),
+            shop_ids=[],
+        )

@@ -212,7 +212,7 @@ def invitation_sheet(
 async def new_voucher(request: Request) -> Response:
     centre = await my_centre(request)
     links = await CentreFamily.filter(centre=centre).prefetch_related("family").order_by("-id")
-    shops = await Organisation.filter(kind=OrgKind.MERCHANT).order_by("city", "name")
+    shops = await vouchers.friendly_stores().order_by("city", "name")
     ctx = {
         "title": _("Give a voucher"),
         "family_options": [(str(x.family_id), f"{x.family.name} · {x.family.code}") for x in links],

@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from pwa.audit import services as audit
@@ -194,8 +195,11 @@ async def issue_voucher(
     FormErrors naming what is left when it cannot). The same voucher_id again (a form sent
     twice) gives the voucher made the first time."""
     existing = await Voucher.get_or_none(id=voucher_id)
-    if existing is not None:
+    if existing is not None and existing.centre_id == centre.id:
         return existing
+    if existing is not None:
+        # Another centre's voucher has this id: say nothing of it.
+        raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
     errors: dict[str, str] = {}
     link = await CentreFamily.get_or_none(centre=centre, family_id=ids.uuid_or_none(family_id))
     if link is None:
@@ -242,9 +246,22 @@ async def issue_voucher(
     return await Voucher.get(id=voucher_id)
 
 
+def friendly_stores() -> QuerySet[Organisation]:
+    """The stores that take vouchers now (the rule of takes_vouchers, as one query): a voucher
+    is limited to these only, or its money would wait on a shop that takes none."""
+    return Organisation.filter(
+        Q(chain_id=None) | Q(chain__suspended_at=None, chain__ended_at=None),
+        kind=OrgKind.MERCHANT,
+        approved_at__isnull=False,
+        suspended_at=None,
+        ended_at=None,
+        accepts_vouchers=True,
+    )
+
+
 async def _merchant_ids() -> set[int]:
     # tortoise types values_list(flat=True) as tuples; it gives the values.
-    ids = await Organisation.filter(kind=OrgKind.MERCHANT).values_list("id", flat=True)
+    ids = await friendly_stores().values_list("id", flat=True)
     return set(cast(list[int], ids))
 
 
