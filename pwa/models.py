@@ -1041,6 +1041,9 @@ class StatementLine(Model):
     entry_id: int
     # A reversal of a payment that an earlier statement listed.
     adjustment = fields.BooleanField(default=False)
+    # The pay code's last characters, masked, as they were when the statement was made: the
+    # code itself goes with the phone's session (logging out), and the statement must not.
+    code = fields.CharField(max_length=20, default="")
 
     class Meta:
         table = "statement_line"

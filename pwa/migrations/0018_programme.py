@@ -147,6 +147,7 @@ class Migration(migrations.Migration):
                 ('statement', fields.ForeignKeyField('models.Statement', source_field='statement_id', db_constraint=True, to_field='id', related_name='lines', on_delete=OnDelete.RESTRICT)),
                 ('entry', fields.OneToOneField('models.LedgerEntry', source_field='entry_id', db_constraint=True, to_field='id', related_name='statement_line', on_delete=OnDelete.RESTRICT)),
                 ('adjustment', fields.BooleanField(default=False)),
+                ('code', fields.CharField(default='', max_length=20)),
             ],
             options={'table': 'statement_line', 'app': 'models', 'pk_attr': 'id'},
             bases=['Model'],
