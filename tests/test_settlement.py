@@ -416,3 +416,37 @@ async def test_the_programme_sees_what_each_merchant_is_owed(client: Client, day
     await services.make_statement(p.chain, day, day, p.staff)
     owed = {row.merchant.id: row.owed for row in await services.merchant_owed()}
     assert owed[p.chain.id] == 0
+
+
+async def test_no_statement_before_the_merchant_was_added_or_with_nothing_in_it(
+    client: Client, days
+) -> None:
+    p = await set_up()
+    await client.log_in(p.staff_email, PASSWORD)
+    page = f"/programme/statements/merchants/{p.chain.id}"
+    today = days(1)
+    # Nothing paid yet: no ¥0 statement waiting for payment.
+    empty = await client.submit(
+        page, {"first_day": today.isoformat(), "last_day": today.isoformat()}
+    )
+    assert empty.status_code == 400
+    assert "Nothing to settle in this period." in empty.text
+    yesterday = (today - timedelta(days=1)).isoformat()
+    for form in (
+        {"month": "0001-01"},
+        {"first_day": "0001-01-01", "last_day": "0001-01-01"},
+        {"first_day": "0001-01-01", "last_day": yesterday},
+        {"month": "2000-02"},
+    ):
+        refused = await client.submit(page, form)
+        assert refused.status_code == 400, form
+        assert f"This period ends before {p.chain.name} was added on" in refused.text, form
+    assert await Statement.all().count() == 0
+    assert not await AuditEntry.filter(action=AuditAction.STATEMENT_MAKE).exists()
+    # With a payment in it, the same days make a statement.
+    await pay(p, p.stores[0], 30)
+    made = await client.submit(
+        page, {"first_day": today.isoformat(), "last_day": today.isoformat()}
+    )
+    assert made.status_code == 303
+    assert (await Statement.get(merchant=p.chain)).total == 3000

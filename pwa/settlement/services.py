@@ -26,7 +26,7 @@ from pwa.audit.services import AuditAction
 from pwa.core import clock
 from pwa.core.forms import FormErrors
 from pwa.db import immediate_transaction
-from pwa.i18n import _
+from pwa.i18n import _, format_date
 from pwa.models import (
     Account,
     LedgerEntry,
@@ -194,6 +194,18 @@ async def make_statement(
     if not is_merchant(merchant):
         raise FormErrors({"merchant": _("Choose a merchant.")})
     _check_period(first_day, last_day)
+    added = merchant.created_at.astimezone(CHINA).date()
+    if last_day < added:
+        raise FormErrors(
+            {
+                "merchant": _(
+                    "This period ends before %(merchant)s was added on %(day)s. "
+                    "Choose days from then on.",
+                    merchant=merchant.name,
+                    day=format_date(merchant.created_at.astimezone(CHINA)),
+                )
+            }
+        )
     try:
         return await _make(merchant, first_day, last_day, actor)
     except IntegrityError:
@@ -228,6 +240,15 @@ async def _make(
                 }
             )
         entries = await unlisted_entries(await store_ids(merchant), before=end_of(last_day))
+        if not entries:
+            raise FormErrors(
+                {
+                    "merchant": _(
+                        "Nothing to settle in this period. "
+                        "No payment or reversal waits for a statement. Nothing was made."
+                    )
+                }
+            )
         adjusted = await _adjustments(entries)
         payments = -sum(e.amount for e in entries if e.kind == LedgerKind.REDEEM)
         reversals = -sum(e.amount for e in entries if e.kind == LedgerKind.REVERSE)
