@@ -75,6 +75,9 @@ def make_env() -> jinja2.Environment:
 templates = Jinja2Templates(env=make_env())
 
 
+DESK_PATHS = ("/programme", "/merchant", "/centre")
+
+
 def page_context(request: Request) -> dict[str, Any]:
     """What base.html needs on every page."""
     who = sessions.principal(request)
@@ -94,6 +97,9 @@ def page_context(request: Request) -> dict[str, Any]:
         "home_url": home_url(who),
         # On the person's phone, Help is the help card to show shop staff.
         "help_url": "/me/help" if who.device is not None else "/help",
+        # Desk pages (the programme, a merchant, a centre) are read on a computer: their tables
+        # get the width of the screen (issue 17); sentences keep their reading width.
+        "wide": request.url.path.startswith(DESK_PATHS),
     }
 
 
