@@ -13,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 from pwa.auth.throttle import Throttled
 from pwa.core import redact
 from pwa.i18n import _, format_wait
+from pwa.programme import services as programme
 from pwa.templating import notify, render
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,14 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         title, text = _messages(exc.status_code)
         return JSONResponse({"error": title, "detail": text}, status_code=exc.status_code)
+    if exc.status_code == 403:
+        # Staff of a suspended or ended organisation: why, in words (still a 403).
+        who = request.scope.get("startrip.principal")
+        stopped = await programme.stopped_organisations(getattr(who, "account", None))
+        if stopped:
+            text = " ".join(programme.stopped_words(org) for org in stopped)
+            context = {"title": _("Not allowed"), "text": text, "status": 403}
+            return render(request, "errors/error.html", context, 403)
     return error_page(request, exc.status_code)
 
 

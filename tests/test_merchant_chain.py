@@ -207,9 +207,26 @@ async def test_a_suspended_merchant_loses_its_desk_and_its_stores(
     till, _cashier = await invite_store_staff(app, client, store, "Cashier Ma")
     try:
         await Organisation.filter(id=chain.id).update(suspended_at=clock.now())
-        assert (await client.get("/merchant")).status_code == 403
-        assert (await till.get("/shop")).status_code == 403
+        said = "Your organisation (Xinbailong) is suspended. Ask the programme what to do."
+        for browser, path in (
+            (client, "/merchant"),
+            (client, f"/merchant/stores/{store.id}"),
+            (till, "/shop"),
+            (till, "/shop/redeem"),
+        ):
+            refused = await browser.get(path)
+            assert refused.status_code == 403, path
+            assert said in refused.text, path
+        # The start page says so too, rather than a family home with no family.
+        for browser in (client, till):
+            start = await browser.get("/")
+            assert start.headers["location"] == "/organisation-stopped"
+            page = await browser.get("/organisation-stopped")
+            assert page.status_code == 200 and said in page.text
+            assert "Family home" not in page.text
         await Organisation.filter(id=chain.id).update(suspended_at=None)
+        assert (await client.get("/")).headers["location"] == "/merchant"
+        assert (await client.get("/organisation-stopped")).headers["location"] == "/"
         assert (await client.get("/merchant")).status_code == 200
         assert (await till.get("/shop")).status_code == 200
     finally:

@@ -431,3 +431,45 @@ async def test_ending_a_centre_says_its_budget_stays_until_taken_back(client: Cl
         "on the budgets page." in ask.text
     )
     assert "Its stores take no voucher any more." not in ask.text
+
+
+async def test_staff_of_a_suspended_or_ended_centre_are_told_why(
+    client: Client, other_client: Client
+) -> None:
+    await programme_client(client)
+    centre = await make_org(client, "centre", "Jasmine Centre")
+    path = await invite(client, centre, "Nurse Liu")
+    assert (await client.submit(f"/programme/organisations/{centre.id}/suspend")).status_code == 303
+    # A suspended centre's link says so; joining still works, and says why there is no desk.
+    page = await other_client.get(path)
+    assert page.status_code == 200
+    assert (
+        "Jasmine Centre is suspended at the moment. You can still join. "
+        "You can work for it once the programme resumes it." in page.text
+    )
+    joined = await other_client.submit(
+        path, {"name": "Nurse Liu", "email": "liu@example.test", "password": PASSWORD}
+    )
+    assert joined.status_code == 303 and joined.headers["location"] == "/organisation-stopped"
+    assert await OrgMembership.exists(organisation=centre, account__email="liu@example.test")
+    said = "Your organisation (Jasmine Centre) is suspended. Ask the programme what to do."
+    assert said in (await other_client.get("/organisation-stopped")).text
+    refused = await other_client.get("/centre")
+    assert refused.status_code == 403 and said in refused.text
+    # Ended: the start page says so instead of a family home with no family.
+    await client.submit(f"/programme/organisations/{centre.id}/end")
+    start = await other_client.get("/")
+    assert start.headers["location"] == "/organisation-stopped"
+    page = await other_client.get("/organisation-stopped")
+    assert (
+        "Your organisation (Jasmine Centre) has ended. Ask the programme what to do." in page.text
+    )
+    for target in ("/centre", "/centre/batch", "/centre/vouchers/new"):
+        refused = await other_client.get(target)
+        assert refused.status_code == 403, target
+        assert "Your organisation (Jasmine Centre) has ended." in refused.text, target
+    # Programme staff at a store's page: the usual words, nothing about an organisation.
+    other = await client.get("/shop")
+    assert other.status_code == 403
+    assert "You cannot open this page with this account or phone." in other.text
+    assert "Your organisation" not in other.text

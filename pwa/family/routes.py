@@ -48,6 +48,9 @@ async def root(request: Request) -> Response:
         return RedirectResponse("/merchant", status_code=303)
     if models.OrgKind.MERCHANT in who.org_kinds:
         return RedirectResponse("/shop", status_code=303)
+    if await models.OrgMembership.exists(account=who.account):
+        # Staff of an organisation that is suspended or ended: why, not an empty family home.
+        return RedirectResponse(urls.url("organisation_stopped"), status_code=303)
     return RedirectResponse("/home", status_code=303)
 
 

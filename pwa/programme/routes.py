@@ -402,10 +402,19 @@ async def staff_invitation(request: Request) -> Response:
             404,
         )
     org = invitation.organisation
+    held = services.stopped(org)
     ctx: dict[str, Any] = {
         "title": _("Invitation into %(org)s", org=org.name),
         "invitation": invitation,
         "org": org,
+        # A suspended organisation's link still works: its staff can work once it is resumed.
+        "suspended": None
+        if held is None
+        else _(
+            "%(org)s is suspended at the moment. You can still join. "
+            "You can work for it once the programme resumes it.",
+            org=held.name,
+        ),
         "refused": None,
         "family_account": False,
         "form": {},
@@ -438,7 +447,25 @@ async def staff_invitation(request: Request) -> Response:
     except services.InvitationRefused as exc:
         return render(request, "programme/invitation.html", {**ctx, "refused": exc.reason}, 400)
     notify(request, _("You are now staff of %(org)s.", org=joined.name))
+    if held is not None:
+        return RedirectResponse(urls.url("organisation_stopped"), status_code=303)
     return RedirectResponse(_home_of(joined), status_code=303)
+
+
+async def organisation_stopped(request: Request) -> Response:
+    """Where a staff member whose organisation is suspended or ended lands: why, in words."""
+    account = sessions.require_account(request)
+    found = await services.stopped_organisations(account)
+    if not found:
+        return RedirectResponse("/", status_code=303)
+    return render(
+        request,
+        "programme/stopped.html",
+        {
+            "title": _("Your organisation cannot work now"),
+            "words": [services.stopped_words(org) for org in found],
+        },
+    )
 
 
 async def _belongs_to_family(account_id: int) -> bool:
@@ -536,6 +563,12 @@ routes = [
         action=MERCHANT,
     ),
     Route("/merchant/payments", merchant_payments, name="merchant_payments", action=MERCHANT),
+    Route(
+        "/organisation-stopped",
+        organisation_stopped,
+        name="organisation_stopped",
+        action=Action.OWN_ACCOUNT,
+    ),
     # The secret token is the key.
     Route(
         "/staff-invitation/{token}",

@@ -253,6 +253,44 @@ async def end(org: Organisation, by: Actor) -> None:
         )
 
 
+# --- staff of an organisation that is stopped -----------------------------------------------
+
+
+def stopped(org: Organisation) -> Organisation | None:
+    """What stops the organisation's staff working: itself or its merchant (a store's chain),
+    suspended or ended; None: it may work. `org.chain` is fetched already."""
+    chain = org.chain if org.chain_id is not None else None
+    for candidate in (org, chain):
+        if candidate is not None and (candidate.ended_at or candidate.suspended_at):
+            return candidate
+    return None
+
+
+async def stopped_organisations(account: Account | None) -> list[Organisation]:
+    """The organisations the account is staff of that are suspended or ended (or whose merchant
+    is), once each: why their pages refuse it."""
+    if account is None:
+        return []
+    found: dict[int, Organisation] = {}
+    for membership in await OrgMembership.filter(account=account).prefetch_related(
+        "organisation", "organisation__chain"
+    ):
+        org = stopped(membership.organisation)
+        if org is not None:
+            found.setdefault(org.id, org)
+    return list(found.values())
+
+
+def stopped_words(org: Organisation) -> str:
+    if org.ended_at is not None:
+        return _(
+            "Your organisation (%(name)s) has ended. Ask the programme what to do.", name=org.name
+        )
+    return _(
+        "Your organisation (%(name)s) is suspended. Ask the programme what to do.", name=org.name
+    )
+
+
 # --- staff invitations -------------------------------------------------------------------------
 
 
