@@ -8,6 +8,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from pwa.audit.services import AuditAction
+from pwa.core import clock
 from pwa.models import AuditEntry, Organisation
 from tests.conftest import Client
 from tests.factories import (
@@ -167,3 +168,20 @@ async def test_a_store_made_on_the_command_line_is_in_the_directory(client: Clie
     await client.log_in(family.email, PASSWORD)
     directory = await client.get("/shops")
     assert shop.name in directory.text and "Friendly shop since" in directory.text
+
+
+async def test_the_directory_says_whose_store_it_is(client: Client, other_client: Client) -> None:
+    chain, admin = await make_chain_admin("Yonghui")
+    await client.log_in(str(admin.email), PASSWORD)
+    plain = await add_store(client, chain, "新店", "邯郸")
+    named = await add_store(client, chain, "yonghui Renmin Road", "邯郸")
+    await Organisation.filter(id__in=[plain.id, named.id]).update(approved_at=clock.now())
+    family = await make_family()
+    await other_client.log_in(family.email, PASSWORD)
+    directory = await other_client.get("/shops")
+    assert ">Yonghui 新店<" in directory.text
+    # A store named with its merchant's name already: not twice.
+    assert ">yonghui Renmin Road<" in directory.text
+    assert "Yonghui yonghui" not in directory.text
+    detail = await other_client.get(f"/shops/{plain.id}")
+    assert "<h1>Yonghui 新店</h1>" in detail.text

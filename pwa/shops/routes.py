@@ -262,11 +262,19 @@ async def directory(request: Request) -> Response:
     shops = await services.friendly_shops()
     # tortoise types values_list(flat=True) as tuples; it gives the values.
     cities = sorted(set(cast(list[str], await shops.values_list("city", flat=True))))
-    listed = await (shops.filter(city=city) if city in cities else shops).order_by("city", "name")
+    listed = await (shops.filter(city=city) if city in cities else shops).prefetch_related("chain")
+    labels = {shop.id: services.shop_label(shop, shop.chain) for shop in listed}
+    listed.sort(key=lambda shop: (shop.city, labels[shop.id]))
     return render(
         request,
         "shops/directory.html",
-        {"title": _("Friendly shops"), "shops": listed, "cities": cities, "city": city},
+        {
+            "title": _("Friendly shops"),
+            "shops": listed,
+            "labels": labels,
+            "cities": cities,
+            "city": city,
+        },
     )
 
 
@@ -303,7 +311,7 @@ async def shop_detail(request: Request) -> Response:
         request,
         "shops/shop.html",
         {
-            "title": shop.name,
+            "title": services.shop_label(shop, chain),
             "shop": shop,
             "status": services.store_status(shop, chain),
             "back_url": "/shops",

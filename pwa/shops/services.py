@@ -185,6 +185,14 @@ async def _chain_works() -> Q:
     return Q(chain_id=None) | Q(chain_id__not_in=stopped) if stopped else Q()
 
 
+def shop_label(store: Organisation, chain: Organisation | None) -> str:
+    """A store as families see it: "<merchant> <store>", so they can tell whose shop it is;
+    only its own name when that starts with its merchant's already (or it has none)."""
+    if chain is None or store.name.casefold().startswith(chain.name.strip().casefold()):
+        return store.name
+    return f"{chain.name} {store.name}"
+
+
 async def friendly_shops() -> QuerySet[Organisation]:
     """The stores in the directory: the rule of pwa/vouchers/services.takes_vouchers (approved,
     neither it nor its merchant suspended or ended), as a query. A friendly shop whose staff
