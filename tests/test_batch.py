@@ -16,10 +16,18 @@ from pwa.accounts.services import create_staff
 from pwa.audit.services import AuditAction
 from pwa.budgets import services as budgets
 from pwa.core.forms import FormErrors
-from pwa.models import AuditEntry, CentreBudget, Organisation, OrgKind, Voucher, VoucherBatch
+from pwa.models import (
+    AuditEntry,
+    CentreBudget,
+    CentreFamily,
+    Organisation,
+    OrgKind,
+    Voucher,
+    VoucherBatch,
+)
 from pwa.vouchers import services as vouchers
 from tests.conftest import Client
-from tests.factories import PASSWORD, give_budget
+from tests.factories import PASSWORD, give_budget, make_family
 
 
 def next_month() -> tuple[str, date]:
@@ -184,3 +192,22 @@ async def test_the_batch_page_takes_only_the_months_it_offers(client: Client) ->
     last = await client.submit("/centre/batch", {"month": offered[-1], "amount": "50"})
     assert last.status_code == 303
     assert await Voucher.filter(centre=centre).count() == 2
+
+
+async def test_the_wallet_says_when_next_months_voucher_starts(client: Client) -> None:
+    centre, _email = await centre_with_families(0, yuan=1000)
+    family = await make_family()
+    await CentreFamily.create(centre=centre, family=family.family)
+    month, first = next_month()
+    await budgets.run_batch(centre, amount="50", month=month, actor=None)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    await client.log_in(family.email, PASSWORD)
+    wallet = await client.get(f"/families/{family.family.id}/wallet")
+    with i18n.use_locale("en"):
+        starts, ends = i18n.format_date(first), i18n.format_date(last)
+    assert f"Good from {starts} until the end of {ends}. It cannot be used before." in wallet.text
+    assert "Use before the end of" not in wallet.text
+    # This month's voucher has started: no "Good from".
+    await budgets.run_batch(centre, amount="50", month=budgets.month_choices(1)[0][0], actor=None)
+    wallet = await client.get(f"/families/{family.family.id}/wallet")
+    assert wallet.text.count("Good from") == 1 and "Use before the end of" in wallet.text

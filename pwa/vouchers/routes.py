@@ -61,6 +61,10 @@ async def wallet(request: Request) -> Response:
                 "soon": vouchers.expiring_soon(voucher),
                 "history": history,
                 "usable": voucher.valid_until > clock.now(),
+                # Not started yet (next month's batch): its first day, China's time.
+                "starts": voucher.valid_from.astimezone(vouchers.CHINA).date()
+                if voucher.valid_from > clock.now()
+                else None,
             }
         )
     return render(
