@@ -441,6 +441,8 @@ async def test_no_statement_before_the_merchant_was_added_or_with_nothing_in_it(
         refused = await client.submit(page, form)
         assert refused.status_code == 400, form
         assert f"This period ends before {p.chain.name} was added on" in refused.text, form
+    far = await client.submit(page, {"first_day": "9999-12-31", "last_day": "9999-12-31"})
+    assert far.status_code == 400 and "This period is not over yet" in far.text
     assert await Statement.all().count() == 0
     assert not await AuditEntry.filter(action=AuditAction.STATEMENT_MAKE).exists()
     # With a payment in it, the same days make a statement.
