@@ -27,10 +27,12 @@ def centre_label(centre: Organisation) -> str:
     """A centre in a drop-down: its name and city (two of one name differ), and its state."""
     label = f"{centre.name} · {centre.city}"
     if centre.ended_at is not None:
-        return f"{label} ({_('ended: only taking back')})"
-    if centre.suspended_at is not None:
-        return f"{label} ({_('suspended: only taking back')})"
-    return label
+        state = _("ended: only taking back")
+    elif centre.suspended_at is not None:
+        state = _("suspended: only taking back")
+    else:
+        return label
+    return f"{label} ({state})"
 
 
 async def programme_budgets(request: Request) -> Response:
