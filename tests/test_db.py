@@ -188,3 +188,21 @@ async def test_the_audit_log_refuses_changes_and_deletions(database_url):
         assert (kept.actor, kept.after) == ("command line", {"granted": 100})
     finally:
         await Tortoise.close_connections()
+
+
+async def test_a_centre_has_one_budget_row_on_both_databases(database_url):
+    """The database refuses a second budget row for a centre (0018's unique index: SQLite's
+    rebuild for the CHECK dropped the column's UNIQUE)."""
+    import pytest
+    from tortoise import Tortoise
+
+    from pwa.models import CentreBudget, Organisation, OrgKind
+
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        centre = await Organisation.create(kind=OrgKind.CENTRE, name="Centre", city="邯郸")
+        await CentreBudget.create(centre=centre)
+        with pytest.raises(Exception, match=r"(?i)unique"):
+            await CentreBudget.create(centre=centre)
+    finally:
+        await Tortoise.close_connections()

@@ -243,6 +243,12 @@ class Migration(migrations.Migration):
             model_name='CentreBudget',
             constraint=CheckConstraint(check='unissued >= 0', name='centre_budget_not_negative'),
         ),
+        # SQLite's rebuild for the CHECK above leaves out the column's UNIQUE: one budget row
+        # per centre, made a unique index (PostgreSQL keeps its constraint, IF NOT EXISTS).
+        ops.RunSQL(
+            sql="CREATE UNIQUE INDEX IF NOT EXISTS centre_budget_one_per_centre "
+            "ON centre_budget (centre_id)"
+        ),
         AuditAppendOnly(),
         ops.RunSQL(sql=BEFORE_ISSUE_17),
     ]
