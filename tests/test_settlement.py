@@ -452,3 +452,51 @@ async def test_no_statement_before_the_merchant_was_added_or_with_nothing_in_it(
     )
     assert made.status_code == 303
     assert (await Statement.get(merchant=p.chain)).total == 3000
+
+
+async def test_a_statement_keeps_its_pay_codes_when_the_phones_codes_are_gone(days) -> None:
+    """A statement that was made never changes: the masked pay code is kept with its line, so
+    a phone logging out (its codes go with its session) leaves the statement as it was."""
+    from pwa.models import PayToken
+
+    p = await set_up()
+    paid = await pay(p, p.stores[0], 30)
+    token = await PayToken.get(nonce=paid.token_nonce)
+    day = days(1)
+    statement = await services.make_statement(p.chain, day, day, p.staff)
+    before = [line.code for line in await services.lines_of(statement)]
+    assert before == [f"••••-{token.code[-4:]}"]
+    await PayToken.filter(voucher_id=token.voucher_id).delete()
+    assert [line.code for line in await services.lines_of(statement)] == before
+
+
+async def test_a_store_on_its_own_shows_its_statements_to_its_admins_only(
+    client: Client, other_client: Client, days
+) -> None:
+    """A store with no merchant above it is its own merchant: its admins see its statements
+    (from the shop's start page), its other staff and a chain's admin do not."""
+    from pwa.models import OrgMembership
+
+    p = await set_up()
+    await pay(p, p.alone, 40)
+    day = days(1)
+    statement = await services.make_statement(p.alone, day, day, p.staff)
+    staff_of_alone = await OrgMembership.filter(organisation=p.alone).prefetch_related("account")
+    assert staff_of_alone
+    admin = staff_of_alone[0].account
+    await OrgMembership.filter(id=staff_of_alone[0].id).update(admin=True)
+    await client.log_in(admin.email or "", PASSWORD)
+    start = await client.get("/shop")
+    assert "/shop/statements" in start.text
+    listed = await client.get("/shop/statements")
+    assert listed.status_code == 200 and f"/shop/statements/{statement.id}" in listed.text
+    page = await client.get(f"/shop/statements/{statement.id}")
+    assert page.status_code == 200 and "40.00" in page.text
+    assert (await client.get(f"/shop/statements/{statement.id}.csv")).status_code == 200
+    # Not an admin: nothing.
+    await OrgMembership.filter(id=staff_of_alone[0].id).update(admin=False)
+    assert f"/shop/statements/{statement.id}" not in (await client.get("/shop/statements")).text
+    assert (await client.get(f"/shop/statements/{statement.id}")).status_code == 404
+    # A chain's admin: not theirs either.
+    await other_client.log_in(p.admin_email, PASSWORD)
+    assert (await other_client.get(f"/merchant/statements/{statement.id}")).status_code == 404

@@ -34,12 +34,29 @@ def _programme(request: Request) -> Account | None:
 
 
 async def _my_merchants(request: Request) -> list[Organisation]:
-    """The chains the caller is an admin of (their staff), of those neither suspended nor ended."""
+    """The chains the caller is an admin of, of those neither suspended nor ended."""
     who = org_access.check_org(sessions.principal(request), MERCHANT)
     return list(
         await Organisation.filter(
             members__account=who.account,
+            members__admin=True,
             kind=OrgKind.CHAIN,
+            suspended_at=None,
+            ended_at=None,
+        ).order_by("name", "id")
+    )
+
+
+async def _my_own_stores(request: Request) -> list[Organisation]:
+    """The stores on their own (each its own merchant) the caller is an admin of: their
+    statements are the store's admins' to see, as a chain's are its admins'."""
+    who = org_access.check_org(sessions.principal(request), Action.MERCHANT_SCREENS)
+    return list(
+        await Organisation.filter(
+            members__account=who.account,
+            members__admin=True,
+            kind=OrgKind.MERCHANT,
+            chain_id=None,
             suspended_at=None,
             ended_at=None,
         ).order_by("name", "id")
@@ -105,16 +122,22 @@ async def programme_merchant(request: Request) -> Response:
 
 
 async def _statement_page(
-    request: Request, statement: Statement, programme: bool, errors: dict[str, str] | None = None
+    request: Request,
+    statement: Statement,
+    programme: bool,
+    errors: dict[str, str] | None = None,
+    desk: str = "merchant",
 ) -> Response:
+    """desk: whose pages link it, "merchant" (a chain's admins) or "shop" (the admins of a
+    store on its own, which is its own merchant)."""
     await statement.fetch_related("merchant")
     lines = await services.lines_of(statement)
     if programme:
         csv_url = urls.url("programme_statement_csv", statement_id=statement.id)
         back = urls.url("programme_merchant", merchant_id=statement.merchant_id)
     else:
-        csv_url = urls.url("merchant_statement_csv", statement_id=statement.id)
-        back = urls.url("merchant_statements")
+        csv_url = urls.url(f"{desk}_statement_csv", statement_id=statement.id)
+        back = urls.url(f"{desk}_statements")
     return render(
         request,
         "settlement/statement.html",
@@ -242,6 +265,37 @@ async def merchant_statement(request: Request) -> Response:
 
 async def merchant_statement_csv(request: Request) -> Response:
     mine = await _my_merchants(request)
+    statement = await _statement_or_404(
+        ids.int_or_404(request.path_params["statement_id"]), [m.id for m in mine]
+    )
+    return await _csv(statement)
+
+
+async def shop_statements(request: Request) -> Response:
+    mine = await _my_own_stores(request)
+    return render(
+        request,
+        "settlement/statements.html",
+        {
+            "title": _("Our statements"),
+            "merchants": mine,
+            "statements": await services.statements_of([m.id for m in mine]),
+            "statement_url": "shop_statement",
+            "back_url": "/shop",
+        },
+    )
+
+
+async def shop_statement(request: Request) -> Response:
+    mine = await _my_own_stores(request)
+    statement = await _statement_or_404(
+        ids.int_or_404(request.path_params["statement_id"]), [m.id for m in mine]
+    )
+    return await _statement_page(request, statement, programme=False, desk="shop")
+
+
+async def shop_statement_csv(request: Request) -> Response:
+    mine = await _my_own_stores(request)
     statement = await _statement_or_404(
         ids.int_or_404(request.path_params["statement_id"]), [m.id for m in mine]
     )
@@ -376,5 +430,20 @@ routes = [
         merchant_statement_csv,
         name="merchant_statement_csv",
         action=MERCHANT,
+    ),
+    Route(
+        "/shop/statements", shop_statements, name="shop_statements", action=Action.MERCHANT_SCREENS
+    ),
+    Route(
+        "/shop/statements/{statement_id:int}",
+        shop_statement,
+        name="shop_statement",
+        action=Action.MERCHANT_SCREENS,
+    ),
+    Route(
+        "/shop/statements/{statement_id:int}.csv",
+        shop_statement_csv,
+        name="shop_statement_csv",
+        action=Action.MERCHANT_SCREENS,
     ),
 ]

@@ -250,6 +250,14 @@ async def _make(
                 }
             )
         adjusted = await _adjustments(entries)
+        # The pay codes as they are now, kept with the lines: a code goes with the phone's
+        # session when it logs out, and a statement that was made never changes.
+        nonces = dict(
+            await Redemption.filter(
+                id__in=[e.redemption_id for e in entries if e.redemption_id is not None]
+            ).values_list("id", "token_nonce")
+        )
+        codes = await _codes([nonce for nonce in nonces.values() if nonce])
         payments = -sum(e.amount for e in entries if e.kind == LedgerKind.REDEEM)
         reversals = -sum(e.amount for e in entries if e.kind == LedgerKind.REVERSE)
         statement = await Statement.create(
@@ -263,7 +271,12 @@ async def _make(
         )
         await StatementLine.bulk_create(
             [
-                StatementLine(statement=statement, entry_id=e.id, adjustment=e.id in adjusted)
+                StatementLine(
+                    statement=statement,
+                    entry_id=e.id,
+                    adjustment=e.id in adjusted,
+                    code=masked_code(codes.get(nonces.get(e.redemption_id) or "", "")),
+                )
                 for e in entries
             ]
         )
@@ -391,17 +404,9 @@ async def lines_of(statement: Statement) -> list[Line]:
             entry__kind=LedgerKind.REDEEM, entry__redemption_id__in=redemption_ids
         ).values_list("entry__redemption_id", "statement_id")
     )
-    codes = await _codes(
-        [
-            r.entry.redemption.token_nonce
-            for r in rows
-            if r.entry.redemption and r.entry.redemption.token_nonce
-        ]
-    )
     lines = []
     for row in rows:
         entry = row.entry
-        redemption = entry.redemption
         at = entry.created_at
         kind = "payment" if entry.kind == LedgerKind.REDEEM else "reversal"
         if row.adjustment:
@@ -416,7 +421,7 @@ async def lines_of(statement: Statement) -> list[Line]:
                 city=entry.shop.city if entry.shop else "",
                 amount=-entry.amount,
                 reference=payment_reference(entry.redemption_id),
-                code=masked_code(codes.get(redemption.token_nonce or "", "") if redemption else ""),
+                code=row.code,
                 payment_statement_id=payment_statements.get(entry.redemption_id)
                 if row.adjustment
                 else None,

@@ -357,6 +357,12 @@ async def shop_start(request: Request) -> Response:
                 s.id: services.store_status(s, chains.get(s.chain_id or 0)) for s in shops
             },
             "kind": "merchant",
+            # An admin of a store on its own (its own merchant) sees its statements.
+            "own_statements": await OrgMembership.exists(
+                account=sessions.principal(request).account,
+                admin=True,
+                organisation_id__in=[s.id for s in shops if s.chain_id is None],
+            ),
         },
     )
 
