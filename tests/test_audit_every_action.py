@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -18,6 +19,7 @@ from tortoise import timezone as orm_time
 from pwa.audit.services import AuditAction
 from pwa.budgets import services as budgets
 from pwa.core import clock
+from pwa.core.forms import FormErrors
 from pwa.models import (
     AuditEntry,
     CentreFamily,
@@ -75,6 +77,11 @@ async def test_every_money_and_permission_action_appends_its_entry() -> None:
         await store.save()
         await shops.confirm_checklist(store, admin, guide_read=True)
         await programme.approve(store, staff)
+        entry = {"quiet_hours": store.quiet_hours, "staff_know": store.staff_know}
+        await shops.save_directory_entry(store, entry, {}, Path("/nonexistent"), by=admin)
+        await shops.save_directory_entry(
+            store, {**entry, "accepts_vouchers": "on"}, {}, Path("/nonexistent"), by=admin
+        )
 
         await budgets.grant(centre, amount="1000", take_back=False, note="2026", actor=staff)
         family = await make_family()
@@ -133,6 +140,17 @@ async def test_every_money_and_permission_action_appends_its_entry() -> None:
     await settlement.mark_paid(statement, "HB-2026-001", staff)
 
     await programme.suspend(store, staff)
+    # A suspended store is not approved (again), and nothing is recorded for the refusal.
+    waiting = await programme.create_store(
+        chain, {"name": "新华路店", "city": "邯郸", "address": ""}, staff
+    )
+    waiting.quiet_hours, waiting.staff_know = store.quiet_hours, store.staff_know
+    waiting.entrance_photo, waiting.till_photo = "e.jpg", "t.jpg"
+    await waiting.save()
+    await shops.confirm_checklist(waiting, staff, guide_read=True)
+    await programme.suspend(waiting, staff)
+    with pytest.raises(FormErrors):
+        await programme.approve(waiting, staff)
     await programme.resume(store, staff)
     membership = await OrgMembership.get(organisation=chain, account=admin)
     assert await programme.remove_staff(chain, membership.id, staff)

@@ -47,6 +47,7 @@ def action_names() -> dict[str, str]:
         AuditAction.STORE_CREATE: _("Store added"),
         AuditAction.STORE_CHECKLIST: _("Store checklist confirmed"),
         AuditAction.STORE_APPROVE: _("Store approved as a friendly shop"),
+        AuditAction.STORE_VOUCHERS: _("Store switched taking vouchers off or on"),
         AuditAction.INVITATION_MAKE: _("Invitation made"),
         AuditAction.INVITATION_ACCEPT: _("Invitation accepted"),
         AuditAction.INVITATION_REVOKE: _("Invitation withdrawn"),

@@ -35,6 +35,7 @@ class AuditAction(StrEnum):
     STORE_CREATE = "store.create"
     STORE_CHECKLIST = "store.checklist"
     STORE_APPROVE = "store.approve"
+    STORE_VOUCHERS = "store.vouchers"  # its staff switched taking vouchers off or on
     INVITATION_MAKE = "invitation.make"
     INVITATION_ACCEPT = "invitation.accept"
     INVITATION_REVOKE = "invitation.revoke"

@@ -491,6 +491,15 @@ async def approve(store: Organisation, by: Account) -> None:
     """The store becomes a friendly shop: in the directory, taking vouchers."""
     if store.kind != OrgKind.MERCHANT or store.checklist_confirmed_at is None:
         raise FormErrors({"store": _("The store's staff have not confirmed the checklist yet.")})
+    chain = await Organisation.get_or_none(id=store.chain_id) if store.chain_id else None
+    if any(org.suspended_at or org.ended_at for org in (store, chain) if org is not None):
+        raise FormErrors(
+            {
+                "store": _(
+                    "This store or its merchant is suspended or has ended. It cannot be approved."
+                )
+            }
+        )
     now = clock.now()
     async with in_transaction():
         if not await Organisation.filter(

@@ -241,7 +241,9 @@ async def _save_shop(request: Request, shop: Organisation, ctx: dict[str, Any]) 
             if isinstance(upload := submitted.get(name), UploadFile) and upload.filename
         }
     try:
-        await services.save_directory_entry(shop, form, files, shop_photo_dir(request))
+        await services.save_directory_entry(
+            shop, form, files, shop_photo_dir(request), by=sessions.principal(request).account
+        )
     except FormErrors as exc:
         return render(request, "shops/edit.html", {**ctx, "form": form, "errors": exc.errors}, 400)
     notify(request, _("The shop's page in the directory is saved."))

@@ -26,7 +26,11 @@ LIMITS = (("opening_hours", 120), ("quiet_hours", 120), ("staff_know", 500), ("a
 
 
 async def save_directory_entry(
-    shop: Organisation, form: dict[str, str], pictures: dict[str, bytes], folder: Path
+    shop: Organisation,
+    form: dict[str, str],
+    pictures: dict[str, bytes],
+    folder: Path,
+    by: Account | None = None,
 ) -> None:
     """The shop's words and its entrance and till photos (re-encoded, no metadata);
     FormErrors and nothing saved when any of it is wrong."""
@@ -50,8 +54,21 @@ async def save_directory_entry(
     shop.quiet_hours = form.get("quiet_hours", "")
     shop.staff_know = form.get("staff_know", "")
     shop.address = form.get("address", "")
+    was = shop.accepts_vouchers
     shop.accepts_vouchers = form.get("accepts_vouchers") == "on"
-    await shop.save()
+    async with in_transaction():
+        await shop.save()
+        if was != shop.accepts_vouchers:
+            # Switching vouchers off (or on) stops (or starts) the store's till: audited.
+            await audit.record(
+                AuditAction.STORE_VOUCHERS,
+                actor=by,
+                object_kind="organisation",
+                object_id=shop.id,
+                organisation_id=shop.id,
+                before={"accepts_vouchers": was},
+                after={"accepts_vouchers": shop.accepts_vouchers},
+            )
 
 
 # --- friendly-shop status (issue 17) -----------------------------------------------------------
