@@ -56,19 +56,7 @@ PROGRAMME_EMAIL = "programme@demo.test"
 MERCHANT_EMAIL = "merchant@demo.test"
 
 # Hebei's 11 cities, each with at least one friendly store.
-CITIES = (
-    "石家庄",
-    "唐山",
-    "秦皇岛",
-    "邯郸",
-    "邢台",
-    "保定",
-    "张家口",
-    "承德",
-    "沧州",
-    "廊坊",
-    "衡水",
-)
+CITIES = programme_services.HEBEI_CITIES
 
 
 @dataclass(frozen=True)

@@ -7,37 +7,19 @@ Both languages; axe, 44 px targets and no sideways scrolling on every page."""
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import sys
 import uuid
 
 import pytest
-from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from pwa import ROOT
-from tests.browser.conftest import LiveServer, axe_violations, log_in, small_targets
+from tests.browser.conftest import LiveServer, log_in
+from tests.browser.desk import DESK, PASSWORD, checked, invitation_link, join_as_new, jpeg
 
 pytestmark = pytest.mark.browser
-
-DESK = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False}
-PASSWORD = "correct-horse-battery"
-LINK = re.compile(r"https?://[^\s<]+/staff-invitation/[A-Za-z0-9_-]+")
-
-
-def checked(page: Page) -> None:
-    assert axe_violations(page) == [], page.url
-    assert small_targets(page) == [], page.url
-    width = page.viewport_size["width"] if page.viewport_size else 0
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
-
-
-def jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (60, 40), (90, 160, 200)).save(out, "JPEG")
-    return out.getvalue()
 
 
 def create_programme_staff(server: LiveServer, email: str) -> None:
@@ -62,22 +44,6 @@ def create_programme_staff(server: LiveServer, email: str) -> None:
         check=True,
         capture_output=True,
     )
-
-
-def invitation_link(page: Page) -> str:
-    found = LINK.search(page.locator("main").inner_text())
-    assert found, page.url
-    return found.group(0)
-
-
-def join_as_new(page: Page, link: str, name: str) -> None:
-    page.goto(link)
-    checked(page)
-    form = page.locator("main form.form")
-    form.locator("input[name=name]").fill(name)
-    form.locator("input[name=email]").fill(f"{uuid.uuid4().hex[:10]}@example.test")
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.locator("button[type=submit]").click()
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

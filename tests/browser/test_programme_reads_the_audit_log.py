@@ -8,21 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.conftest import axe_violations, log_in, small_targets
+from tests.browser.conftest import log_in
+from tests.browser.desk import DESK, checked
 
 pytestmark = pytest.mark.browser
 
-DESK = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False}
 BUDGET_GIVEN = {"en": "Budget given", "zh": "发放预算"}
-
-
-def checked(page: Page) -> None:
-    assert axe_violations(page) == [], page.url
-    assert small_targets(page) == [], page.url
-    width = page.viewport_size["width"] if page.viewport_size else 0
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

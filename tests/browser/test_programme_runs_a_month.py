@@ -15,7 +15,6 @@ has ended."""
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 import uuid
 from collections.abc import Iterator
@@ -24,18 +23,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests import databases
-from tests.browser.conftest import LiveServer, axe_violations, link_phone, log_in, small_targets
+from tests.browser.conftest import LiveServer, link_phone, log_in
+from tests.browser.desk import DESK, PASSWORD, checked, invitation_link, join_as_new, jpeg
 
 pytestmark = pytest.mark.browser
 
 CHINA = ZoneInfo("Asia/Shanghai")
-DESK = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False}
-PASSWORD = "correct-horse-battery"
-LINK = re.compile(r"https?://[^\s<]+/staff-invitation/[A-Za-z0-9_-]+")
 WORDS = {
     "batch_given": {"en": "1 voucher of CN¥50.00 is given for", "zh": "已发 1 张"},
     "nothing_more": {"en": "Nothing was given: every family has its voucher", "zh": "什么都没有发"},
@@ -46,19 +42,6 @@ WORDS = {
     "friendly_since": {"en": "Friendly shop since", "zh": "起为爱星友好商家"},
     "paid": {"en": "Paid on", "zh": "已于"},
 }
-
-
-def checked(page: Page) -> None:
-    assert axe_violations(page) == [], page.url
-    assert small_targets(page) == [], page.url
-    width = page.viewport_size["width"] if page.viewport_size else 0
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
-
-
-def jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (60, 40), (90, 160, 200)).save(out, "JPEG")
-    return out.getvalue()
 
 
 def first_of_next_month(day: date) -> date:
@@ -86,12 +69,6 @@ def server(live_server: LiveServer) -> Iterator[LiveServer]:
     restart(live_server, None)
 
 
-def invitation_link(page: Page) -> str:
-    found = LINK.search(page.locator("main").inner_text())
-    assert found, page.url
-    return found.group(0)
-
-
 def make_invitation(page: Page, label: str) -> str:
     page.locator("input[name=label]").fill(label)
     page.locator("main form", has=page.locator("input[name=label]")).locator(
@@ -100,19 +77,6 @@ def make_invitation(page: Page, label: str) -> str:
     expect(page.locator(".qr")).to_be_visible()
     checked(page)
     return invitation_link(page)
-
-
-def join_as_new(page: Page, link: str, name: str) -> str:
-    """Open an invitation link and make an account there; the account's email."""
-    email = f"{uuid.uuid4().hex[:10]}@example.test"
-    page.goto(link)
-    checked(page)
-    form = page.locator("main form.form")
-    form.locator("input[name=name]").fill(name)
-    form.locator("input[name=email]").fill(email)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.locator("button[type=submit]").click()
-    return email
 
 
 def add_organisation(desk: Page, kind: str, name: str, city: str = "") -> None:
