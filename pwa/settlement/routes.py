@@ -241,8 +241,9 @@ async def programme_reverse_payment(request: Request) -> Response:
 # --- the merchant's admins ---------------------------------------------------------------------
 
 
-async def merchant_statements(request: Request) -> Response:
-    mine = await _my_merchants(request)
+async def _statements(
+    request: Request, mine: list[Organisation], statement_url: str, back_url: str
+) -> Response:
     return render(
         request,
         "settlement/statements.html",
@@ -250,56 +251,44 @@ async def merchant_statements(request: Request) -> Response:
             "title": _("Our statements"),
             "merchants": mine,
             "statements": await services.statements_of([m.id for m in mine]),
-            "back_url": urls.url("merchant_start"),
+            "statement_url": statement_url,
+            "back_url": back_url,
         },
+    )
+
+
+async def merchant_statements(request: Request) -> Response:
+    mine = await _my_merchants(request)
+    return await _statements(request, mine, "merchant_statement", urls.url("merchant_start"))
+
+
+async def _mine(request: Request, merchants: list[Organisation]) -> Statement:
+    """The statement of the path, when it is of one of these merchants (else 404)."""
+    return await _statement_or_404(
+        ids.int_or_404(request.path_params["statement_id"]), [m.id for m in merchants]
     )
 
 
 async def merchant_statement(request: Request) -> Response:
-    mine = await _my_merchants(request)
-    statement = await _statement_or_404(
-        ids.int_or_404(request.path_params["statement_id"]), [m.id for m in mine]
-    )
+    statement = await _mine(request, await _my_merchants(request))
     return await _statement_page(request, statement, programme=False)
 
 
 async def merchant_statement_csv(request: Request) -> Response:
-    mine = await _my_merchants(request)
-    statement = await _statement_or_404(
-        ids.int_or_404(request.path_params["statement_id"]), [m.id for m in mine]
-    )
-    return await _csv(statement)
+    return await _csv(await _mine(request, await _my_merchants(request)))
 
 
 async def shop_statements(request: Request) -> Response:
-    mine = await _my_own_stores(request)
-    return render(
-        request,
-        "settlement/statements.html",
-        {
-            "title": _("Our statements"),
-            "merchants": mine,
-            "statements": await services.statements_of([m.id for m in mine]),
-            "statement_url": "shop_statement",
-            "back_url": "/shop",
-        },
-    )
+    return await _statements(request, await _my_own_stores(request), "shop_statement", "/shop")
 
 
 async def shop_statement(request: Request) -> Response:
-    mine = await _my_own_stores(request)
-    statement = await _statement_or_404(
-        ids.int_or_404(request.path_params["statement_id"]), [m.id for m in mine]
-    )
+    statement = await _mine(request, await _my_own_stores(request))
     return await _statement_page(request, statement, programme=False, desk="shop")
 
 
 async def shop_statement_csv(request: Request) -> Response:
-    mine = await _my_own_stores(request)
-    statement = await _statement_or_404(
-        ids.int_or_404(request.path_params["statement_id"]), [m.id for m in mine]
-    )
-    return await _csv(statement)
+    return await _csv(await _mine(request, await _my_own_stores(request)))
 
 
 # --- CSV ---------------------------------------------------------------------------------------
