@@ -481,10 +481,11 @@ async def test_a_store_on_its_own_shows_its_statements_to_its_admins_only(
     await pay(p, p.alone, 40)
     day = days(1)
     statement = await services.make_statement(p.alone, day, day, p.staff)
+    # The store's account made on the command line is its admin (a store on its own is its
+    # own merchant).
     staff_of_alone = await OrgMembership.filter(organisation=p.alone).prefetch_related("account")
-    assert staff_of_alone
+    assert [m.admin for m in staff_of_alone] == [True]
     admin = staff_of_alone[0].account
-    await OrgMembership.filter(id=staff_of_alone[0].id).update(admin=True)
     await client.log_in(admin.email or "", PASSWORD)
     start = await client.get("/shop")
     assert "/shop/statements" in start.text
@@ -500,3 +501,23 @@ async def test_a_store_on_its_own_shows_its_statements_to_its_admins_only(
     # A chain's admin: not theirs either.
     await other_client.log_in(p.admin_email, PASSWORD)
     assert (await other_client.get(f"/merchant/statements/{statement.id}")).status_code == 404
+
+
+async def test_an_invitation_into_a_store_on_its_own_makes_an_admin_and_into_a_chains_store_not(
+    days,
+) -> None:
+    """The real way a store's people arrive: the programme's link into a store on its own makes
+    its admin (who sees its statements); a chain's store's link makes till staff."""
+    from pwa.models import OrgMembership
+    from pwa.programme import services as programme
+    from tests.factories import make_account
+
+    p = await set_up()
+    for store, admin in ((p.alone, True), (p.stores[0], False)):
+        token = await programme.create_invitation(store, p.staff, "Someone")
+        invitation = await programme.find_invitation(token)
+        assert invitation is not None
+        account, _email = await make_account("Someone")
+        await programme.accept_invitation(invitation, account)
+        membership = await OrgMembership.get(account=account, organisation=store)
+        assert membership.admin is admin

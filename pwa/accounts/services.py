@@ -790,7 +790,11 @@ async def create_staff(
             )
         # A merchant's (a chain's) account is its admin: it adds the stores (issue 17).
         membership, made = await OrgMembership.get_or_create(
-            account=account, organisation=organisation, defaults={"admin": kind == OrgKind.CHAIN}
+            account=account,
+            organisation=organisation,
+            # A chain's account and a store's made here (a store on its own, its own merchant)
+            # are its admins.
+            defaults={"admin": kind in (OrgKind.CHAIN, OrgKind.MERCHANT)},
         )
         if made:
             await audit.record(

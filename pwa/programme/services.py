@@ -307,7 +307,10 @@ async def create_invitation(org: Organisation, by: Account, label: str) -> str:
     if org.ended_at is not None:
         raise FormErrors({"label": _("This organisation has ended. That is final.")})
     token = secrets.token_urlsafe(24)
-    admin = org.kind == OrgKind.CHAIN
+    # A merchant's invitation makes an admin; so does one into a store on its own, which is
+    # its own merchant (its admins reverse the day's payments and see its statements). A
+    # chain's store gets its staff from the chain's admins: till staff, not admins.
+    admin = org.kind == OrgKind.CHAIN or (org.kind == OrgKind.MERCHANT and org.chain_id is None)
     async with in_transaction():
         invitation = await OrgInvitation.create(
             organisation=org,
