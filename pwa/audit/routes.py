@@ -134,7 +134,9 @@ def _change(value: dict[str, Any] | None) -> str:
 async def audit_log(request: Request) -> Response:
     org_access.check_org(sessions.principal(request), STAFF)
     chosen, shown, errors = _chosen(request)
-    before = ids.int_or_none(request.query_params.get("before", ""))
+    # The audit log's ids are bigints: its own bound, not an int4 key's.
+    text = request.query_params.get("before", "").strip()
+    before = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
     rows = await queries.page(chosen, before)
     more = len(rows) > queries.PAGE
     rows = rows[: queries.PAGE]

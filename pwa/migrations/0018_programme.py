@@ -37,6 +37,18 @@ POSTGRES_AUDIT = [
 ]
 
 
+class OnSqliteOnly(ops.RunSQL):
+    """A statement SQLite needs and PostgreSQL does not."""
+
+    def __init__(self, statement: str) -> None:
+        super().__init__(sql="")
+        self.statement = statement
+
+    async def database_forward(self, app_label, old_state, new_state, state_editor=None) -> None:
+        if state_editor is not None and type(state_editor).__name__ == "SqliteSchemaEditor":
+            await state_editor.client.execute_script(self.statement)
+
+
 class AuditAppendOnly(ops.RunSQL):
     """The database refuses UPDATE and DELETE on audit_entry, whatever the app does (issue 17)."""
 
@@ -244,9 +256,9 @@ class Migration(migrations.Migration):
             constraint=CheckConstraint(check='unissued >= 0', name='centre_budget_not_negative'),
         ),
         # SQLite's rebuild for the CHECK above leaves out the column's UNIQUE: one budget row
-        # per centre, made a unique index (PostgreSQL keeps its constraint, IF NOT EXISTS).
-        ops.RunSQL(
-            sql="CREATE UNIQUE INDEX IF NOT EXISTS centre_budget_one_per_centre "
+        # per centre, made a unique index there (PostgreSQL keeps its constraint).
+        OnSqliteOnly(
+            "CREATE UNIQUE INDEX IF NOT EXISTS centre_budget_one_per_centre "
             "ON centre_budget (centre_id)"
         ),
         AuditAppendOnly(),
