@@ -30,6 +30,7 @@ from pwa.models import (
     Trip,
     Voucher,
 )
+from pwa.reach.queries import Reach, Row, _complement, _suppress
 from tests.conftest import Client
 from tests.factories import PASSWORD
 
@@ -350,22 +351,47 @@ async def test_a_wrong_month_is_refused_in_words(client: Client, fixture: dict[s
     assert answer.status_code == 400
 
 
+def _row(key: str, city: str, families: int, spent: int) -> Row:
+    row = Row(key, key, city, registered=families, spent=spent)
+    row.families_for_money = families
+    return row
+
+
 def test_one_small_cell_of_a_column_withholds_the_next_smallest_and_no_more() -> None:
     """The total minus the shown rows must not give a hidden cell: with one row under 5, the
     next smallest row is withheld too; with two or more under 5, nothing more."""
-    from pwa.reach.queries import Row, _complement
-
-    rows = [Row("a", "A", registered=3), Row("b", "B", registered=6), Row("c", "C", registered=9)]
-    for row in rows:
-        row.families_for_money = row.registered
-    _complement(rows, "registered")
-    _complement(rows, "money")
+    total = Row("total", "", total=True)
+    rows = [_row("a", "X", 3, 0), _row("b", "X", 6, 0), _row("c", "X", 9, 0)]
+    _complement(rows, "registered", total)
+    _complement(rows, "money", total)
     assert [row.count_hidden("registered") for row in rows] == [True, True, False]
     assert [row.money_hidden for row in rows] == [True, True, False]
-    two_small = [
-        Row("a", "A", registered=3),
-        Row("b", "B", registered=2),
-        Row("c", "C", registered=9),
-    ]
-    _complement(two_small, "registered")
+    two_small = [_row("a", "X", 3, 0), _row("b", "X", 2, 0), _row("c", "X", 9, 0)]
+    _complement(two_small, "registered", total)
     assert [row.count_hidden("registered") for row in two_small] == [True, True, False]
+    # A table of one hidden row: the total is that row, so its money is withheld too.
+    alone = [_row("a", "X", 3, 3000)]
+    _complement(alone, "money", total)
+    assert total.money_hidden
+
+
+def test_a_hidden_centre_cannot_be_worked_out_from_its_city() -> None:
+    """City X has centres A (3 families, ¥30 spent) and B (50 families); city Y has only C
+    (10 families). Hiding A in the centres table alone would leave A = X − B; every cell that
+    could give A (or the centre withheld for it) is withheld too, in both tables."""
+    a, b, c = _row("A", "X", 3, 3000), _row("B", "X", 50, 90000), _row("C", "Y", 10, 20000)
+    x, y = _row("X", "X", 53, 93000), _row("Y", "Y", 10, 20000)
+    found = Reach(datetime.now(UTC), datetime.now(UTC), cities=[x, y], centres=[a, b, c])
+    found.total.registered, found.total.spent = 63, 113000
+    found.total.families_for_money = 63
+    _suppress(found)
+    shown = {
+        row.key: (
+            None if row.count_hidden("registered") else row.registered,
+            None if row.money_hidden else row.spent,
+        )
+        for row in (a, b, c, x, y)
+    }
+    # Nothing of A, B, C, X or Y shows, but the total.
+    assert all(value == (None, None) for value in shown.values()), shown
+    assert not found.total.money_hidden and found.total.spent == 113000

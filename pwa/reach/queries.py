@@ -72,12 +72,20 @@ class Row:
 
     @property
     def money_hidden(self) -> bool:
-        return not self.total and (self.families_for_money < SMALLEST or "money" in self.withheld)
+        if self.total:
+            # Only when a table's one row is hidden: the total would be that row.
+            return "money" in self.withheld
+        return self.families_for_money < SMALLEST or "money" in self.withheld
 
     def count_hidden(self, column: str) -> bool:
         """Whether a family count shows only as "fewer than 5" or "not shown"."""
-        small = int(getattr(self, column)) < SMALLEST
-        return small or (not self.total and column in self.withheld)
+        return int(getattr(self, column)) < SMALLEST or column in self.withheld
+
+    def hidden(self, column: str) -> bool:
+        return self.money_hidden if column == "money" else self.count_hidden(column)
+
+    def size(self, column: str) -> int:
+        return self.families_for_money if column == "money" else int(getattr(self, column))
 
     @property
     def share(self) -> int | None:
@@ -274,26 +282,61 @@ async def reach(month: date) -> Reach:
     total.stores = sum(r.stores for r in found.merchants)
     total.paid_families = paid.get(0, 0)
     total.families_for_money = total.registered
-    for column in ("registered", "active", "money"):
-        _complement(found.cities, column)
-        _complement(found.centres, column)
-    for column in ("paid_families", "money"):
-        _complement(found.merchants, column)
+    _suppress(found)
     return found
 
 
-def _complement(rows: list[Row], column: str) -> None:
+def _suppress(found: Reach) -> None:
+    """Complementary suppression: no hidden cell may be worked out from what shows. Within each
+    table its total is the sum of its rows; a city is the sum of its centres, so the two tables
+    are checked together, until nothing more needs withholding."""
+    for _round in range(10):
+        changed = False
+        for column in ("registered", "active", "money"):
+            changed |= _complement(found.centres, column, found.total)
+            changed |= _complement(found.cities, column, found.total)
+            changed |= _within_cities(found, column)
+        for column in ("paid_families", "money"):
+            changed |= _complement(found.merchants, column, found.total)
+        if not changed:
+            return
+
+
+def _withhold(row: Row, column: str) -> bool:
+    if row.hidden(column):
+        return False
+    row.withheld.add(column)
+    return True
+
+
+def _complement(rows: list[Row], column: str, total: Row) -> bool:
     """When one row alone hides a column's cell, the total minus the other rows would give it:
-    the row with the next smallest count withholds its cell too."""
+    the row with the next smallest count withholds its cell too; with no other row, the total
+    withholds it (it is that row). True when something more is withheld."""
+    hidden = [row for row in rows if row.hidden(column)]
+    if len(hidden) != 1:
+        return False
+    shown = [row for row in rows if not row.hidden(column)]
+    if not shown:
+        return column == "money" and _withhold(total, column)
+    return _withhold(min(shown, key=lambda row: (row.size(column), row.key)), column)
 
-    def hidden(row: Row) -> bool:
-        return row.money_hidden if column == "money" else row.count_hidden(column)
 
-    def size(row: Row) -> int:
-        return row.families_for_money if column == "money" else int(getattr(row, column))
-
-    if sum(1 for row in rows if hidden(row)) != 1:
-        return
-    shown = [row for row in rows if not hidden(row)]
-    if shown:
-        min(shown, key=lambda row: (size(row), row.key)).withheld.add(column)
+def _within_cities(found: Reach, column: str) -> bool:
+    """A city's cell is (about) the sum of its centres': where the city's cell shows, one
+    hidden centre beside shown ones withholds the next smallest of them; a city of one centre
+    that is hidden withholds its own cell (it is that centre's)."""
+    changed = False
+    by_city: dict[str, list[Row]] = defaultdict(list)
+    for centre in found.centres:
+        by_city[centre.city].append(centre)
+    for city in found.cities:
+        centres = by_city.get(city.key, [])
+        hidden = [c for c in centres if c.hidden(column)]
+        shown = [c for c in centres if not c.hidden(column)]
+        if len(hidden) == 1 and shown and not city.hidden(column):
+            # (A city's hidden cell gives nothing away: no withholding needed for it.)
+            changed |= _withhold(min(shown, key=lambda c: (c.size(column), c.key)), column)
+        elif len(centres) == 1 and hidden:
+            changed |= _withhold(city, column)
+    return changed
