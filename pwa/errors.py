@@ -55,7 +55,13 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     if exc.status_code == 403:
         # Staff of a suspended or ended organisation: why, in words (still a 403).
         who = request.scope.get("startrip.principal")
-        stopped = await programme.stopped_organisations(getattr(who, "account", None))
+        # Only for someone with no organisation that works: a refusal of another kind to
+        # someone who also works elsewhere is not about the stopped one.
+        stopped = (
+            []
+            if getattr(who, "org_kinds", None)
+            else await programme.stopped_organisations(getattr(who, "account", None))
+        )
         if stopped:
             text = " ".join(programme.stopped_words(org) for org in stopped)
             context = {"title": _("Not allowed"), "text": text, "status": 403}
