@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from pwa import ROOT, i18n
@@ -71,12 +71,18 @@ class Pictogram:
 class Catalogue:
     areas: tuple[Area, ...]
     items: tuple[Pictogram, ...]
+    # Made once with the catalogue. (A functools.cache on a method took the catalogue itself as
+    # its key: every get() hashed all 181 pictures, a fifth of the server's time, issue 19.)
+    by_code: dict[str, Pictogram] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_code", {p.code: p for p in self.items})
 
     def area(self, area_id: str) -> Area | None:
         return next((a for a in self.areas if a.id == area_id), None)
 
     def get(self, code: str) -> Pictogram | None:
-        return self._by_code().get(code)
+        return self.by_code.get(code)
 
     def in_area(self, area_id: str) -> list[Pictogram]:
         return [p for p in self.items if p.area == area_id]
@@ -95,10 +101,6 @@ class Catalogue:
 
     def area_order(self) -> dict[str, int]:
         return {a.id: i for i, a in enumerate(self.areas)}
-
-    @cache  # noqa: B019 - the catalogue lives as long as the process
-    def _by_code(self) -> dict[str, Pictogram]:
-        return {p.code: p for p in self.items}
 
 
 def _fold(text: str) -> str:

@@ -249,13 +249,12 @@ async def add_item(request: Request) -> Response:
 
 
 async def item_label(item: ListItem) -> str:
-    views = [v for v in await lists.item_views(await item.list) if v.id == str(item.id)]
-    return views[0].label if views else ""
+    return (await lists.one_item_view(item)).label
 
 
 async def edit_item(request: Request) -> Response:
     shopping_list, item, _access = await access.item_for(request)
-    view = next(v for v in await lists.item_views(shopping_list) if v.id == str(item.id))
+    view = await lists.one_item_view(item)
     ctx = {
         "title": _("Change “%(label)s”", label=view.label),
         "list": shopping_list,
@@ -312,7 +311,6 @@ async def item_action(request: Request) -> Response:
         notify(request, _("“%(label)s” is taken off the list.", label=label))
     elif action == "restore":
         await lists.restore_item(item)
-        label = await item_label(item)  # read again: a taken-off item has no label on the list
         notify(request, _("“%(label)s” is back on the list.", label=label))
     else:
         raise ids.not_found()

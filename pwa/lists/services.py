@@ -480,6 +480,15 @@ async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) 
     ]
 
 
+async def one_item_view(item: ListItem) -> ItemView:
+    """One item's view, without reading the rest of its list (a write's answer words the
+    item: it cost the whole list's views before, issue 19)."""
+    photo = await Photo.get_or_none(id=item.photo_id) if item.photo_id else None
+    return item_view(
+        {f: getattr(item, f) for f in ("id", "pictogram", *history.ITEM_FIELDS)}, photo
+    )
+
+
 def group_by_area(views: list[ItemView]) -> list[tuple[Any, list[ItemView]]]:
     """[(area, items)] in the shop's order, leaving out empty areas."""
     groups = []
