@@ -77,6 +77,8 @@ class TripEventKind(StrEnum):
     FINISH = "finish"
     FEELING_BEFORE = "feeling_before"
     FEELING_AFTER = "feeling_after"
+    # "I am lost" on the help card was used (issue 18); the position itself is never stored.
+    LOST = "lost"
 
 
 class Account(Model):
@@ -133,6 +135,16 @@ class Person(Model):
         "models.Account", related_name="own_person", null=True, on_delete=fields.SET_NULL
     )
     account_id: int | None
+    # The help card read aloud in a guardian's own voice (issue 18).
+    help_clip: fields.ForeignKeyNullableRelation[Clip] = fields.ForeignKeyField(
+        "models.Clip", related_name="help_cards", null=True, on_delete=fields.SET_NULL
+    )
+    help_clip_id: UUID | None
+    # "I am lost" shares the phone's position with the guardians only when a guardian turned
+    # this on (off by default); who changed it and when is kept with it (issue 18).
+    lost_share = fields.BooleanField(default=False, db_default=False)
+    lost_share_changed_at = fields.DatetimeField(null=True)
+    lost_share_changed_by = fields.CharField(max_length=100, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -266,6 +278,25 @@ class OrgInvitation(Model):
 
     class Meta:
         table = "org_invitation"
+
+
+class ShopArea(Model):
+    """A friendly shop's own order of its areas, as a person walks through it, with an optional
+    photo of each (issue 18). Areas are the catalogue's area ids; one not listed comes after."""
+
+    id = fields.IntField(primary_key=True)
+    shop: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="shop_areas", on_delete=fields.CASCADE
+    )
+    shop_id: int
+    area = fields.CharField(max_length=30)
+    position = fields.SmallIntField()
+    # A file in the shops' photo folder, as entrance_photo and till_photo; "" without one.
+    photo = fields.CharField(max_length=80, default="", db_default="")
+
+    class Meta:
+        table = "shop_area"
+        unique_together = (("shop", "area"),)
 
 
 class OrgMembership(Model):
@@ -431,6 +462,27 @@ class Photo(Model):
         table = "photo"
 
 
+class Clip(Model):
+    """A short recording in a guardian's voice, read aloud for a step, an item or the help card
+    (issue 18). Checked by its content (mutagen), kept only for the family, like a photo."""
+
+    id = fields.UUIDField(primary_key=True)
+    family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
+        "models.Family", related_name="clips", on_delete=fields.CASCADE
+    )
+    family_id: UUID
+    # Chosen by the server; never the uploaded file's name.
+    file_name = fields.CharField(max_length=80, unique=True)
+    # The audio type the file really is, as served (audio/webm, audio/ogg, audio/mp4 …).
+    mime = fields.CharField(max_length=40)
+    duration_ms = fields.IntField()
+    size = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "clip"
+
+
 class ShoppingList(Model):
     id = fields.UUIDField(primary_key=True)
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
@@ -488,6 +540,21 @@ class ListItem(Model):
     area = fields.CharField(max_length=30)
     # A fractional-index key: items can be put between two others without renumbering.
     position = fields.CharField(max_length=60)
+    # Read aloud in a guardian's own voice (issue 18).
+    clip: fields.ForeignKeyNullableRelation[Clip] = fields.ForeignKeyField(
+        "models.Clip", related_name="items", null=True, on_delete=fields.SET_NULL
+    )
+    clip_id: UUID | None
+    # Plan B, when the item is not there (issue 18): "" (none chosen), "other" (take another
+    # item: plan_b_pictogram or plan_b_photo, named plan_b_label), "ask" (ask the staff with the
+    # help card) or "leave" (leave it).
+    plan_b = fields.CharField(max_length=10, default="", db_default="")
+    plan_b_pictogram = fields.CharField(max_length=40, default="", db_default="")
+    plan_b_photo: fields.ForeignKeyNullableRelation[Photo] = fields.ForeignKeyField(
+        "models.Photo", related_name="plan_b_items", null=True, on_delete=fields.SET_NULL
+    )
+    plan_b_photo_id: UUID | None
+    plan_b_label = fields.CharField(max_length=60, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)
@@ -524,6 +591,8 @@ class ItemMark(Model):
     )
     item_id: UUID
     state = fields.CharEnumField(MarkState, max_length=20)
+    # With a "not found" mark: the plan B the person used ("other", "ask" or "leave", issue 18).
+    plan_b = fields.CharField(max_length=10, default="", db_default="")
     client_time = fields.DatetimeField()
     device: fields.ForeignKeyNullableRelation[DeviceLink] = fields.ForeignKeyField(
         "models.DeviceLink", related_name="marks", null=True, on_delete=fields.SET_NULL
@@ -567,6 +636,11 @@ class Plan(Model):
     )
     person_id: UUID | None
     name = fields.CharField(max_length=60)
+    # The friendly shop the trip goes to (issue 18): the story shows its entrance and till.
+    shop: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="plans", null=True, on_delete=fields.SET_NULL
+    )
+    shop_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)
@@ -605,6 +679,11 @@ class PlanStep(Model):
     )
     shopping_list_id: UUID | None
     prompt_level = fields.CharEnumField(PromptLevel, max_length=10, default=PromptLevel.FULL)
+    # Read aloud in a guardian's own voice (issue 18).
+    clip: fields.ForeignKeyNullableRelation[Clip] = fields.ForeignKeyField(
+        "models.Clip", related_name="steps", null=True, on_delete=fields.SET_NULL
+    )
+    clip_id: UUID | None
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)
