@@ -26,6 +26,7 @@ from pwa.family.services import (
     centres_of,
     families_of,
     save_settings,
+    set_lost_share,
 )
 from pwa.i18n import _
 from pwa.models import Account, Role, Voucher, VoucherStatus
@@ -183,6 +184,9 @@ async def settings_page(request: Request) -> Response:
     form = await read_form(request)
     try:
         await save_settings(person, form)
+        await set_lost_share(
+            person, form.get("lost_share") == "on", sessions.require_account(request)
+        )
     except FormErrors as exc:
         return render(
             request,

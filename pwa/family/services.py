@@ -7,7 +7,7 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from pwa.accounts import consent
-from pwa.core import person_settings
+from pwa.core import clock, person_settings
 from pwa.core.forms import FormErrors
 from pwa.core.person_settings import SettingsError
 from pwa.i18n import _
@@ -77,6 +77,21 @@ async def save_settings(person: Person, form: dict[str, str]) -> None:
     except SettingsError as exc:
         raise FormErrors({exc.field: _("Choose one of the choices.")}) from None
     await person.save(update_fields=["settings"])
+
+
+async def set_lost_share(person: Person, on: bool, guardian: Account) -> bool:
+    """Whether "I am lost" shares the phone's position with the guardians (issue 18, item 6);
+    who changed it and when are kept with it and shown beside the switch. Nothing is written
+    when it stays as it was, so the words keep saying who decided. True: it changed."""
+    if person.lost_share == on:
+        return False
+    person.lost_share = on
+    person.lost_share_changed_at = clock.now()
+    person.lost_share_changed_by = guardian.name[:100]
+    await person.save(
+        update_fields=["lost_share", "lost_share_changed_at", "lost_share_changed_by"]
+    )
+    return True
 
 
 async def families_of(account: Account) -> list[tuple[Family, Role, list[Person]]]:

@@ -92,6 +92,59 @@ async def alerts_for(events: list[tuple[str, str]]) -> list[tuple[PushSubscripti
     return out
 
 
+# --- "I am lost" (issue 18, item 6) ------------------------------------------------------------
+# Only when a guardian turned sharing on (Person.lost_share). The position goes into the
+# message and is never stored. The map is Amap's URI API (高德, uri.amap.com): it opens in
+# any browser in China, and in the Amap app where there is one, while OpenStreetMap's pages are
+# slow or unreachable there. `coordinate=wgs84` tells it the position is the phone's own (GPS),
+# which it shifts onto its GCJ-02 map itself.
+MAP_LINK = "https://uri.amap.com/marker?position={lon},{lat}&coordinate=wgs84&callnative=1"
+
+
+def position_words(latitude: float, longitude: float) -> tuple[str, str]:
+    """The position as the phone's text message writes it: 5 decimals, about a metre."""
+    return f"{latitude:.5f}", f"{longitude:.5f}"
+
+
+def map_link(latitude: float, longitude: float) -> str:
+    lat, lon = position_words(latitude, longitude)
+    return MAP_LINK.format(lat=lat, lon=lon)
+
+
+async def lost_alerts(
+    person: Person, latitude: float, longitude: float
+) -> list[tuple[PushSubscription, str]]:
+    """The alert for each guardian's browser of the person's family that asked for alerts, in
+    that guardian's language: who, where in words, and the map link to open."""
+    guardians = await Membership.filter(family_id=person.family_id, role=Role.GUARDIAN).values_list(
+        "account_id", flat=True
+    )
+    subscriptions = await PushSubscription.filter(
+        family_id=person.family_id, account_id__in=guardians
+    ).prefetch_related("account")
+    lat, lon = position_words(latitude, longitude)
+    link = map_link(latitude, longitude)
+    out = []
+    for subscription in subscriptions:
+        with i18n.use_locale(subscription.account.locale or "zh_Hans"):
+            body = _(
+                "%(name)s tapped “I am lost”. The phone is at latitude %(lat)s, "
+                "longitude %(lon)s: %(link)s",
+                name=person.display_name,
+                lat=lat,
+                lon=lon,
+                link=link,
+            )
+            payload = {
+                "title": "星途 Startrip",
+                "body": body,
+                "url": link,
+                "tag": f"lost-{person.id}",
+            }
+        out.append((subscription, json.dumps(payload, ensure_ascii=False)))
+    return out
+
+
 # --- where a push may go (issue 15, item 3) ----------------------------------------------------
 # The endpoint comes from the browser, so anyone who may subscribe chooses where the server
 # connects. It must be https to a push service on PUSH_SERVICES, and when sent, every address
@@ -359,10 +412,16 @@ async def send_alerts(events: list[tuple[str, str]], settings: Settings) -> None
     endpoint fails the checks (one stored before them, or a service taken off PUSH_SERVICES)
     is skipped and kept: the browser still shows alerts as on, and they work again if the
     service is put back on the list."""
-    pending = await alerts_for(events)
+    await deliver(await alerts_for(events), settings)
+
+
+async def deliver(pending: list[tuple[PushSubscription, str]], settings: Settings) -> int:
+    """Send each payload to its subscription; how many went to a push service that took them
+    (or at least was tried: a push service that is down is not known from here)."""
     if not pending:
-        return
+        return 0
     key = vapid(settings.data_dir)
+    sent = 0
     for subscription, payload in pending:
         try:
             target = await checked_target(subscription.endpoint, settings)
@@ -379,6 +438,9 @@ async def send_alerts(events: list[tuple[str, str]], settings: Settings) -> None
         )
         if not alive:
             await subscription.delete()
+        else:
+            sent += 1
+    return sent
 
 
 # --- subscribing -------------------------------------------------------------------------------

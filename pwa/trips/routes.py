@@ -8,13 +8,18 @@ in the phone's outbox until POST /api/sync/push has them. No step needs a server
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from pwa.auth import sessions
 from pwa.auth.routing import Route
-from pwa.auth.rules import Action
-from pwa.core import person_settings, urls
+from pwa.auth.rules import Action, Denied
+from pwa.core import ids, jsonbody, person_settings, urls
+from pwa.core.clock import parse_time
+from pwa.core.forms import FormErrors
 from pwa.family import access
 from pwa.family.services import guardian_phone
 from pwa.i18n import _
@@ -22,6 +27,7 @@ from pwa.models import Person, Plan
 from pwa.plans import access as plan_access
 from pwa.plans import services as plans
 from pwa.plans.services import default_help_text
+from pwa.review import services as alerts
 from pwa.templating import render
 from pwa.trips import services as trips
 
@@ -64,6 +70,7 @@ async def trip_mode(request: Request) -> Response:
             "one_step": settings["one_step"],
             "help_text": (owner.help_text if owner else "") or default_help_text(),
             "parent_phone": phone,
+            "lost": lost_data(request, person, owner),
             "back_url": "/me" if granted.is_person else urls.url("plan_page", plan_id=plan.id),
             "sync_who": sessions.sync_key(sessions.principal(request)),
             "feelings": trips.feeling_words(),
@@ -83,12 +90,86 @@ async def help_card(request: Request) -> Response:
             "title": _("I need help"),
             "help_text": person.help_text or default_help_text(),
             "parent_phone": await guardian_phone(person.family_id, person.account_id),
+            "lost": lost_data(request, person, person),
             "back_url": "/me",
         },
     )
 
 
+# --- "I am lost" (issue 18, item 6) ------------------------------------------------------------
+
+
+def lost_data(request: Request, person: Person | None, owner: Person | None) -> dict[str, Any]:
+    """What the help card's "I am lost" needs (templates/trips/lost.html, static/js/lost.js).
+    It shares the position only on the person's own screens and only when a guardian turned
+    it on; a parent's preview shares and records nothing."""
+    share = person is not None and person.lost_share
+    return {
+        "share": share,
+        "url": urls.url("lost_api", person_id=person.id) if share and person else "",
+        "who": sessions.sync_key(sessions.principal(request)) if person else "",
+        "family": str(person.family_id) if person else "",
+        "name": owner.display_name if owner else "",
+        "map_link": alerts.MAP_LINK.format(lat="{lat}", lon="{lon}"),
+    }
+
+
+def _coordinate(value: object, limit: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError
+    number = float(value)
+    if not (math.isfinite(number) and -limit <= number <= limit):
+        raise ValueError
+    return number
+
+
+async def lost(request: Request) -> Response:
+    """POST /api/people/{id}/lost {latitude, longitude, id, trip_id?, step?}: from the
+    person's own phone (or an adult's own account) only, and only when sharing is on. The
+    guardians' browsers that asked for alerts get the position with a map link; the use is
+    recorded on the trip (the same event id the phone's outbox sends). The position itself is
+    never stored."""
+    person, granted = await access.person_for(request)
+    if granted.person is None or granted.person.id != person.id:
+        raise Denied()
+    if not person.lost_share:
+        return JSONResponse(
+            {"error": _("Sharing the position is off. Nothing was sent.")}, status_code=403
+        )
+    try:
+        body = jsonbody.loads(await request.body())
+        latitude = _coordinate(body["latitude"], 90)
+        longitude = _coordinate(body["longitude"], 180)
+        event_id = ids.parse_uuid(body["id"])
+        trip_id = ids.parse_uuid(body["trip_id"]) if body.get("trip_id") else None
+        step = body.get("step")
+        if step is not None and (not isinstance(step, int) or isinstance(step, bool)):
+            raise ValueError
+        client_time = parse_time(body.get("client_time"))
+    except (ValueError, KeyError, TypeError, AttributeError, ids.BadId):
+        return JSONResponse(
+            {"error": _("The position was not right. Nothing was sent.")}, status_code=400
+        )
+    try:
+        await trips.record_lost(
+            person, event_id=event_id, trip_id=trip_id, step=step, client_time=client_time
+        )
+    except FormErrors as exc:
+        return JSONResponse({"error": next(iter(exc.errors.values()))}, status_code=400)
+    sent = await alerts.deliver(
+        await alerts.lost_alerts(person, latitude, longitude), request.app.state.settings
+    )
+    return JSONResponse({"sent": sent})
+
+
 routes = [
     Route("/plans/{plan_id}/go", trip_mode, action=Action.TRIP_RUN),
     Route("/me/help", help_card, action=Action.PERSON_SCREENS),
+    Route(
+        "/api/people/{person_id}/lost",
+        lost,
+        methods=["POST"],
+        name="lost_api",
+        action=Action.PERSON_SCREENS,
+    ),
 ]

@@ -115,6 +115,41 @@ async def record_event(
     return event
 
 
+# How long after its start an unfinished trip still counts as going on, for "I am lost" used
+# from the start screen's help card (the phone did not name a trip).
+CURRENT_TRIP_HOURS = 12
+
+
+async def record_lost(
+    person: Person,
+    *,
+    event_id: uuid.UUID,
+    trip_id: uuid.UUID | None,
+    step: int | None,
+    client_time: datetime | None = None,
+) -> TripEvent | None:
+    """ "I am lost" was used: a LOST event on the person's trip, once for its id (the phone
+    sends the same id through its outbox too). The trip the phone names, if the server has it
+    yet (else the outbox brings the event with the trip); with none named, the person's newest
+    unfinished trip of the last hours. None: no trip to record it on. The position is never
+    stored."""
+    if trip_id is not None:
+        trip = await Trip.get_or_none(id=trip_id, person_id=person.id)
+    else:
+        since = clock.now() - timedelta(hours=CURRENT_TRIP_HOURS)
+        trip = (
+            await Trip.filter(person_id=person.id, finished_at=None, started_at__gte=since)
+            .order_by("-started_at")
+            .first()
+        )
+        step = None
+    if trip is None:
+        return None
+    return await record_event(
+        trip, event_id=event_id, kind=TripEventKind.LOST, step=step, client_time=client_time
+    )
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -152,6 +187,8 @@ class TripRecord:
     payments: list[Payment] = field(default_factory=list)
     # When the server last heard of this trip (its newest event).
     last_heard: datetime | None = None
+    # When "I am lost" was used on the help card (issue 18, item 6).
+    lost_at: list[datetime] = field(default_factory=list)
 
     @property
     def steps_done(self) -> int:
@@ -285,6 +322,7 @@ def _record(
             if trip.started_at <= r.created_at <= end
         ],
         last_heard=max((e.created_at for e in events), default=None),
+        lost_at=[e.client_time for e in events if e.kind == TripEventKind.LOST],
     )
 
 

@@ -7,6 +7,7 @@
 
 import { openLocal, pageData, say } from "./phone.js";
 import { keepTrip, trip as storedTrip } from "./outbox.js";
+import { setUpLost } from "./lost.js";
 
 const data = pageData("trip-data");
 const strings = pageData("trip-strings") || {};
@@ -33,6 +34,7 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
  * @property {boolean} finished
  * @property {Step[]} [steps]  the steps this trip started with
  * @property {string} asking  "before", "after" or "" (the feelings check)
+ * @property {number} [started_at]  when it started (ms): the help card page's "I am lost" finds it
  */
 
 /** Set by start(), or read from the phone, before any screen that uses it shows.
@@ -46,14 +48,15 @@ let local = null;
  * @param {string} kind
  * @param {number | null} step
  * @param {string} [value]
+ * @param {string} [id]  the event's id ("I am lost" sends the same id to the server itself)
  */
-function record(kind, step, value = "") {
+function record(kind, step, value = "", id = crypto.randomUUID()) {
   if (!data.record || !local) return;
   const snapshot = { ...state, plan_id: data.plan.id };
   local.change(
     "trip.event",
     {
-      id: crypto.randomUUID(),
+      id,
       trip_id: state.trip_id,
       plan_id: data.plan.id,
       kind,
@@ -180,6 +183,7 @@ function start() {
     finished: false,
     steps: data.steps,
     asking: data.feelings ? "before" : "",
+    started_at: Date.now(),
   };
   record("start", 0);
   if (state.asking) showFeelings();
@@ -221,6 +225,14 @@ async function init() {
     if (state && !state.finished) record("help_shown", state.step);
   });
   $("help-close").addEventListener("click", () => card.close());
+  // "I am lost" is recorded on this trip, at the step the person is on.
+  setUpLost({
+    record: (id) => {
+      if (!data.record || !local || !state || state.finished) return null;
+      record("lost", state.step, "", id);
+      return { trip_id: state.trip_id, step: state.step };
+    },
+  });
   card.addEventListener("close", () => {
     if (state && !state.finished) record("help_closed", state.step);
   });
