@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from pwa import demo_programme, i18n
+from pwa import demo_programme, demo_shop, i18n
 from pwa.accounts import consent
 from pwa.accounts.services import create_account, create_staff, new_family
 from pwa.core import clock
@@ -125,6 +125,8 @@ async def load_demo() -> list[str]:
     centre = await Organisation.get(kind=OrgKind.CENTRE, members__account__email="centre@demo.test")
     made += await demo_programme.demo_centre_budget(centre, programme)
     made += await demo_vouchers(family)
+    # After demo_vouchers: the supermarket is a friendly shop by then.
+    made += await demo_shop.load(DEMO_LIST_ID, DEMO_PLAN_ID)
     made += await demo_trips(family, caregiver)
     made += await demo_programme.load_hebei(PASSWORD, programme)
     return made

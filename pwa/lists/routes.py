@@ -22,7 +22,9 @@ from pwa.family import access as family_access
 from pwa.i18n import _
 from pwa.lists import access
 from pwa.lists import services as lists
-from pwa.models import Family, ListItem, Organisation, OrgKind, Person, Photo, ShoppingList
+from pwa.models import Family, ListItem, Person, Photo, ShoppingList
+from pwa.shops import areas as shop_areas
+from pwa.shops import services as shops
 from pwa.templating import form_page, notify, render
 
 
@@ -62,13 +64,13 @@ async def family_lists(request: Request) -> Response:
     )
 
 
-async def list_form_context(family: Family) -> dict[str, Any]:
+async def list_form_context(family: Family, kept_shop_id: int | None = None) -> dict[str, Any]:
     people = await Person.filter(family=family).order_by("created_at")
-    shops = await Organisation.filter(kind=OrgKind.MERCHANT).order_by("city", "name")
     return {
         "people": people,
         "person_options": [(str(p.id), p.display_name) for p in people],
-        "shop_options": [(str(s.id), f"{s.name} · {s.city}") for s in shops],
+        # The friendly shops of the directory (their own order of areas, issue 18).
+        "shop_options": await shops.shop_options(kept_shop_id),
     }
 
 
@@ -108,7 +110,7 @@ async def edit_list(request: Request) -> Response:
         "title": _("Change the list"),
         "action": urls.url("edit_list", list_id=shopping_list.id),
         "back_url": list_url(shopping_list),
-        **await list_form_context(family),
+        **await list_form_context(family, shopping_list.shop_id),
     }
     initial = {
         "id": str(shopping_list.id),
@@ -158,7 +160,10 @@ async def list_page(request: Request) -> Response:
             "title": shopping_list.name,
             "list": shopping_list,
             "person": person,
-            "groups": lists.group_by_area(views),
+            # In the order of the list's shop, as the shopping view shows it (issue 18).
+            "groups": lists.group_by_area(
+                views, [a.area for a in await shop_areas.ordered(shopping_list.shop_id)]
+            ),
             "count": len(views),
             "total": lists.estimated_total(views),
             "can_edit": granted.may(Action.LIST_EDIT),

@@ -8,7 +8,7 @@ what it already made instead of making it again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from pwa import conflicts as history
 from pwa.core import clock, ids, money, urls
 from pwa.core.forms import FormErrors
-from pwa.core.pictograms import Pictogram, catalogue, pictogram_url
+from pwa.core.pictograms import Area, Pictogram, catalogue, pictogram_url
 from pwa.i18n import _
 from pwa.models import (
     Account,
@@ -31,11 +31,11 @@ from pwa.models import (
     ListItem,
     MarkState,
     Organisation,
-    OrgKind,
     Person,
     Photo,
     ShoppingList,
 )
+from pwa.shops.directory import chosen_shop
 
 MAX_QUANTITY = 10
 # Up to this many, the quantity is shown as that many pictures; above it, one picture and "× N".
@@ -95,14 +95,25 @@ async def update_list(
 ) -> None:
     family = await Family.get(id=shopping_list.family_id)
     fields = await _list_fields(
-        family, name=name, person_id=person_id, shop_id=shop_id, budget=budget
+        family,
+        name=name,
+        person_id=person_id,
+        shop_id=shop_id,
+        budget=budget,
+        kept_shop_id=shopping_list.shop_id,
     )
     shopping_list.update_from_dict(fields)
     await shopping_list.save()
 
 
 async def _list_fields(
-    family: Family, *, name: str, person_id: str, shop_id: str, budget: str
+    family: Family,
+    *,
+    name: str,
+    person_id: str,
+    shop_id: str,
+    budget: str,
+    kept_shop_id: int | None = None,
 ) -> dict[str, Any]:
     errors: dict[str, str] = {}
     fields: dict[str, Any] = {"person": None, "shop": None}
@@ -115,11 +126,12 @@ async def _list_fields(
         if person is None:
             errors["person_id"] = _("Choose one of the people.")
         fields["person"] = person
-    if shop_id:
-        shop = await _get_or_none(Organisation, shop_id, kind=OrgKind.MERCHANT)
-        if shop is None:
-            errors["shop_id"] = _("Choose one of the shops.")
-        fields["shop"] = shop
+    # A friendly shop from the directory (issue 18: its own order of areas); the list's shop
+    # as it was stays chosen even if the shop is no longer friendly.
+    try:
+        fields["shop"] = await chosen_shop(shop_id, kept_shop_id)
+    except FormErrors as exc:
+        errors.update(exc.errors)
     try:
         fields["budget"] = parse_money(budget, "budget")
     except FormErrors as exc:
@@ -489,10 +501,13 @@ async def one_item_view(item: ListItem) -> ItemView:
     )
 
 
-def group_by_area(views: list[ItemView]) -> list[tuple[Any, list[ItemView]]]:
-    """[(area, items)] in the shop's order, leaving out empty areas."""
+def group_by_area(
+    views: list[ItemView], areas: Sequence[Area] | None = None
+) -> list[tuple[Any, list[ItemView]]]:
+    """[(area, items)] in the shop's order (`areas`: the list's shop's own order, from
+    pwa/shops/areas.py; the catalogue's without it), leaving out empty areas."""
     groups = []
-    for area in catalogue().areas:
+    for area in catalogue().areas if areas is None else areas:
         in_area = [v for v in views if v.area == area.id]
         if in_area:
             groups.append((area, in_area))

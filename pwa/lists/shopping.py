@@ -25,6 +25,7 @@ from pwa.i18n import _
 from pwa.lists import access
 from pwa.lists import services as lists
 from pwa.models import ListItem, Person, ShoppingList, Voucher, VoucherStatus, current_change_seq
+from pwa.shops import areas as shop_areas
 from pwa.templating import notify, render
 
 
@@ -33,16 +34,25 @@ def shopping_data(
     views: list[lists.ItemView],
     settings: dict[str, Any],
     cursor: int,
+    areas: list[shop_areas.ShopAreaView] | None = None,
 ) -> dict[str, Any]:
     """Everything the shopping view draws, in the page's language. `cursor` is the server
     sequence the page has seen: the phone draws only later pulled rows on top of it. Every
-    shop area is there, for items another device adds."""
+    shop area is there, for items another device adds, in the order of the list's shop
+    (`areas`, issue 18) with its photos, so the phone offline draws the same."""
+    if areas is None:
+        areas = [shop_areas.ShopAreaView(a, "") for a in catalogue().areas]
     return {
         "list": {"id": str(shopping_list.id), "name": shopping_list.name},
         "cursor": cursor,
         "areas": [
-            {"id": a.id, "label": a.label, "picture": pictogram_url(a.code)}
-            for a in catalogue().areas
+            {
+                "id": a.area.id,
+                "label": a.area.label,
+                "picture": pictogram_url(a.area.code),
+                "photo": a.photo_url,
+            }
+            for a in areas
         ],
         "items": [v.as_data() for v in views],
         "hide_prices": settings["hide_prices"],
@@ -60,7 +70,9 @@ async def shop_view(request: Request) -> Response:
     # Read before the items: a change made meanwhile is pulled again rather than missed.
     cursor = await current_change_seq()
     views = await lists.item_views(shopping_list, with_states=True)
-    data = shopping_data(shopping_list, views, settings, cursor)
+    # The list's shop's own order of its areas and their photos (issue 18).
+    areas = await shop_areas.ordered(shopping_list.shop_id)
+    data = shopping_data(shopping_list, views, settings, cursor, areas)
     is_person = granted.is_person
     total = lists.estimated_total(views)
     # Before the trip: the estimated total beside what the family's vouchers still hold.
@@ -82,7 +94,8 @@ async def shop_view(request: Request) -> Response:
             "title": shopping_list.name,
             "list": shopping_list,
             "data": data,
-            "groups": lists.group_by_area(views),
+            "groups": lists.group_by_area(views, [a.area for a in areas]),
+            "area_photos": {a.area.id: a.photo_url for a in areas if a.photo_url},
             "done": sum(1 for v in views if v.state == "ticked"),
             "not_found": sum(1 for v in views if v.state == "not_found"),
             "count": len(views),

@@ -19,9 +19,10 @@ from pwa.core.forms import FormErrors, read_form
 from pwa.family import access as family_access
 from pwa.i18n import _
 from pwa.models import Family, FirstThenBoard, Person, Photo, Plan, PlanStep, ShoppingList
-from pwa.plans import access
+from pwa.plans import access, shop_photos
 from pwa.plans import services as plans
 from pwa.plans.services import default_help_text
+from pwa.shops import services as shops
 from pwa.templating import form_page, notify, render
 
 
@@ -76,6 +77,8 @@ async def new_plan(request: Request) -> Response:
         "action": urls.url("new_plan", family_id=family.id),
         "person_options": [(str(p.id), p.display_name) for p in people],
         "template_options": [*plans.templates(), ("", _("Start with no steps"))],
+        # The friendly shop the trip goes to: the story shows its entrance and till (issue 18).
+        "shop_options": await shops.shop_options(),
     }
     initial = {
         "id": str(uuid.uuid4()),
@@ -90,6 +93,7 @@ async def new_plan(request: Request) -> Response:
             name=form.get("name", ""),
             person_id=form.get("person_id", ""),
             template_id=form.get("template_id", ""),
+            shop_id=form.get("shop_id", ""),
         )
         notify(request, _("The plan “%(name)s” is made.", name=plan.name))
         return plan_url(plan)
@@ -111,6 +115,7 @@ async def plan_page(request: Request) -> Response:
             "plan": plan,
             "steps": await plans.step_views(plan),
             "person_options": [(str(p.id), p.display_name) for p in people],
+            "shop_options": await shops.shop_options(plan.shop_id),
             "levels": dict(plans.prompt_level_options()),
             "undo": undo,
             "can_edit": granted.may(Action.PLAN_EDIT),
@@ -130,7 +135,10 @@ async def rename_plan(request: Request) -> Response:
     form = await read_form(request)
     try:
         await plans.rename_plan(
-            plan, name=form.get("name", ""), person_id=form.get("person_id", "")
+            plan,
+            name=form.get("name", ""),
+            person_id=form.get("person_id", ""),
+            shop_id=form.get("shop_id"),
         )
     except FormErrors as exc:
         notify(request, next(iter(exc.errors.values())), "warning")
@@ -247,13 +255,16 @@ async def step_action(request: Request) -> Response:
 
 async def story(request: Request) -> Response:
     plan, granted = await access.plan_for(request)
+    steps = await plans.step_views(plan)
     return render(
         request,
         "plans/story.html",
         {
             "title": _("The story of “%(name)s”", name=plan.name),
             "plan": plan,
-            "steps": await plans.step_views(plan),
+            "steps": steps,
+            # The plan's shop's entrance and till, at the steps they are met (issue 18).
+            "shop_photos": await shop_photos.at_steps(plan, steps),
             "can_run": granted.may(Action.TRIP_RUN),
             "back_url": "/me" if granted.is_person else plan_url(plan),
         },

@@ -34,6 +34,7 @@ from pwa.models import (
     PromptLevel,
     ShoppingList,
 )
+from pwa.shops import services as shops
 
 TEMPLATES_FILE = ROOT / "pwa" / "plan_templates.json"
 TEXT_MAX = 120
@@ -99,6 +100,7 @@ async def create_plan(
     name: str,
     person_id: str = "",
     template_id: str = "",
+    shop_id: str = "",
 ) -> Plan:
     """A new plan, empty or with the steps of a shipped template in the page's language."""
     existing = await Plan.get_or_none(id=plan_id)
@@ -121,6 +123,11 @@ async def create_plan(
         person = await Person.get_or_none(id=ids.uuid_or_none(person_id), family=family)
         if person is None:
             errors["person_id"] = _("Choose one of the people.")
+    shop = None
+    try:
+        shop = await shops.chosen_shop(shop_id)
+    except FormErrors as exc:
+        errors.update(exc.errors)
     if errors:
         raise FormErrors(errors)
     # The "find the things" step opens the person's newest list, if there is one.
@@ -129,7 +136,7 @@ async def create_plan(
         await family_lists.filter(person=person).order_by("-created_at").first() if person else None
     ) or await family_lists.order_by("-created_at").first()
     async with in_transaction():
-        plan = await Plan.create(id=plan_id, family=family, person=person, name=name)
+        plan = await Plan.create(id=plan_id, family=family, person=person, name=name, shop=shop)
         position = None
         for step in (template or {}).get("steps", []):
             position = generate_key_between(position, None)
@@ -147,8 +154,15 @@ async def create_plan(
     return plan
 
 
-async def rename_plan(plan: Plan, *, name: str, person_id: str) -> None:
+async def rename_plan(plan: Plan, *, name: str, person_id: str, shop_id: str | None = None) -> None:
+    """The whole plan's name, person and (given: not None) its shop (issue 18)."""
     errors: dict[str, str] = {}
+    if shop_id is not None:
+        try:
+            shop = await shops.chosen_shop(shop_id, plan.shop_id)
+            plan.shop_id = shop.id if shop else None
+        except FormErrors as exc:
+            errors.update(exc.errors)
     try:
         plan.name = _check_name(name)
     except FormErrors as exc:

@@ -18,15 +18,15 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 
 from pwa import errors
 from pwa.auth import access as org_access
-from pwa.auth import sessions, throttle
+from pwa.auth import offline, sessions, throttle
 from pwa.auth.routing import Route
-from pwa.auth.rules import Action
+from pwa.auth.rules import Action, Role
 from pwa.core import ids, jsonbody, money, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _
 from pwa.models import Organisation, OrgKind, OrgMembership, Outcome, Redemption, Voucher
 from pwa.photos import services as photos
-from pwa.shops import services
+from pwa.shops import areas, services
 from pwa.templating import notify, render
 from pwa.vouchers import services as vouchers
 
@@ -334,6 +334,101 @@ async def shop_photo(request: Request) -> Response:
     )
 
 
+async def shop_file(request: Request) -> Response:
+    """/photos/shops/{id}/{file}: one of a shop's photos (entrance, till, an area) by its own
+    name, for whoever may see the shop. Under /photos/ so the person's phone keeps it for
+    offline as it keeps the family's photos (static/js/sw.js): the answer may be kept when the
+    caller is the person (a linked phone, an adult's own account); a parent's shared computer
+    does not keep it. A name is never reused, so the file behind it never changes."""
+    shop = await visible_shop(request)
+    file_name = request.path_params["file_name"]
+    if not await areas.owns_file(shop, file_name):
+        raise HTTPException(404)
+    who = sessions.principal(request)
+    offline.noted([Role.PERSON] if who.person is not None else [])
+    return FileResponse(
+        shop_photo_dir(request) / file_name,
+        media_type="image/jpeg",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
+
+
+# --- the shop's own order of its areas (issue 18) ----------------------------------------------
+
+
+async def shop_areas(request: Request) -> Response:
+    """The shop's areas in the order a person walks through them, with Move up / Move down
+    (UX rule 10, no dragging) and a photo of each."""
+    shop = await my_shop(request, request.path_params["shop_id"])
+    return render(
+        request,
+        "shops/areas.html",
+        {
+            "title": _("The order of our areas: %(shop)s", shop=shop.name),
+            "shop": shop,
+            "areas": await areas.staff_view(shop),
+            "back_url": "/shop",
+        },
+    )
+
+
+async def move_shop_area(request: Request) -> Response:
+    shop = await my_shop(request, request.path_params["shop_id"])
+    area_id = request.path_params["area"]
+    form = await read_form(request)
+    try:
+        await areas.move(shop, area_id, form.get("direction", ""))
+    except FormErrors as exc:
+        notify(request, next(iter(exc.errors.values())), "warning")
+    else:
+        notify(request, _("The order is saved."))
+    return RedirectResponse(
+        urls.url("shop_areas", shop_id=shop.id, fragment=f"area-{area_id}"), status_code=303
+    )
+
+
+async def shop_area_photo(request: Request) -> Response:
+    """Add (or change) the photo of one area; taking it away is a second button."""
+    shop = await my_shop(request, request.path_params["shop_id"])
+    area = next(
+        (v for v in await areas.staff_view(shop) if v.area.id == request.path_params["area"]),
+        None,
+    )
+    if area is None:
+        raise HTTPException(404)
+    ctx: dict[str, Any] = {
+        "title": _("Photo of %(area)s", area=area.area.label),
+        "shop": shop,
+        "view": area,
+        "errors": {},
+        "back_url": urls.url("shop_areas", shop_id=shop.id),
+    }
+    if request.method == "GET":
+        return render(request, "shops/area_photo.html", ctx)
+    async with request.form(max_files=1, max_fields=10) as submitted:
+        remove = submitted.get("remove") == "yes"
+        upload = submitted.get("photo")
+        data = (
+            await upload.read(photos.MAX_BYTES + 1)
+            if isinstance(upload, UploadFile) and upload.filename
+            else b""
+        )
+    try:
+        if remove:
+            await areas.remove_photo(shop, area.area.id)
+        else:
+            await areas.save_photo(shop, area.area.id, data, shop_photo_dir(request))
+    except FormErrors as exc:
+        return render(request, "shops/area_photo.html", {**ctx, "errors": exc.errors}, 400)
+    notify(
+        request,
+        _("The photo is taken away.") if remove else _("The photo of the area is saved."),
+    )
+    return RedirectResponse(
+        urls.url("shop_areas", shop_id=shop.id, fragment=f"area-{area.area.id}"), status_code=303
+    )
+
+
 async def guide(request: Request) -> Response:
     require_someone(request)
     return render(
@@ -418,8 +513,17 @@ routes = [
     ),
     Route("/shop/{shop_id:int}/edit", edit_shop, methods=["GET", "POST"], action=STAFF),
     Route("/shop/{shop_id:int}/checklist", shop_checklist, methods=["GET", "POST"], action=STAFF),
+    Route("/shop/{shop_id:int}/areas", shop_areas, action=STAFF),
+    Route("/shop/{shop_id:int}/areas/{area}/move", move_shop_area, methods=["POST"], action=STAFF),
+    Route(
+        "/shop/{shop_id:int}/areas/{area}/photo",
+        shop_area_photo,
+        methods=["GET", "POST"],
+        action=STAFF,
+    ),
     Route("/shop/guide", guide, action=Action.SIGNED_IN),
     Route("/shops", directory, action=Action.SIGNED_IN),
     Route("/shops/{shop_id:int}", shop_detail, action=Action.SIGNED_IN),
     Route("/shops/{shop_id:int}/photo/{kind}", shop_photo, action=Action.SIGNED_IN),
+    Route("/photos/shops/{shop_id:int}/{file_name}", shop_file, action=Action.SIGNED_IN),
 ]

@@ -8,10 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import cast
 
-from tortoise.expressions import Q
-from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from pwa.audit import services as audit
@@ -21,6 +18,14 @@ from pwa.core.forms import FormErrors
 from pwa.i18n import _, format_date
 from pwa.models import Account, Organisation, OrgKind, Outcome, Redemption
 from pwa.photos import services as photos
+from pwa.shops.directory import chain_works
+
+# The directory's rules, where the shops' pages have always found them.
+from pwa.shops.directory import chosen_shop as chosen_shop
+from pwa.shops.directory import friendly_shops as friendly_shops
+from pwa.shops.directory import inactive_chain_ids as inactive_chain_ids
+from pwa.shops.directory import shop_label as shop_label
+from pwa.shops.directory import shop_options as shop_options
 
 LIMITS = (("opening_hours", 120), ("quiet_hours", 120), ("staff_know", 500), ("address", 200))
 
@@ -186,48 +191,11 @@ async def confirm_checklist(store: Organisation, by: Account, *, guide_read: boo
     store.guide_read_at = store.checklist_confirmed_at = now
 
 
-async def inactive_chain_ids() -> list[int]:
-    return cast(
-        list[int],
-        await Organisation.filter(kind=OrgKind.CHAIN)
-        .filter(Q(suspended_at__isnull=False) | Q(ended_at__isnull=False))
-        .values_list("id", flat=True),
-    )
-
-
-async def _chain_works() -> Q:
-    """A store on its own, or one whose merchant is neither suspended nor ended (written out:
-    NOT IN on a NULL chain would leave the stores on their own out)."""
-    stopped = await inactive_chain_ids()
-    return Q(chain_id=None) | Q(chain_id__not_in=stopped) if stopped else Q()
-
-
-def shop_label(store: Organisation, chain: Organisation | None) -> str:
-    """A store as families see it: "<merchant> <store>", so they can tell whose shop it is;
-    only its own name when that starts with its merchant's already (or it has none)."""
-    if chain is None or store.name.casefold().startswith(chain.name.strip().casefold()):
-        return store.name
-    return f"{chain.name} {store.name}"
-
-
-async def friendly_shops() -> QuerySet[Organisation]:
-    """The stores in the directory: the rule of pwa/vouchers/services.takes_vouchers (approved,
-    neither it nor its merchant suspended or ended), as a query. A friendly shop whose staff
-    switched vouchers off stays listed, saying so."""
-    return Organisation.filter(
-        await _chain_works(),
-        kind=OrgKind.MERCHANT,
-        approved_at__isnull=False,
-        suspended_at=None,
-        ended_at=None,
-    )
-
-
 async def active_stores_of(account: Account) -> list[Organisation]:
     """The stores the account is staff of that may work now (neither they nor their merchant
     suspended or ended)."""
     return await Organisation.filter(
-        await _chain_works(),
+        await chain_works(),
         members__account=account,
         kind=OrgKind.MERCHANT,
         suspended_at=None,

@@ -87,6 +87,8 @@ async def list_create(ctx: Context, args: dict[str, Any]) -> None:
         list_id=_uuid(args.get("id")),
         name=str(args.get("name", "")),
         person_id=str(owner or ""),
+        # A friendly shop (issue 18), checked by create_list as the form's choice is.
+        shop_id=str(args.get("shop_id") or ""),
     )
 
 

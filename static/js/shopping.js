@@ -174,6 +174,14 @@ function draw() {
     section.dataset.area = area.id;
     /** @type {HTMLImageElement} */ (section.querySelector("img")).src = area.picture;
     /** @type {HTMLElement} */ (section.querySelector("h2 span")).textContent = area.label;
+    // The shop's own photo of the area (issue 18), kept for offline with the page's files.
+    const photo = /** @type {HTMLImageElement} */ (section.querySelector(".area-photo"));
+    if (area.photo) {
+      photo.src = area.photo;
+      photo.hidden = false;
+    } else {
+      photo.remove();
+    }
     /** @type {HTMLElement} */ (section.querySelector("ul")).append(...inArea.map(drawCard));
     sections.push(section);
   }

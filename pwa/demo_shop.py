@@ -1,0 +1,80 @@
+"""The demo's friendly supermarket walks in its own order, with photos (issue 18, item 4):
+its staff's order of its areas, a calm placeholder photo of the areas on the demo list, of
+its entrance and of its till; the demo list and trip plan name it. Idempotent, as the rest of
+the demo: the photos have fixed names, made again the same each time."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from pwa.models import Organisation, OrgKind, Plan, ShopArea, ShoppingList
+from pwa.photos.services import write_file
+from pwa.settings import Settings
+
+SHOP_NAME = "邻里超市 Neighbourhood Supermarket"
+# As a person walks through it: fresh food at the door, the till after household things.
+ORDER = (
+    "fruit_veg",
+    "bread_rice",
+    "milk_eggs",
+    "meat_fish",
+    "frozen",
+    "cooking",
+    "drinks",
+    "snacks",
+    "household",
+    "personal_care",
+    "clothes",
+    "school",
+)
+# Muted colours (UX: simple, low saturation), one for each photo.
+COLOURS = {
+    "fruit_veg": (168, 190, 160),
+    "bread_rice": (214, 196, 160),
+    "milk_eggs": (196, 208, 216),
+    "household": (190, 182, 204),
+    "entrance": (176, 196, 186),
+    "till": (206, 190, 176),
+}
+
+
+def placeholder(colour: tuple[int, int, int]) -> bytes:
+    """A calm picture of shelves in one colour (a stand-in for a real photo), as a JPEG."""
+    image = Image.new("RGB", (480, 270), colour)
+    draw = ImageDraw.Draw(image)
+    darker = tuple(int(c * 0.82) for c in colour)
+    for top in (40, 120, 200):
+        draw.rectangle((24, top, 456, top + 12), fill=darker)
+        for left in range(40, 440, 56):
+            draw.rectangle((left, top - 28, left + 36, top - 2), fill=(244, 241, 234))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+async def load(list_id: uuid.UUID, plan_id: uuid.UUID, data_dir: Path | None = None) -> list[str]:
+    shop = await Organisation.get_or_none(kind=OrgKind.MERCHANT, name=SHOP_NAME)
+    if shop is None:
+        return []
+    folder = (data_dir or Settings.from_env().data_dir) / "shops"
+    # The files first, the same each time: a database made before finds them again.
+    names = {key: f"demo-{shop.id}-{key}.jpg" for key in COLOURS}
+    for key, colour in COLOURS.items():
+        write_file(folder / names[key], placeholder(colour))
+    made = []
+    if not await ShopArea.exists(shop=shop):
+        for position, area in enumerate(ORDER):
+            await ShopArea.create(
+                shop=shop, area=area, position=position, photo=names.get(area, "")
+            )
+        made.append("the supermarket's own order")
+    if not shop.entrance_photo and not shop.till_photo:
+        shop.entrance_photo, shop.till_photo = names["entrance"], names["till"]
+        await shop.save(update_fields=["entrance_photo", "till_photo"])
+    await ShoppingList.filter(id=list_id, shop_id=None).update(shop_id=shop.id)
+    await Plan.filter(id=plan_id, shop_id=None).update(shop_id=shop.id)
+    return made
