@@ -35,7 +35,8 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     # The camera is for scanning vouchers and photographing products, on our own pages only.
-    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
+    # The position is for "I am lost" (issue 18, item 6), on our own pages only, asked after the tap.
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=(self)",
 }
 
 
