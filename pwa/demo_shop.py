@@ -43,16 +43,16 @@ COLOURS = {
 
 
 def placeholder(colour: tuple[int, int, int]) -> bytes:
-    """A calm picture of shelves in one colour (a stand-in for a real photo), as a JPEG."""
-    image = Image.new("RGB", (480, 270), colour)
+    """A calm picture of shelves in one colour (a stand-in for a real photo), as a small JPEG:
+    the shopping list stays light on a phone's first visit (bench/page_weight.py)."""
+    image = Image.new("RGB", (320, 180), colour)
     draw = ImageDraw.Draw(image)
     darker = tuple(int(c * 0.82) for c in colour)
-    for top in (40, 120, 200):
-        draw.rectangle((24, top, 456, top + 12), fill=darker)
-        for left in range(40, 440, 56):
-            draw.rectangle((left, top - 28, left + 36, top - 2), fill=(244, 241, 234))
+    for top in (50, 110, 170):
+        draw.rectangle((0, top, 320, top + 8), fill=darker)
+        draw.rectangle((16, top - 30, 304, top - 4), fill=(236, 232, 224))
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=80)
+    image.save(out, "JPEG", quality=60, optimize=True)
     return out.getvalue()
 
 

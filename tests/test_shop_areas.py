@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from PIL import Image
 from starlette.applications import Starlette
 
 from pwa.core.pictograms import catalogue
@@ -93,6 +94,11 @@ async def test_staff_order_their_areas_and_add_photos(app: Starlette) -> None:
         assert row.photo.endswith(".jpg")
         stored = (app.state.settings.data_dir / "shops" / row.photo).read_bytes()
         assert b"PhoneMaker" not in stored and stored[:2] == b"\xff\xd8"
+        # A big photo is kept small enough for a phone's list (a strip above the area).
+        assert await add_photo(desk, shop, "drinks", jpeg_bytes(1600, 1200)) == 303
+        big = (await ShopArea.get(shop=shop, area="drinks")).photo
+        with Image.open(app.state.settings.data_dir / "shops" / big) as image:
+            assert image.size == (640, 480)
         listed = await desk.get(f"/shop/{shop.id}/areas")
         assert f"/photos/shops/{shop.id}/{row.photo}" in listed.text
         assert (await desk.get(f"/photos/shops/{shop.id}/{row.photo}")).status_code == 200

@@ -10,10 +10,12 @@ a row for an area the catalogue no longer has is left out.
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -115,13 +117,29 @@ async def move(shop: Organisation, area_id: str, direction: str) -> None:
         ) from None
 
 
+# An area's photo is shown as a strip above the area's things on the phone's shopping list:
+# at most this wide, so a list with a few areas stays light on a phone's data.
+AREA_PHOTO_SIDE = 640
+
+
+def _strip(jpeg: bytes) -> bytes:
+    """The re-encoded photo (no metadata already), smaller for the list."""
+    with Image.open(io.BytesIO(jpeg)) as image:
+        if max(image.size) <= AREA_PHOTO_SIDE:
+            return jpeg
+        image.thumbnail((AREA_PHOTO_SIDE, AREA_PHOTO_SIDE))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=75, optimize=True)
+        return out.getvalue()
+
+
 async def save_photo(shop: Organisation, area_id: str, data: bytes, folder: Path) -> None:
     """A photo of the area, re-encoded (no metadata) as the entrance and till photos are;
     FormErrors and nothing saved when it is not a photo."""
     _check_area(area_id)
     if not data:
         raise FormErrors({"photo": _("Choose a photo.")})
-    encoded = (await photos.reencode_in_turn(data))[0]
+    encoded = await asyncio.to_thread(_strip, (await photos.reencode_in_turn(data))[0])
     file_name = f"{uuid.uuid4().hex}.jpg"
     await asyncio.to_thread(photos.write_file, folder / file_name, encoded)
     try:
