@@ -36,8 +36,8 @@ from pwa.core.refusals import Denied, Hidden
 from pwa.db import tortoise_config
 from pwa.family import me
 from pwa.family import routes as family
+from pwa.lists import planner, shopping
 from pwa.lists import routes as list_pages
-from pwa.lists import shopping
 from pwa.photos import routes as photos
 from pwa.plans import routes as plan_pages
 from pwa.programme import routes as programme
@@ -90,6 +90,7 @@ def all_routes() -> list[BaseRoute]:
         *me.routes,
         # Before list_pages: its "/lists/{id}/items/{item}/{action}" would take ".../mark".
         *shopping.routes,
+        *planner.routes,
         *list_pages.routes,
         *photos.routes,
         *plan_pages.routes,

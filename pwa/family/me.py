@@ -67,6 +67,10 @@ async def me(request: Request) -> Response:
             | {f"/static/js/{name}.js" for name in ("phone", "outbox")}
         ),
     }
+    if granted.may(Action.LIST_EDIT):
+        # The list maker opens with no signal too (issue 18, item 9): its page names its
+        # scripts and the pictures to keep (pwa/lists/planning.py).
+        keep["pages"] = [*keep["pages"], urls.url("planner")]
     return render(
         request,
         "person/me.html",

@@ -168,6 +168,18 @@ async def item_update(ctx: Context, args: dict[str, Any]) -> None:
     )
 
 
+async def item_quantity(ctx: Context, args: dict[str, Any]) -> None:
+    """{id, quantity}: "One more" / "One less" on the person's own list (issue 18, item 9), as
+    its form does it (LIST_EDIT); an item's other details stay the parents' (item.update)."""
+    item = await _item(ctx, args.get("id"))
+    await lists.update_item(
+        item,
+        {"quantity": str(args.get("quantity", ""))},
+        client_time=parse_time(args.get("client_time")),
+        writer=ctx.client_id,
+    )
+
+
 async def item_remove(ctx: Context, args: dict[str, Any]) -> None:
     await lists.remove_item(await _item(ctx, args.get("id")))
 
@@ -220,6 +232,8 @@ MUTATIONS: dict[str, Mutation] = {
     # An item's details are the parents' tool, as on the item's page (LIST_MANAGE).
     "item.update": Mutation(item_update, Action.LIST_MANAGE),
     "item.remove": Mutation(item_remove, Action.LIST_EDIT),
+    # The person's "One more" / "One less": the same action as the list page's form.
+    "item.quantity": Mutation(item_quantity, Action.LIST_EDIT),
     "step.update": Mutation(step_update, Action.PLAN_EDIT),
     "step.remove": Mutation(step_remove, Action.PLAN_EDIT),
 }
