@@ -17,6 +17,7 @@ def test_every_action_is_in_the_table():
 PERSON_ACTIONS = {
     Action.PERSON_SCREENS,
     Action.PAY,
+    Action.LOST_SHARE,
     Action.LIST_VIEW,
     Action.LIST_SHOP,
     Action.LIST_EDIT,

@@ -172,7 +172,7 @@ async def test_with_sharing_off_nothing_is_sent(
     help_card = (await other_client.get("/me/help")).text
     assert 'data-share=""' in help_card and 'id="lost-sms"' not in help_card
     answer = await lost(other_client, family, {**HERE, "id": str(uuid.uuid4()), **trip})
-    assert answer.status_code == 403
+    assert answer.status_code == 409
     assert answer.json() == {"error": "Sharing the position is off. Nothing was sent."}
     assert push_service.received == before
     assert await TripEvent.filter(kind="lost").count() == 0
@@ -183,7 +183,7 @@ async def test_with_sharing_off_nothing_is_sent(
     page = await turn_sharing(client, family, on=False)
     assert "Turned off by Wang Fang on " in page
     answer = await lost(other_client, family, {**HERE, "id": str(uuid.uuid4())})
-    assert answer.status_code == 403 and push_service.received == before
+    assert answer.status_code == 409 and push_service.received == before
 
 
 @pytest.mark.parametrize(

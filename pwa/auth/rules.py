@@ -51,6 +51,9 @@ class Action(StrEnum):
     DEVICE_LINK = "device.link"
     PERSON_SCREENS = "person.screens"  # the screens the person uses in the shop
     PAY = "pay"  # pay codes: made for the person who shows them at the till
+    # "I am lost" sends the phone's position to the guardians: from the person's own phone (or
+    # an adult's own account) only, never a parent's in their name (issue 18, item 6).
+    LOST_SHARE = "lost.share"
     LIST_VIEW = "list.view"
     # The person may change only their own lists, and only when the guardian allows it
     # (the can_plan setting).
@@ -100,6 +103,7 @@ AUTHORIZATION: dict[Action, frozenset[Role]] = {
     Action.DEVICE_LINK: frozenset({Role.GUARDIAN}),
     Action.PERSON_SCREENS: frozenset({Role.PERSON, Role.GUARDIAN}),
     Action.PAY: frozenset({Role.PERSON}),
+    Action.LOST_SHARE: frozenset({Role.PERSON}),
     Action.LIST_VIEW: FAMILY,
     Action.LIST_EDIT: frozenset({Role.GUARDIAN, Role.PERSON}),
     Action.LIST_SHOP: frozenset({Role.GUARDIAN, Role.PERSON}),

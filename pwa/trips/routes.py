@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from pwa.auth import sessions
 from pwa.auth.routing import Route
-from pwa.auth.rules import Action, Denied
+from pwa.auth.rules import Action
 from pwa.core import ids, jsonbody, person_settings, urls
 from pwa.core.clock import parse_time
 from pwa.core.forms import FormErrors
@@ -129,12 +129,11 @@ async def lost(request: Request) -> Response:
     guardians' browsers that asked for alerts get the position with a map link; the use is
     recorded on the trip (the same event id the phone's outbox sends). The position itself is
     never stored."""
-    person, granted = await access.person_for(request)
-    if granted.person is None or granted.person.id != person.id:
-        raise Denied()
+    person, _access = await access.person_for(request)
     if not person.lost_share:
+        # Not a refusal of the caller (403): this person's parents have not turned it on.
         return JSONResponse(
-            {"error": _("Sharing the position is off. Nothing was sent.")}, status_code=403
+            {"error": _("Sharing the position is off. Nothing was sent.")}, status_code=409
         )
     try:
         body = jsonbody.loads(await request.body())
@@ -170,6 +169,6 @@ routes = [
         lost,
         methods=["POST"],
         name="lost_api",
-        action=Action.PERSON_SCREENS,
+        action=Action.LOST_SHARE,
     ),
 ]
