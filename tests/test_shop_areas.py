@@ -311,6 +311,16 @@ async def test_the_story_shows_the_shops_entrance_and_till(app: Starlette) -> No
         assert [n for n, step in enumerate(steps, 1) if entrance in step] == [3]
         assert [n for n, step in enumerate(steps, 1) if till in step] == [6]
         assert f"The entrance of {shop.name}" in steps[2]
+        # Trip mode (trip.js) shows the same photos at the same steps.
+        trip = await parent.get(f"/plans/{plan.id}/go")
+        found = re.search(r'<script[^>]*id="trip-data"[^>]*>(.*?)</script>', trip.text, re.S)
+        assert found
+        at = {
+            step["number"]: step["shop_photo"]["url"]
+            for step in json.loads(found.group(1))["steps"]
+            if "shop_photo" in step
+        }
+        assert at == {3: entrance, 6: till}
 
         # A plan made for the shop from the start; no shop chosen: no photos.
         made = await parent.submit(

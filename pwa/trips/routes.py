@@ -26,6 +26,7 @@ from pwa.i18n import _
 from pwa.models import Person, Plan
 from pwa.plans import access as plan_access
 from pwa.plans import services as plans
+from pwa.plans import shop_photos
 from pwa.plans.services import default_help_text
 from pwa.review import services as alerts
 from pwa.templating import render
@@ -58,6 +59,11 @@ async def trip_mode(request: Request) -> Response:
         "read_aloud": settings["read_aloud"],
         "feelings": settings["feelings_check"] and person is not None,
     }
+    # The plan's shop's own entrance and till, at the steps they are met (issue 18, item 4).
+    at_steps = await shop_photos.at_steps(plan, steps)
+    for step in data["steps"]:
+        if found := at_steps.get(step["id"]):
+            step["shop_photo"] = {"url": found.url, "alt": found.alt}
     return render(
         request,
         "trips/go.html",

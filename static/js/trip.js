@@ -25,6 +25,7 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
  * @property {number} wait  minutes, 0 for none
  * @property {string} [link]  "list" or "pay"
  * @property {string} [link_url]
+ * @property {{url: string, alt: string}} [shop_photo]  the plan's shop's entrance or till
  */
 /**
  * @typedef {object} TripState  where the person is, kept on the phone (outbox.js "trips")
@@ -124,6 +125,13 @@ function showStep() {
   $("step-count").textContent = strings.count.replace("{n}", step.number).replace("{total}", steps.length);
   const picture = /** @type {HTMLImageElement} */ ($("step-picture"));
   picture.src = step.picture;
+  // The real shop (issue 18): its entrance or till photo at the step where it is met.
+  const shopPhoto = /** @type {HTMLImageElement} */ ($("step-shop-photo"));
+  shopPhoto.hidden = !step.shop_photo;
+  if (step.shop_photo) {
+    shopPhoto.src = step.shop_photo.url;
+    shopPhoto.alt = step.shop_photo.alt;
+  }
   // "Least help" shows the picture only; the sentence stays for screen readers.
   $("step-text").textContent = step.text;
   $("step-text").classList.toggle("visually-hidden", step.level === "least");

@@ -130,6 +130,9 @@ def _copy_demo(folder: Path) -> str:
     for item in template.data_dir.iterdir():
         if item.is_file():
             shutil.copy2(item, folder / item.name)
+        elif item.is_dir():
+            # The demo's shop photos (pwa/demo_shop.py), in the shops' photo folder.
+            shutil.copytree(item, folder / item.name, dirs_exist_ok=True)
     if databases.ON_POSTGRES:
         return databases.copy_of(template.db_url, folder)
     return ""
