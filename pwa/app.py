@@ -31,6 +31,7 @@ from pwa.auth.throttle import Throttled
 from pwa.budgets import routes as budget_pages
 from pwa.budgets import services as budget_jobs
 from pwa.centre import routes as centre
+from pwa.clips import routes as clips
 from pwa.core import clock, redact, urls
 from pwa.core.refusals import Denied, Hidden
 from pwa.db import tortoise_config
@@ -88,6 +89,8 @@ def all_routes() -> list[BaseRoute]:
         *mobile.routes,
         *privacy.routes,
         *me.routes,
+        # Before plan_pages and list_pages: their ".../{action}" would take ".../voice".
+        *clips.routes,
         # Before list_pages: its "/lists/{id}/items/{item}/{action}" would take ".../mark".
         *shopping.routes,
         *planner.routes,

@@ -16,6 +16,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data: blob:",
+        # A guardian plays back a recording before saving it (static/js/record.js).
+        "media-src 'self' blob:",
         "connect-src 'self'",
         "manifest-src 'self'",
         "worker-src 'self'",
@@ -35,8 +37,9 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     # The camera is for scanning vouchers and photographing products, on our own pages only.
+    # The microphone is for a guardian recording a voice clip (issue 18, item 2), on our pages only.
     # The position is for "I am lost" (issue 18, item 6), on our own pages only, asked after the tap.
-    "Permissions-Policy": "camera=(self), microphone=(), geolocation=(self)",
+    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=(self)",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,6 +61,7 @@ PUBLIC = {
     "/about",
     "/healthz",
 }
+FIXTURES = Path(__file__).parent / "fixtures"
 # Path parameters that name something else than a family's object: an action each route knows.
 ACTIONS = {
     "/lists/{list_id}/{action:str}": "duplicate",
@@ -121,6 +123,14 @@ async def family_with_everything(client: Client) -> dict[str, Any]:
 
     photo = await Photo.filter(family=family.family).first()
     assert photo is not None, "the photo form changed: this test makes a photo through it"
+    # A guardian's voice clip on the step (issue 18), made through its form too.
+    await client.post(
+        f"/plans/{plan.id}/steps/{step.id}/voice",
+        data={"csrf_token": token},
+        files={"clip": ("voice.webm", (FIXTURES / "voice-2s.webm").read_bytes(), "audio/webm")},
+    )
+    await step.refresh_from_db()
+    assert step.clip_id is not None, "the voice form changed: this test makes a clip through it"
     staff_emails = sorted(await centre.members.all().values_list("account__email", flat=True))
     return {
         "family": family,
@@ -137,6 +147,7 @@ async def family_with_everything(client: Client) -> dict[str, Any]:
             "step_id": step.id,
             "board_id": board.id,
             "photo_id": photo.id,
+            "clip_id": step.clip_id,
             "voucher_id": voucher.id,
             "trip_id": trip.id,
             "invitation_id": invitation.id,

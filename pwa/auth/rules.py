@@ -70,6 +70,9 @@ class Action(StrEnum):
     WALLET_VIEW = "wallet.view"
     PHOTO_ADD = "photo.add"
     PHOTO_VIEW = "photo.view"
+    # Hear a guardian's voice clip (issue 18): recorded through the step's, item's or help
+    # card's own edit action.
+    CLIP_VIEW = "clip.view"
     # Accept or decline a centre's request to join the family: it then gives vouchers (issue 15).
     CENTRE_ANSWER = "centre.answer"
     # Stop a centre's invitation from making someone else a parent of the family, while it waits
@@ -117,6 +120,7 @@ AUTHORIZATION: dict[Action, frozenset[Role]] = {
     Action.WALLET_VIEW: frozenset({Role.GUARDIAN}),
     Action.PHOTO_ADD: frozenset({Role.GUARDIAN}),
     Action.PHOTO_VIEW: FAMILY,
+    Action.CLIP_VIEW: FAMILY,
     # Only a parent lets a centre in: caregivers never touch the family's money (issue 7).
     Action.CENTRE_ANSWER: frozenset({Role.GUARDIAN}),
     # Who becomes a parent is the parents' to decide: never a caregiver's nor the person's phone.

@@ -409,6 +409,8 @@ class ItemView:
     state: str = "open"
     # The newest mark as (client_time, id): the phone draws later marks on top of it.
     marked: tuple[str, str] | None = None
+    # A guardian's recording, played by "Read aloud" instead of the phone's voice (issue 18).
+    clip_url: str = ""
 
     @property
     def picture_count(self) -> int:
@@ -431,6 +433,7 @@ class ItemView:
             "area": self.area,
             "state": self.state,
             "marked": list(self.marked) if self.marked else None,
+            "clip": self.clip_url,
         }
 
 
@@ -444,6 +447,10 @@ async def default_label(item: ListItem) -> str:
 
 def photo_url(photo_id: uuid.UUID | str) -> str:
     return urls.url("serve_photo", photo_id=photo_id)
+
+
+def clip_url(clip_id: uuid.UUID | str | None) -> str:
+    return urls.url("serve_clip", clip_id=clip_id) if clip_id else ""
 
 
 def item_view(
@@ -467,6 +474,7 @@ def item_view(
         area=columns["area"],
         state=_state_of(mark),
         marked=(mark.client_time.isoformat(), str(mark.id)) if mark else None,
+        clip_url=clip_url(columns.get("clip_id")),
     )
 
 
@@ -484,7 +492,7 @@ async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) 
     marks = await newest_marks(items) if with_states else {}
     return [
         item_view(
-            {f: getattr(item, f) for f in ("id", "pictogram", *history.ITEM_FIELDS)},
+            {f: getattr(item, f) for f in ("id", "pictogram", "clip_id", *history.ITEM_FIELDS)},
             item.photo,
             marks.get(item.id),
         )
@@ -497,7 +505,7 @@ async def one_item_view(item: ListItem) -> ItemView:
     item: it cost the whole list's views before, issue 19)."""
     photo = await Photo.get_or_none(id=item.photo_id) if item.photo_id else None
     return item_view(
-        {f: getattr(item, f) for f in ("id", "pictogram", *history.ITEM_FIELDS)}, photo
+        {f: getattr(item, f) for f in ("id", "pictogram", "clip_id", *history.ITEM_FIELDS)}, photo
     )
 
 

@@ -198,6 +198,8 @@ async def step_form(request: Request) -> Response:
         "link_options": plans.link_options(),
         "level_options": plans.prompt_level_options(),
         "back_url": plan_url(plan),
+        # The voice clip's form, for a step that exists (templates/components/voice_clip.html).
+        "step": step,
     }
     if step is not None:
         initial = {

@@ -407,6 +407,8 @@ class StepView:
     link_url: str
     list_id: str
     prompt_level: str
+    # A guardian's recording, played by "Read aloud" instead of the phone's voice (issue 18).
+    clip_url: str = ""
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -419,6 +421,7 @@ class StepView:
             "link_url": self.link_url,
             "list_id": self.list_id,
             "level": self.prompt_level,
+            "clip": self.clip_url,
         }
 
 
@@ -448,6 +451,7 @@ async def step_views(plan: Plan) -> list[StepView]:
                 link_url=link_url,
                 list_id=str(step.shopping_list_id or ""),
                 prompt_level=step.prompt_level.value,
+                clip_url=urls.url("serve_clip", clip_id=step.clip_id) if step.clip_id else "",
             )
         )
     return views

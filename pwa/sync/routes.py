@@ -95,6 +95,7 @@ PULLED = {
             "list_id",
             "pictogram",
             "photo_id",
+            "clip_id",
             *conflicts.ITEM_FIELDS,
             "position",
             "deleted_at",

@@ -75,6 +75,10 @@ async def trip_mode(request: Request) -> Response:
             "preview": person is None,
             "one_step": settings["one_step"],
             "help_text": (owner.help_text if owner else "") or default_help_text(),
+            # The help card read aloud in the guardian's voice (issue 18), when recorded.
+            "help_clip_url": urls.url("serve_clip", clip_id=owner.help_clip_id)
+            if owner and owner.help_clip_id
+            else "",
             "parent_phone": phone,
             "lost": lost_data(request, person, owner),
             "back_url": "/me" if granted.is_person else urls.url("plan_page", plan_id=plan.id),
@@ -95,6 +99,9 @@ async def help_card(request: Request) -> Response:
         {
             "title": _("I need help"),
             "help_text": person.help_text or default_help_text(),
+            "help_clip_url": urls.url("serve_clip", clip_id=person.help_clip_id)
+            if person.help_clip_id
+            else "",
             "parent_phone": await guardian_phone(person.family_id, person.account_id),
             "lost": lost_data(request, person, person),
             "back_url": "/me",

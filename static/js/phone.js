@@ -17,14 +17,91 @@ export function pageData(id) {
   return element ? JSON.parse(/** @type {string} */ (element.textContent)) : null;
 }
 
-/** Speak a text in the page's language, only ever because the person tapped a button.
+/** The phone's voice for the page's language (zh-CN or en), or null when it has none. Chromium
+ * fills its list of voices a moment after the page opens: wait for it, a second at most.
+ * @returns {Promise<SpeechSynthesisVoice | null>} */
+async function voiceForPage() {
+  if (!("speechSynthesis" in window)) return null;
+  let voices = window.speechSynthesis.getVoices();
+  if (!voices.length) {
+    voices = await new Promise((resolve) => {
+      const done = () => resolve(window.speechSynthesis.getVoices());
+      window.speechSynthesis.addEventListener("voiceschanged", done, { once: true });
+      setTimeout(done, 1000);
+    });
+  }
+  const chinese = document.documentElement.lang.toLowerCase().startsWith("zh");
+  /** @param {SpeechSynthesisVoice} voice */
+  const lang = (voice) => voice.lang.toLowerCase().replace("_", "-");
+  // A Chinese page is Mandarin: a Cantonese voice (zh-HK, yue) is another language.
+  const matching = voices.filter((voice) =>
+    chinese ? lang(voice).startsWith("zh") && !/^zh-(hk|mo|yue)/.test(lang(voice)) : lang(voice).startsWith("en"),
+  );
+  const first = chinese ? ["zh-cn", "zh-hans"] : ["en-gb", "en-us"];
+  return matching.find((voice) => first.some((code) => lang(voice).startsWith(code))) || matching[0] || null;
+}
+
+/** Speak a text with the phone's voice for the page's language, only ever because the person
+ * tapped a button. Returns false when the phone has no such voice (nothing is said in another
+ * language's voice).
  * @param {string} text */
-export function say(text) {
-  if (!("speechSynthesis" in window)) return;
+export async function say(text) {
+  const voice = await voiceForPage();
+  if (!voice) return false;
   window.speechSynthesis.cancel();
   const utterance = new SpeechSynthesisUtterance(text);
-  utterance.lang = document.documentElement.lang.startsWith("zh") ? "zh-CN" : "en-GB";
+  utterance.voice = voice;
+  utterance.lang = voice.lang;
   window.speechSynthesis.speak(utterance);
+  return true;
+}
+
+/** The one player of the guardian's recordings on a page: never autoplay, started by a tap. */
+function player() {
+  let audio = /** @type {HTMLAudioElement | null} */ (document.getElementById("read-aloud-player"));
+  if (!audio) {
+    audio = document.createElement("audio");
+    audio.id = "read-aloud-player";
+    audio.preload = "none";
+    audio.hidden = true;
+    document.body.append(audio);
+  }
+  return audio;
+}
+
+/** The words beside a "Read aloud" button when the phone cannot read aloud (role=status).
+ * @param {HTMLElement} button */
+function wordsBeside(button) {
+  const next = button.nextElementSibling;
+  if (next?.classList.contains("read-aloud-words")) return /** @type {HTMLElement} */ (next);
+  const words = document.createElement("p");
+  words.className = "read-aloud-words";
+  words.setAttribute("role", "status");
+  button.after(words);
+  return words;
+}
+
+/**
+ * "Read aloud" was tapped: the guardian's recording when there is one (issue 18), else the
+ * phone's voice in the page's language; when the phone has none, words beside the button say
+ * so (its data-no-voice) instead of staying silent.
+ * @param {HTMLElement} button @param {string} text @param {string} [clip]  the recording's URL
+ */
+export async function readAloud(button, text, clip = "") {
+  const words = wordsBeside(button);
+  words.textContent = "";
+  if (clip) {
+    const audio = player();
+    if (audio.getAttribute("src") !== clip) audio.src = clip;
+    audio.currentTime = 0;
+    try {
+      await audio.play();
+      return;
+    } catch {
+      // Not on the phone (never fetched) or not playable here: the phone's voice reads it.
+    }
+  }
+  if (!(await say(text))) words.textContent = button.dataset.noVoice || "";
 }
 
 /**

@@ -6,7 +6,7 @@
 // the phone pulled since and what waits in its outbox are drawn on top, so a reload with no
 // internet shows the same as before.
 
-import { openLocal, pageData, say } from "./phone.js";
+import { openLocal, pageData, readAloud } from "./phone.js";
 import { outbox, rowsOf } from "./outbox.js";
 
 const data = pageData("shopping-data");
@@ -24,6 +24,7 @@ const strings = pageData("shopping-strings") || {};
  * @property {string} picture
  * @property {number} pictures
  * @property {number} quantity
+ * @property {string} [clip]  the guardian's recording, played by "Read aloud" (issue 18)
  */
 
 /** The state an item is in after a mark: "cleared" (undo) opens it again.
@@ -139,10 +140,12 @@ function drawCard(item) {
   const note = /** @type {HTMLElement} */ (card.querySelector(".note"));
   note.textContent = item.note;
   note.hidden = !item.note;
-  const readAloud = /** @type {HTMLButtonElement | null} */ (card.querySelector(".read-aloud"));
-  if (readAloud) {
-    readAloud.dataset.say = item.label;
-    readAloud.hidden = !("speechSynthesis" in window);
+  const sayButton = /** @type {HTMLButtonElement | null} */ (card.querySelector(".read-aloud"));
+  if (sayButton) {
+    sayButton.dataset.say = item.label;
+    sayButton.dataset.clip = item.clip || "";
+    // Shown even where the phone has no voice: tapped, it says so in words (phone.js).
+    sayButton.hidden = false;
   }
   applyState(card, item.state);
   return card;
@@ -267,7 +270,7 @@ async function start() {
   root.addEventListener("click", (event) => {
     /** @type {HTMLElement | null} */
     const button = /** @type {HTMLElement} */ (event.target).closest(".read-aloud");
-    if (button) say(/** @type {string} */ (button.dataset.say));
+    if (button) readAloud(button, button.dataset.say || "", button.dataset.clip || "");
   });
 }
 

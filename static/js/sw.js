@@ -37,7 +37,8 @@ const KEEP_PAGES = [
   /^\/boards\/[^/]+$/,
 ];
 const LANG_KEY = "/__startrip/lang";
-const FILE_URL = /"(\/(?:static|openmoji|photos)\/[^"\s]+)"/g;
+// A guardian's voice clips (issue 18) are kept like photos: "Read aloud" plays them offline.
+const FILE_URL = /"(\/(?:static|openmoji|photos|clips)\/[^"\s]+)"/g;
 // Counts "forget" messages (logging out): a copy fetched before one is not put after it.
 let generation = 0;
 
@@ -179,23 +180,27 @@ sw.addEventListener("fetch", (event) => {
     );
     return;
   }
-  const fixed = url.pathname.startsWith("/openmoji/") || url.pathname.startsWith("/photos/");
+  const clip = url.pathname.startsWith("/clips/");
+  const fixed = url.pathname.startsWith("/openmoji/") || url.pathname.startsWith("/photos/") || clip;
   if (url.pathname.startsWith("/static/") || fixed) {
     // Versioned or fixed files (a pictogram, a family's photo: never changed under its name):
     // the cached copy is the same as the network's. Unversioned module imports are fetched
     // fresh online and kept for offline.
     const versioned = fixed || url.searchParams.has("v");
     const started = generation;
+    // The audio element asks for a clip in ranges; a few seconds of sound are fetched, kept and
+    // played whole (a 206 part cannot be kept).
+    const wanted = clip ? new Request(url.href, { credentials: "same-origin" }) : request;
     event.respondWith(
-      caches.match(request).then(
+      caches.match(wanted).then(
         (hit) =>
           (versioned && hit) ||
-          fetch(request)
+          fetch(wanted)
             .then((response) => {
               // A family's photo only when it is the person's own (mayKeep).
               if (mayKeep(url.pathname, response) && started === generation) {
                 const copy = response.clone();
-                caches.open(FILES_CACHE).then((cache) => cache.put(request, copy));
+                caches.open(FILES_CACHE).then((cache) => cache.put(wanted, copy));
               }
               return response;
             })

@@ -5,7 +5,7 @@
 // transaction, and the events wait in the outbox until the server has them.
 // Nothing here moves on by itself: the timer only shows time passing; the person taps Done.
 
-import { openLocal, pageData, say } from "./phone.js";
+import { openLocal, pageData, readAloud } from "./phone.js";
 import { keepTrip, trip as storedTrip } from "./outbox.js";
 import { setUpLost } from "./lost.js";
 
@@ -25,6 +25,7 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
  * @property {number} wait  minutes, 0 for none
  * @property {string} [link]  "list" or "pay"
  * @property {string} [link_url]
+ * @property {string} [clip]  the guardian's recording, played by "Read aloud"
  * @property {{url: string, alt: string}} [shop_photo]  the plan's shop's entrance or till
  */
 /**
@@ -135,7 +136,9 @@ function showStep() {
   // "Least help" shows the picture only; the sentence stays for screen readers.
   $("step-text").textContent = step.text;
   $("step-text").classList.toggle("visually-hidden", step.level === "least");
-  $("step-say").hidden = !(step.level === "full" && data.read_aloud && "speechSynthesis" in window);
+  // Shown even where the phone has no voice: tapped, it says so in words (phone.js readAloud).
+  $("step-say").hidden = !(step.level === "full" && data.read_aloud);
+  document.querySelector("#step-say + .read-aloud-words")?.remove();
   const link = /** @type {HTMLAnchorElement} */ ($("step-link"));
   link.hidden = !(step.link === "list" && step.link_url);
   if (!link.hidden) link.href = `${step.link_url}?from_plan=${data.plan.id}`;
@@ -226,7 +229,12 @@ async function init() {
     record("step_back", from);
     showStep();
   });
-  $("step-say").addEventListener("click", () => say(tripSteps()[state.step].text));
+  $("step-say").addEventListener("click", () => {
+    const step = tripSteps()[state.step];
+    readAloud($("step-say"), step.text, step.clip);
+  });
+  const helpSay = document.getElementById("help-say");
+  helpSay?.addEventListener("click", () => readAloud(helpSay, helpSay.dataset.say || "", helpSay.dataset.clip || ""));
   const card = /** @type {HTMLDialogElement} */ ($("help-card"));
   $("help-open").addEventListener("click", () => {
     card.showModal();
