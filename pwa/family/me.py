@@ -20,6 +20,7 @@ from pwa.models import FirstThenBoard, Plan, Voucher, VoucherStatus
 from pwa.plans import services as plans
 from pwa.plans.services import board_words
 from pwa.templating import render, static_url
+from pwa.trips import queries as ready
 
 
 async def me(request: Request) -> Response:
@@ -34,15 +35,17 @@ async def me(request: Request) -> Response:
     # Each tile shows its own first picture, so lists and trips look different even with
     # pictures only (a cart for an empty list, a calendar for an empty plan).
     covers = {}
-    pictures: list[str] = []
+    # What the phone needs for a shop with no signal (pwa/trips/queries.py): every screen these
+    # tiles open, with the pictures, photos and clips in their data.
+    needs = ready.Needs()
     for each in my_lists:
         views = await lists.item_views(each)
         covers[each.id] = views[0].picture_url if views else pictogram_url("1F6D2")
-        pictures += [v.picture_url for v in views]
+        needs.add(ready.list_needs(each, views))
     for plan in my_plans:
         steps = await plans.step_views(plan)
         covers[plan.id] = steps[0].picture_url if steps else pictogram_url("1F5D3")
-        pictures += [s.picture_url for s in steps]
+        needs.add(ready.plan_needs(plan, steps))
     can_pay = (
         granted.may(Action.PAY)
         and await Voucher.filter(
@@ -52,19 +55,20 @@ async def me(request: Request) -> Response:
     boards = await FirstThenBoard.filter(family_id=person.family_id, deleted_at=None).order_by(
         "-created_at"
     )
-    # What the phone keeps for a shop with no signal (static/js/sw.js, "keep"): every screen
-    # these tiles open, with the pictures and scripts they use, fetched while online.
+    needs.add(ready.boards_needs(boards))
+    needs.add(ready.help_needs())
+    if can_pay:
+        needs.add(await ready.pay_needs(person))
+    ready.files_in(list(covers.values()), needs)
+    # What the phone keeps (static/js/sw.js, "keep"), fetched while online: those, and the
+    # scripts the screens use. "Ready for the shop" (static/js/ready.js) checks the same.
     keep = {
-        "pages": [urls.url("trip_mode", plan_id=plan.id) for plan in my_plans]
-        + [urls.url("shop_view", list_id=each.id) for each in my_lists]
-        + [urls.url("board_page", board_id=board.id) for board in boards]
-        + ["/me/help"]
-        + (["/me/pay"] if can_pay else []),
+        "pages": needs.pages,
         "files": sorted(
-            set(pictures)
-            | set(covers.values())
-            | {static_url(f"js/{name}.js") for name in ("trip", "shopping", "pay")}
-            | {f"/static/js/{name}.js" for name in ("phone", "outbox")}
+            set(needs.files)
+            | set(needs.clips)
+            | {static_url(f"js/{name}.js") for name in ("trip", "shopping", "pay", "ready")}
+            | set(ready.IMPORTED_MODULES)
         ),
     }
     if granted.may(Action.LIST_EDIT):
@@ -83,6 +87,10 @@ async def me(request: Request) -> Response:
             "covers": covers,
             "boards": boards,
             "keep": keep,
+            "needs": {
+                **needs.as_data(),
+                "files": [f for f in keep["files"] if f not in needs.clips],
+            },
             "can_plan": granted.may(Action.LIST_EDIT),
             "new_list_id": str(uuid.uuid4()),
             "board_words": board_words,

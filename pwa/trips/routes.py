@@ -30,6 +30,7 @@ from pwa.plans import shop_photos
 from pwa.plans.services import default_help_text
 from pwa.review import services as alerts
 from pwa.templating import render
+from pwa.trips import queries as ready
 from pwa.trips import services as trips
 
 
@@ -81,6 +82,10 @@ async def trip_mode(request: Request) -> Response:
             else "",
             "parent_phone": phone,
             "lost": lost_data(request, person, owner),
+            # "Ready for the shop" at the start (issue 18, item 5): the person's own trip only.
+            "ready_needs": await ready_needs(person, plan, steps, may_pay=granted.may(Action.PAY))
+            if person
+            else None,
             "back_url": "/me" if granted.is_person else urls.url("plan_page", plan_id=plan.id),
             "sync_who": sessions.sync_key(sessions.principal(request)),
             "feelings": trips.feeling_words(),
@@ -88,6 +93,15 @@ async def trip_mode(request: Request) -> Response:
             "feeling_order": trips.FEELINGS,
         },
     )
+
+
+async def ready_needs(
+    person: Person, plan: Plan, steps: list[plans.StepView], *, may_pay: bool
+) -> dict[str, list[str]]:
+    """What this trip needs on the phone, with the modules its scripts import."""
+    needs = await ready.trip_needs(person, plan, steps, may_pay=may_pay)
+    needs.add(ready.Needs(files=list(ready.IMPORTED_MODULES)))
+    return needs.as_data()
 
 
 async def help_card(request: Request) -> Response:

@@ -7,7 +7,9 @@ import { pageData } from "./phone.js";
 
 const data = pageData("pay-data");
 const strings = pageData("pay-strings") || {};
-const key = data ? `startrip.pay.${data.voucher}` : "";
+/** Where the phone keeps a voucher's codes (ready.js looks there too). @param {string} voucher */
+export const codesKey = (voucher) => `startrip.pay.${voucher}`;
+const key = data ? codesKey(data.voucher) : "";
 /** An element of templates/vouchers/pay.html (every id used here is always there). @param {string} id */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
@@ -47,27 +49,41 @@ function draw(asked) {
   if (code) /** @type {HTMLImageElement} */ ($("pay-qr")).src = code.qr;
 }
 
-async function refresh() {
+/** Fetch a voucher's unused codes and keep them on the phone (the pay screen, and "Get it
+ * now" before a trip: ready.js). False when the server could not be reached or refused.
+ * @param {string} voucher @returns {Promise<boolean>} */
+export async function fetchCodes(voucher) {
   const csrf =
     /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="csrf_token"]'))?.value || "";
   try {
-    const response = await fetch(`/api/vouchers/${data.voucher}/codes`, {
+    const response = await fetch(`/api/vouchers/${voucher}/codes`, {
       method: "POST",
       headers: { "X-CSRF-Token": csrf },
       credentials: "same-origin",
     });
-    if (!response.ok) return;
+    if (!response.ok) return false;
     const fresh = await response.json();
     // The server sends unused codes oldest first, so the one on screen stays the same.
-    const stored = load();
+    let stored = null;
+    try {
+      stored = JSON.parse(/** @type {string} */ (localStorage.getItem(codesKey(voucher))));
+    } catch {
+      // A copy that cannot be read is replaced.
+    }
     const kept = fresh.codes.filter((/** @type {PayCode} */ c) => !(stored?.skipped || []).includes(c.code));
     localStorage.setItem(
-      key,
+      codesKey(voucher),
       JSON.stringify({ ...fresh, codes: kept, skipped: stored?.skipped || [] }),
     );
+    return true;
   } catch {
     // No internet: the codes kept on the phone still work.
+    return false;
   }
+}
+
+async function refresh() {
+  await fetchCodes(data.voucher);
   draw(true);
 }
 

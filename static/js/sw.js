@@ -122,7 +122,16 @@ async function forget() {
 sw.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "keep") {
-    event.waitUntil(keep(data));
+    // Then the pages' "Ready for the shop" checks (ready.js) look again: the one that asked
+    // on a port is answered there, and every open page hears it.
+    event.waitUntil(
+      keep(data).then(async () => {
+        event.ports[0]?.postMessage({ type: "kept" });
+        for (const client of await sw.clients.matchAll({ includeUncontrolled: true })) {
+          client.postMessage({ type: "kept" });
+        }
+      }),
+    );
     return;
   }
   if (data.type === "forget") {
