@@ -23,7 +23,10 @@ from pwa.i18n import _, format_datetime, format_money
 from pwa.models import FieldHistory, HistoryReason, ListItem, Photo, PlanStep, ShoppingList
 
 # The fields that follow last-writer-wins, by kind of row.
-ITEM_FIELDS = ("label", "quantity", "note", "price", "area")
+# Plan B (issue 18) is one choice in four fields, always written together, so the four win or
+# lose together too.
+PLAN_B_FIELDS = ("plan_b", "plan_b_pictogram", "plan_b_photo_id", "plan_b_label")
+ITEM_FIELDS = ("label", "quantity", "note", "price", "area", *PLAN_B_FIELDS)
 STEP_FIELDS = (
     "pictogram",
     "photo_id",
@@ -33,7 +36,7 @@ STEP_FIELDS = (
     "shopping_list_id",
     "prompt_level",
 )
-UUID_FIELDS = {"photo_id", "shopping_list_id"}
+UUID_FIELDS = {"photo_id", "shopping_list_id", "plan_b_photo_id"}
 
 
 def stamp(client_time: datetime, writer: str) -> list[str]:
@@ -157,6 +160,19 @@ def field_names() -> dict[str, str]:
         "link": _("What this step opens"),
         "shopping_list_id": _("Shopping list for this step"),
         "prompt_level": _("How much help"),
+        "plan_b": _("If it is not there"),
+        "plan_b_pictogram": _("Picture of the other item"),
+        "plan_b_photo_id": _("Picture of the other item"),
+        "plan_b_label": _("Name of the other item"),
+    }
+
+
+def plan_b_words() -> dict[str, str]:
+    """The guardian's plan B choices, as the item's page names them."""
+    return {
+        "other": _("Take another item"),
+        "ask": _("Ask the staff"),
+        "leave": _("Leave it"),
     }
 
 
@@ -173,7 +189,15 @@ def value_text(field: str, value: Any) -> str:
         return _("(empty)")
     if field == "price":
         return format_money(value)
-    if field in ("pictogram", "photo_id", "shopping_list_id"):
+    if field == "plan_b":
+        return plan_b_words().get(str(value), str(value))
+    if field in (
+        "pictogram",
+        "photo_id",
+        "shopping_list_id",
+        "plan_b_pictogram",
+        "plan_b_photo_id",
+    ):
         return _("another picture") if field != "shopping_list_id" else _("another list")
     return str(value)
 

@@ -267,6 +267,7 @@ async def edit_item(request: Request) -> Response:
         "view": view,
         "area_options": lists.area_options(),
         "quantity_options": lists.QUANTITY_OPTIONS,
+        "plan_b_options": plan_b_options(),
         "back_url": list_url(shopping_list),
     }
     initial = {
@@ -275,6 +276,8 @@ async def edit_item(request: Request) -> Response:
         "note": item.note,
         "price": money_input(item.price),
         "area": item.area,
+        "plan_b": item.plan_b,
+        "plan_b_label": item.plan_b_label,
     }
     # What the form showed: only the fields changed here are written, so a change another
     # device made meanwhile to another field stays.
@@ -292,6 +295,79 @@ async def edit_item(request: Request) -> Response:
         return list_url(shopping_list, fragment=f"item-{item.id}")
 
     return await form_page(request, "lists/item.html", ctx, initial, save)
+
+
+def plan_b_options() -> list[tuple[str, str]]:
+    """The item page's "If it is not there" choices (issue 18), with what each does."""
+    words = history.plan_b_words()
+    return [
+        ("", _("Nothing chosen: it is marked not found")),
+        ("other", words["other"]),
+        ("ask", words["ask"]),
+        ("leave", words["leave"]),
+    ]
+
+
+async def plan_b_picker(request: Request) -> Response:
+    """Choose the other item of plan B: the picker's search and shop areas, each picture (or a
+    family photo) a form that saves it as "take this instead"."""
+    shopping_list, item, _access = await access.item_for(request)
+    item_page = urls.url("edit_item", list_id=shopping_list.id, item_id=item.id)
+    if request.method == "POST":
+        form = await read_form(request)
+        raw = {
+            "plan_b": "other",
+            "plan_b_pictogram": form.get("pictogram", ""),
+            "plan_b_photo_id": form.get("photo_id", ""),
+            "plan_b_label": "",
+        }
+        try:
+            await lists.update_item(
+                item, raw, writer=sessions.sync_key(sessions.principal(request))
+            )
+        except FormErrors as exc:
+            notify(request, next(iter(exc.errors.values())), "warning")
+            return redirect(str(request.url))
+        view = await lists.one_item_view(item)
+        notify(request, _("Plan B is saved: take %(other)s instead.", other=view.plan_b_label))
+        return redirect(item_page)
+    view = await lists.one_item_view(item)
+    area = catalogue().area(request.query_params.get("area", ""))
+    query = request.query_params.get("q", "").strip()[:40]
+    choices: list[Any] = []
+    photos: list[Photo] = []
+    if query:
+        choices = catalogue().search(query)
+        folded = query.casefold()
+        photos = [
+            p
+            for p in await Photo.filter(family_id=shopping_list.family_id).order_by("-created_at")
+            if folded in p.label.casefold()
+        ]
+    elif area is not None:
+        choices = catalogue().in_area(area.id)
+        photos = await Photo.filter(family_id=shopping_list.family_id, area=area.id).order_by(
+            "-created_at"
+        )
+    here = urls.url("plan_b_picker", list_id=shopping_list.id, item_id=item.id)
+    return render(
+        request,
+        "lists/plan_b.html",
+        {
+            "title": _("If “%(label)s” is not there, take this instead", label=view.label),
+            "list": shopping_list,
+            "item": item,
+            "view": view,
+            "here": here,
+            "area": area,
+            "areas": catalogue().areas,
+            "query": query,
+            "searched": "q" in request.query_params,
+            "choices": choices,
+            "photos": photos,
+            "back_url": here if area or query else item_page,
+        },
+    )
 
 
 async def item_action(request: Request) -> Response:
@@ -426,6 +502,13 @@ routes = [
     Route(
         "/lists/{list_id}/items/{item_id}",
         edit_item,
+        methods=["GET", "POST"],
+        action=A.LIST_MANAGE,
+    ),
+    # Before item_action, whose path would take "plan-b" as an action.
+    Route(
+        "/lists/{list_id}/items/{item_id}/plan-b",
+        plan_b_picker,
         methods=["GET", "POST"],
         action=A.LIST_MANAGE,
     ),

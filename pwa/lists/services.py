@@ -38,6 +38,8 @@ from pwa.models import (
 from pwa.shops.directory import chosen_shop
 
 MAX_QUANTITY = 10
+# Plan B, when the item is not there (issue 18): take another item, ask the staff, leave it.
+PLAN_B_CHOICES = ("other", "ask", "leave")
 # Up to this many, the quantity is shown as that many pictures; above it, one picture and "× N".
 PICTURES_UP_TO = 5
 MAX_PRICE_FEN = 100_000_00
@@ -170,6 +172,10 @@ async def duplicate_list(shopping_list: ShoppingList, *, new_id: uuid.UUID) -> S
                 price=item.price,
                 area=item.area,
                 position=item.position,
+                plan_b=item.plan_b,
+                plan_b_pictogram=item.plan_b_pictogram,
+                plan_b_photo_id=item.plan_b_photo_id,
+                plan_b_label=item.plan_b_label,
             )
     return copy
 
@@ -242,11 +248,16 @@ async def add_item(
 async def update_item(
     item: ListItem, raw: dict[str, str], *, client_time: datetime | None = None, writer: str = ""
 ) -> bool:
-    """Change some of an item's fields (label, quantity, note, price, area; only those given),
-    each by last writer wins (pwa/conflicts.py). Returns False when the item was taken off the
-    list meanwhile: the change is kept in its history and nothing else changes."""
+    """Change some of an item's fields (label, quantity, note, price, area, plan B; only those
+    given), each by last writer wins (pwa/conflicts.py). Returns False when the item was taken
+    off the list meanwhile: the change is kept in its history and nothing else changes."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
+    if set(raw) & set(history.PLAN_B_FIELDS):
+        try:
+            values.update(await _plan_b_values(item, raw))
+        except FormErrors as exc:
+            errors.update(exc.errors)
     if "label" in raw:
         label = str(raw["label"]).strip()
         if len(label) > NAME_MAX:
@@ -275,6 +286,42 @@ async def update_item(
     return await history.write_fields(
         item, values, client_time=client_time or clock.now(), writer=writer
     )
+
+
+async def _plan_b_values(item: ListItem, raw: dict[str, Any]) -> dict[str, Any]:
+    """The item's plan B after a change to any of its fields: all four, checked together (the
+    ones not given stay as they are), so they are written, and win or lose, as one choice."""
+    choice = str(raw.get("plan_b", item.plan_b) or "").strip()
+    pictogram = str(raw.get("plan_b_pictogram", item.plan_b_pictogram) or "").strip()
+    photo_text = str(raw.get("plan_b_photo_id", item.plan_b_photo_id) or "").strip()
+    label = str(raw.get("plan_b_label", item.plan_b_label) or "").strip()
+    # A picture or a photo, never both: the one just given replaces the other.
+    if raw.get("plan_b_photo_id"):
+        pictogram = ""
+    elif raw.get("plan_b_pictogram"):
+        photo_text = ""
+    errors: dict[str, str] = {}
+    if choice not in ("", *PLAN_B_CHOICES):
+        errors["plan_b"] = _("Choose one of the choices.")
+    if pictogram and catalogue().get(pictogram) is None:
+        errors["plan_b_pictogram"] = _("Choose one of the pictures.")
+    photo = None
+    if photo_text:
+        photo = await _get_or_none(Photo, photo_text, family_id=item.family_id)
+        if photo is None:
+            errors["plan_b_photo_id"] = _("This photo is not there any more.")
+    if choice == "other" and not pictogram and not photo_text and "plan_b" not in errors:
+        errors["plan_b"] = _("Choose the picture of the other item.")
+    if len(label) > NAME_MAX:
+        errors["plan_b_label"] = _("The name can have at most 60 characters.")
+    if errors:
+        raise FormErrors(errors)
+    return {
+        "plan_b": choice,
+        "plan_b_pictogram": pictogram,
+        "plan_b_photo_id": photo.id if photo else None,
+        "plan_b_label": label,
+    }
 
 
 async def move_item(item: ListItem, direction: str) -> None:
@@ -314,10 +361,13 @@ async def mark_item(
     device: DeviceLink | None = None,
     account: Account | None = None,
     once: bool = False,
+    plan_b: str = "",
 ) -> ItemMark:
     """Tick, "I can't find it" or undo: an event appended once, however often it is sent.
     `once`: the caller already makes sure of that (the sync op log applies each mutation
-    once), so the look-up is skipped and a reused id fails at the insert."""
+    once), so the look-up is skipped and a reused id fails at the insert. `plan_b`: the plan B
+    the person used (issue 18): with "not found", "other" (took the other item), "ask" or
+    "leave"; asking the staff can also end with the item in the basket."""
     existing = None if once else await ItemMark.get_or_none(id=mark_id)
     if existing is not None:
         if existing.item_id != item.id:
@@ -327,11 +377,16 @@ async def mark_item(
         mark_state = MarkState(state)
     except ValueError:
         raise FormErrors({"state": _("Choose one of the choices.")}) from None
+    plan_b = plan_b or ""
+    allowed = {MarkState.NOT_FOUND: PLAN_B_CHOICES, MarkState.TICKED: ("ask",)}
+    if plan_b and plan_b not in allowed.get(mark_state, ()):
+        raise FormErrors({"plan_b": _("Choose one of the choices.")})
     return await ItemMark.create(
         id=mark_id,
         family_id=item.family_id,
         item=item,
         state=mark_state,
+        plan_b=plan_b,
         client_time=client_time or clock.now(),
         device=device,
         account=account,
@@ -411,6 +466,12 @@ class ItemView:
     marked: tuple[str, str] | None = None
     # A guardian's recording, played by "Read aloud" instead of the phone's voice (issue 18).
     clip_url: str = ""
+    # Plan B (issue 18): "", "other", "ask" or "leave"; for "other", the other item's name and
+    # picture. `used`: the plan B the newest mark says the person used.
+    plan_b: str = ""
+    plan_b_label: str = ""
+    plan_b_picture: str = ""
+    used: str = ""
 
     @property
     def picture_count(self) -> int:
@@ -434,6 +495,14 @@ class ItemView:
             "state": self.state,
             "marked": list(self.marked) if self.marked else None,
             "clip": self.clip_url,
+            "plan_b": {
+                "kind": self.plan_b,
+                "label": self.plan_b_label,
+                "picture": self.plan_b_picture,
+            }
+            if self.plan_b
+            else None,
+            "used": self.used,
         }
 
 
@@ -454,10 +523,13 @@ def clip_url(clip_id: uuid.UUID | str | None) -> str:
 
 
 def item_view(
-    columns: dict[str, Any], photo: Photo | None, mark: ItemMark | None = None
+    columns: dict[str, Any],
+    photo: Photo | None,
+    mark: ItemMark | None = None,
+    plan_b_photo: Photo | None = None,
 ) -> ItemView:
     """An item as the pages and the phone show it, from its columns (a row or a pulled dict),
-    its photo if it has one, and its newest mark."""
+    its photo if it has one, its newest mark, and its plan B's photo if it has one."""
     if photo is not None:
         label, url = photo.label, photo_url(photo.id)
     else:
@@ -475,19 +547,51 @@ def item_view(
         state=_state_of(mark),
         marked=(mark.client_time.isoformat(), str(mark.id)) if mark else None,
         clip_url=clip_url(columns.get("clip_id")),
+        used=mark.plan_b if mark and mark.state != MarkState.CLEARED else "",
+        **_plan_b_view(columns, plan_b_photo),
     )
+
+
+def _plan_b_view(columns: dict[str, Any], photo: Photo | None) -> dict[str, str]:
+    """Plan B as the person's card shows it: for "other", the other item's name and picture (a
+    photo gone since leaves the plan as none, as a list without the item would be)."""
+    choice = columns.get("plan_b") or ""
+    if choice != "other":
+        return {"plan_b": choice if choice in PLAN_B_CHOICES else ""}
+    if photo is not None:
+        label, url = photo.label, photo_url(photo.id)
+    elif picture := catalogue().get(columns.get("plan_b_pictogram") or ""):
+        label, url = picture.label, pictogram_url(picture.code)
+    else:
+        return {"plan_b": ""}
+    return {
+        "plan_b": choice,
+        "plan_b_label": columns.get("plan_b_label") or label,
+        "plan_b_picture": url,
+    }
 
 
 async def views_of(rows: list[dict[str, Any]]) -> list[ItemView]:
     """The views of pulled item rows (sync pull), their photos read in one query."""
-    photo_ids = {row["photo_id"] for row in rows if row.get("photo_id")}
+    photo_ids = {
+        row[key] for row in rows for key in ("photo_id", "plan_b_photo_id") if row.get(key)
+    }
     photos = {str(p.id): p for p in await Photo.filter(id__in=photo_ids)} if photo_ids else {}
-    return [item_view(row, photos.get(str(row.get("photo_id")))) for row in rows]
+    return [
+        item_view(
+            row,
+            photos.get(str(row.get("photo_id"))),
+            plan_b_photo=photos.get(str(row.get("plan_b_photo_id"))),
+        )
+        for row in rows
+    ]
 
 
 async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) -> list[ItemView]:
     items = sorted_items(
-        await ListItem.filter(list=shopping_list, deleted_at=None).prefetch_related("photo")
+        await ListItem.filter(list=shopping_list, deleted_at=None).prefetch_related(
+            "photo", "plan_b_photo"
+        )
     )
     marks = await newest_marks(items) if with_states else {}
     return [
@@ -495,17 +599,37 @@ async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) 
             {f: getattr(item, f) for f in ("id", "pictogram", "clip_id", *history.ITEM_FIELDS)},
             item.photo,
             marks.get(item.id),
+            item.plan_b_photo,
         )
         for item in items
     ]
+
+
+async def views_by_id(item_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ItemView]:
+    """The views of these items (taken off the list too), by id: a trip record names the items
+    it tells of (issue 18, plan B used)."""
+    if not item_ids:
+        return {}
+    found = await ListItem.filter(id__in=list(item_ids)).prefetch_related("photo", "plan_b_photo")
+    return {
+        item.id: item_view(
+            {f: getattr(item, f) for f in ("id", "pictogram", "clip_id", *history.ITEM_FIELDS)},
+            item.photo,
+            plan_b_photo=item.plan_b_photo,
+        )
+        for item in found
+    }
 
 
 async def one_item_view(item: ListItem) -> ItemView:
     """One item's view, without reading the rest of its list (a write's answer words the
     item: it cost the whole list's views before, issue 19)."""
     photo = await Photo.get_or_none(id=item.photo_id) if item.photo_id else None
+    other = await Photo.get_or_none(id=item.plan_b_photo_id) if item.plan_b_photo_id else None
     return item_view(
-        {f: getattr(item, f) for f in ("id", "pictogram", "clip_id", *history.ITEM_FIELDS)}, photo
+        {f: getattr(item, f) for f in ("id", "pictogram", "clip_id", *history.ITEM_FIELDS)},
+        photo,
+        plan_b_photo=other,
     )
 
 

@@ -128,7 +128,14 @@ async def mark_form(request: Request) -> Response:
     shopping_list, item, _access = await access.item_for(request)
     form = await read_form(request)
     try:
-        await record_mark(request, item, form.get("mark_id"), form.get("state", ""), None)
+        await record_mark(
+            request,
+            item,
+            form.get("mark_id"),
+            form.get("state", ""),
+            None,
+            plan_b=form.get("plan_b", ""),
+        )
     except FormErrors as exc:
         notify(request, next(iter(exc.errors.values())), "warning")
     return RedirectResponse(
@@ -138,7 +145,13 @@ async def mark_form(request: Request) -> Response:
 
 
 async def record_mark(
-    request: Request, item: ListItem, mark_id: Any, state: str, client_time: Any
+    request: Request,
+    item: ListItem,
+    mark_id: Any,
+    state: str,
+    client_time: Any,
+    *,
+    plan_b: str = "",
 ) -> None:
     who = sessions.principal(request)
     await lists.mark_item(
@@ -148,6 +161,7 @@ async def record_mark(
         client_time=parse_time(client_time),
         device=who.device,
         account=who.account if who.device is None else None,
+        plan_b=plan_b,
     )
 
 

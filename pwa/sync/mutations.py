@@ -94,13 +94,28 @@ async def list_create(ctx: Context, args: dict[str, Any]) -> None:
 
 async def item_add(ctx: Context, args: dict[str, Any]) -> None:
     shopping_list = await _list(ctx, args.get("list_id"))
-    await lists.add_item(
+    # An item may come with its plan B (issue 18), written as the item's page writes it, by
+    # who may use that page (LIST_MANAGE: the guardians), checked before anything is added.
+    plan_b = {k: args[k] for k in conflicts.PLAN_B_FIELDS if k in args}
+    if plan_b:
+        try:
+            await list_access.shopping_list(ctx.who, shopping_list.id, Action.LIST_MANAGE)
+        except (Hidden, Denied):
+            raise Refused(not_allowed()) from None
+    item = await lists.add_item(
         shopping_list,
         item_id=_uuid(args.get("id")),
         pictogram=str(args.get("pictogram", "")),
         photo_id=str(args.get("photo_id", "")),
         quantity=args.get("quantity", 1),
     )
+    if plan_b:
+        await lists.update_item(
+            item,
+            {k: "" if v is None else str(v) for k, v in plan_b.items()},
+            client_time=parse_time(args.get("client_time")),
+            writer=ctx.client_id,
+        )
 
 
 async def item_mark(ctx: Context, args: dict[str, Any]) -> None:
@@ -113,6 +128,8 @@ async def item_mark(ctx: Context, args: dict[str, Any]) -> None:
         device=ctx.who.device,
         account=ctx.who.account if ctx.who.device is None else None,
         once=not ctx.look_first,
+        # The plan B the person used (issue 18), checked by mark_item.
+        plan_b=str(args.get("plan_b") or ""),
     )
 
 
@@ -157,8 +174,9 @@ def _fields(args: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, str]:
 
 
 async def item_update(ctx: Context, args: dict[str, Any]) -> None:
-    """{id, fields: {label|quantity|note|price|area: value}}: last writer wins per field; an
-    item taken out stays out and the change is kept in its history."""
+    """{id, fields: {label|quantity|note|price|area|plan_b…: value}}: last writer wins per
+    field (plan B's four as one); an item taken out stays out and the change is kept in its
+    history."""
     item = await _item(ctx, args.get("id"))
     await lists.update_item(
         item,

@@ -101,7 +101,7 @@ PULLED = {
             "deleted_at",
         ],
     ),
-    "marks": (ItemMark, ["id", "item_id", "state", "client_time"]),
+    "marks": (ItemMark, ["id", "item_id", "state", "client_time", "plan_b"]),
     "plans": (Plan, ["id", "person_id", "name", "deleted_at"]),
     "steps": (PlanStep, ["id", "plan_id", "position", *conflicts.STEP_FIELDS, "deleted_at"]),
 }

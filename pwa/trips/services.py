@@ -13,6 +13,7 @@ from typing import Any
 from pwa.core import clock
 from pwa.core.forms import FormErrors
 from pwa.i18n import _
+from pwa.lists import services as lists
 from pwa.models import (
     Account,
     ItemMark,
@@ -172,6 +173,28 @@ class Payment:
 
 
 @dataclass
+class PlanBUse:
+    """An item the person could not find on the trip, and the plan B they used (issue 18)."""
+
+    item_id: uuid.UUID
+    used: str
+    state: str
+    words: str = ""
+
+
+def plan_b_use_words(label: str, use: PlanBUse, other: str) -> str:
+    if use.used == "other":
+        if other:
+            return _("%(item)s: not found — took %(other)s instead.", item=label, other=other)
+        return _("%(item)s: not found — took another item instead.", item=label)
+    if use.used == "ask":
+        if use.state == MarkState.TICKED:
+            return _("%(item)s: asked the staff, then found it.", item=label)
+        return _("%(item)s: not found — asked the staff.", item=label)
+    return _("%(item)s: not found — left it.", item=label)
+
+
+@dataclass
 class TripRecord:
     trip: Trip
     steps: list[StepRecord]
@@ -189,6 +212,8 @@ class TripRecord:
     last_heard: datetime | None = None
     # When "I am lost" was used on the help card (issue 18, item 6).
     lost_at: list[datetime] = field(default_factory=list)
+    # The plan B used for each item not found (issue 18, item 3), in words.
+    plan_b: list[PlanBUse] = field(default_factory=list)
 
     @property
     def steps_done(self) -> int:
@@ -249,7 +274,7 @@ async def trip_records(found: list[Trip]) -> list[TripRecord]:
         min(t.started_at for t in found),
         max(_payment_end(t) for t in found),
     )
-    return [
+    records = [
         _record(
             trip,
             sorted(events_of[trip.id], key=lambda e: (e.client_time, e.created_at)),
@@ -260,6 +285,19 @@ async def trip_records(found: list[Trip]) -> list[TripRecord]:
         )
         for trip in found
     ]
+    await _name_plan_b(records)
+    return records
+
+
+async def _name_plan_b(records: list[TripRecord]) -> None:
+    """The words of each plan B used, with the items' names read once for every trip."""
+    views = await lists.views_by_id(list({u.item_id for r in records for u in r.plan_b}))
+    for record in records:
+        for use in record.plan_b:
+            view = views.get(use.item_id)
+            if view is not None:
+                use.words = plan_b_use_words(view.label, use, view.plan_b_label)
+        record.plan_b = [use for use in record.plan_b if use.words]
 
 
 def _record(
@@ -301,7 +339,9 @@ def _record(
             )
         )
     list_ids = [s["list_id"] for s in trip.steps if s.get("list_id")]
-    ticked, not_found = _marks_during(trip, {str(i) for i in list_ids}, marks_of)
+    newest = _newest_during(trip, {str(i) for i in list_ids}, marks_of)
+    states = [m.state for m in newest.values()]
+    ticked, not_found = states.count(MarkState.TICKED), states.count(MarkState.NOT_FOUND)
     feelings = {e.kind: e.value for e in events if e.kind.startswith("feeling_")}
     end = _payment_end(trip)
     return TripRecord(
@@ -323,14 +363,18 @@ def _record(
         ],
         last_heard=max((e.created_at for e in events), default=None),
         lost_at=[e.client_time for e in events if e.kind == TripEventKind.LOST],
+        plan_b=[
+            PlanBUse(item_id=m.item_id, used=m.plan_b, state=m.state)
+            for m in sorted(newest.values(), key=lambda m: (m.client_time, str(m.id)))
+            if m.plan_b
+        ],
     )
 
 
-def _marks_during(
+def _newest_during(
     trip: Trip, list_ids: set[str], marks_of: dict[str, tuple[list[datetime], list[ItemMark]]]
-) -> tuple[int, int]:
-    """Items ticked and not found on the trip's lists between its start and its end: the
-    newest mark of each item in that time."""
+) -> dict[uuid.UUID, ItemMark]:
+    """The newest mark of each item of the trip's lists between its start and its end."""
     newest: dict[uuid.UUID, ItemMark] = {}
     for list_id in list_ids:
         times, marks = marks_of.get(list_id, ([], []))
@@ -338,8 +382,7 @@ def _marks_during(
         end = len(times) if trip.finished_at is None else bisect_right(times, trip.finished_at)
         for mark in marks[start:end]:  # oldest first: the newest of an item stays
             newest[mark.item_id] = mark
-    states = [m.state for m in newest.values()]
-    return states.count(MarkState.TICKED), states.count(MarkState.NOT_FOUND)
+    return newest
 
 
 def _payment_end(trip: Trip) -> datetime:

@@ -25,6 +25,15 @@ const strings = pageData("shopping-strings") || {};
  * @property {number} pictures
  * @property {number} quantity
  * @property {string} [clip]  the guardian's recording, played by "Read aloud" (issue 18)
+ * @property {PlanB | null} [plan_b]  what to do when it is not there (issue 18)
+ * @property {string} [used]  the plan B the newest mark says was used: "other", "ask", "leave"
+ */
+
+/**
+ * @typedef {object} PlanB  the guardian's plan B of an item
+ * @property {string} kind  "other" (take another item), "ask" (ask the staff) or "leave"
+ * @property {string} label  the other item's name
+ * @property {string} picture  the other item's picture
  */
 
 /** The state an item is in after a mark: "cleared" (undo) opens it again.
@@ -69,6 +78,7 @@ async function loadLocal() {
     if (item && newer([mark.client_time, mark.id], item.marked)) {
       item.state = stateAfter(mark.state);
       item.marked = [mark.client_time, mark.id];
+      item.used = mark.state === "cleared" ? "" : mark.plan_b || "";
     }
   }
 }
@@ -95,11 +105,22 @@ function showStatus(text, kind) {
 function applyState(card, state) {
   card.dataset.state = state;
   /** @type {HTMLButtonElement} */ (card.querySelector(".tick")).disabled = state !== "open" || !strings.can_tick;
+  /** @type {HTMLElement} */ (card.querySelector(".state-open")).hidden = state !== "open";
   /** @type {HTMLElement} */ (card.querySelector(".state-ticked")).hidden = state !== "ticked";
   /** @type {HTMLElement} */ (card.querySelector(".state-not_found")).hidden = state !== "not_found";
   for (const form of /** @type {NodeListOf<HTMLFormElement>} */ (card.querySelectorAll("form[data-part]"))) {
     form.hidden = (form.dataset.part === "open") !== (state === "open");
   }
+}
+
+/** The plan B the person used, in words on the card (issue 18).
+ * @param {HTMLElement} card @param {Item} item */
+function showUsed(card, item) {
+  const text = /** @type {HTMLElement | null} */ (card.querySelector(".plan-b-text"));
+  if (!text) return;
+  const used = item.state === "open" ? "" : item.used || "";
+  text.textContent = used ? (strings[`used_${used}`] || "").replace("{other}", item.plan_b?.label || "") : "";
+  text.hidden = !text.textContent;
 }
 
 /** @param {string} id */
@@ -148,6 +169,7 @@ function drawCard(item) {
     sayButton.hidden = false;
   }
   applyState(card, item.state);
+  showUsed(card, item);
   return card;
 }
 
@@ -199,8 +221,8 @@ function shown() {
 
 // --- changes ---------------------------------------------------------------------------------
 
-/** @param {HTMLElement} card @param {string} state */
-async function mark(card, state) {
+/** @param {HTMLElement} card @param {string} state @param {string} [planB] the plan B used */
+async function mark(card, state, planB = "") {
   const item = items.get(/** @type {string} */ (card.dataset.itemId));
   if (!item) return;
   const args = {
@@ -209,20 +231,75 @@ async function mark(card, state) {
     item_id: item.id,
     state,
     client_time: new Date().toISOString(),
+    plan_b: planB,
   };
   await /** @type {import("./phone.js").Local} */ (local).change("item.mark", args);
   item.state = stateAfter(state);
   item.marked = [args.client_time, args.id];
+  item.used = state === "cleared" ? "" : planB;
   applyState(card, item.state);
+  showUsed(card, item);
   drawProgress();
   const all = [...items.values()];
   const finished = all.length && all.every((each) => each.state !== "open");
-  const words = strings[state].replace("{label}", item.label);
+  const said = { other: strings.took_other, leave: strings.left_it }[state === "not_found" ? planB : ""];
+  const words = (said || strings[state]).replace("{label}", item.label).replace("{other}", item.plan_b?.label || "");
   showStatus(finished ? `${words} ${strings.all_done}` : words, "success");
   // The button pressed may now be hidden or disabled: keep the focus on this card.
   /** @type {HTMLElement | null} */
   const next = item.state === "open" ? card.querySelector(".tick") : card.querySelector('form[data-part="done"] button');
   next?.focus();
+}
+
+// --- plan B (issue 18) --------------------------------------------------------------------------
+
+/** The card whose plan B is open. @type {HTMLElement | null} */
+let planBCard = null;
+
+/** "I can't find it": the guardian's plan B in one step, or, with none, "not found" as before.
+ * @param {HTMLElement} card */
+function cannotFind(card) {
+  const item = items.get(/** @type {string} */ (card.dataset.itemId));
+  const kind = item?.plan_b?.kind || "";
+  const dialog = /** @type {HTMLDialogElement | null} */ (document.getElementById("plan-b"));
+  if (!item || kind === "leave" || !["other", "ask"].includes(kind) || !dialog) {
+    mark(card, "not_found", kind === "leave" ? "leave" : "");
+    return;
+  }
+  for (const part of /** @type {NodeListOf<HTMLElement>} */ (dialog.querySelectorAll(".plan-b-mode"))) {
+    const shown = part.dataset.mode === kind;
+    part.hidden = !shown;
+    if (!shown) continue;
+    /** @type {HTMLImageElement} */ (part.querySelector(".plan-b-picture")).src =
+      kind === "other" ? /** @type {PlanB} */ (item.plan_b).picture : item.picture;
+    const name = part.querySelector(kind === "other" ? ".plan-b-name" : ".plan-b-where");
+    /** @type {HTMLElement} */ (name).textContent =
+      kind === "other" ? /** @type {PlanB} */ (item.plan_b).label : strings.where_is.replace("{label}", item.label);
+  }
+  dialog.setAttribute("aria-labelledby", `plan-b-${kind}-title`);
+  planBCard = card;
+  dialog.showModal();
+}
+
+/** A button of the plan B card. @param {string} choice */
+async function planBChosen(choice) {
+  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById("plan-b"));
+  const card = planBCard;
+  const kind = card ? items.get(/** @type {string} */ (card.dataset.itemId))?.plan_b?.kind || "" : "";
+  planBCard = null;
+  dialog.close();
+  if (!card) return;
+  if (choice === "back") {
+    /** @type {HTMLElement | null} */ (card.querySelector('form[data-state="not_found"] button'))?.focus();
+    return;
+  }
+  // Took the other item; asked and found it; or it is not there (asked, or the other item too).
+  const [state, planB] = {
+    took: ["not_found", "other"],
+    found: ["ticked", "ask"],
+    missing: ["not_found", kind === "ask" ? "ask" : ""],
+  }[choice] || ["", ""];
+  if (state) await mark(card, state, planB);
 }
 
 /** Opened from a trip (?from_plan=…): the way back is to the trip, also on the copy of this
@@ -265,8 +342,25 @@ async function start() {
     const card = target.closest(".shop-card");
     if (!form || !card || !local) return;
     event.preventDefault();
-    mark(card, /** @type {string} */ (form.dataset.state));
+    if (form.dataset.state === "not_found") cannotFind(card);
+    else mark(card, /** @type {string} */ (form.dataset.state));
   });
+  const planB = document.getElementById("plan-b");
+  planB?.addEventListener("click", (event) => {
+    /** @type {HTMLElement | null} */
+    const button = /** @type {HTMLElement} */ (event.target).closest("[data-plan-b]");
+    if (button) planBChosen(/** @type {string} */ (button.dataset.planB));
+  });
+  // Escape, or the phone's back gesture, is the way back too.
+  planB?.addEventListener("cancel", (event) => {
+    event.preventDefault();
+    planBChosen("back");
+  });
+  // The other item's picture shows only after "I can't find it", perhaps with no internet:
+  // fetched now, the service worker keeps it with the page's files (static/js/sw.js).
+  for (const item of items.values()) {
+    if (item.plan_b?.picture) new Image().src = item.plan_b.picture;
+  }
   root.addEventListener("click", (event) => {
     /** @type {HTMLElement | null} */
     const button = /** @type {HTMLElement} */ (event.target).closest(".read-aloud");
