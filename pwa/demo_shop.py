@@ -31,10 +31,9 @@ ORDER = (
     "clothes",
     "school",
 )
-# Muted colours (UX: simple, low saturation), one for each photo.
+# Muted colours (UX: simple, low saturation), one for each photo: two areas of the demo list
+# (the milk, the toilet paper) have one, the others show that a photo is not needed.
 COLOURS = {
-    "fruit_veg": (168, 190, 160),
-    "bread_rice": (214, 196, 160),
     "milk_eggs": (196, 208, 216),
     "household": (190, 182, 204),
     "entrance": (176, 196, 186),
@@ -43,16 +42,16 @@ COLOURS = {
 
 
 def placeholder(colour: tuple[int, int, int]) -> bytes:
-    """A calm picture of shelves in one colour (a stand-in for a real photo), as a small JPEG:
+    """A calm picture of shelves in one colour (a stand-in for a real photo), as a 2 KB JPEG:
     the shopping list stays light on a phone's first visit (bench/page_weight.py)."""
-    image = Image.new("RGB", (320, 180), colour)
+    image = Image.new("RGB", (240, 135), colour)
     draw = ImageDraw.Draw(image)
     darker = tuple(int(c * 0.82) for c in colour)
-    for top in (50, 110, 170):
-        draw.rectangle((0, top, 320, top + 8), fill=darker)
-        draw.rectangle((16, top - 30, 304, top - 4), fill=(236, 232, 224))
+    for top in (40, 84, 127):
+        draw.rectangle((0, top, 240, top + 6), fill=darker)
+        draw.rectangle((12, top - 22, 228, top - 3), fill=(236, 232, 224))
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=60, optimize=True)
+    image.save(out, "JPEG", quality=50, optimize=True)
     return out.getvalue()
 
 
@@ -72,6 +71,12 @@ async def load(list_id: uuid.UUID, plan_id: uuid.UUID, data_dir: Path | None = N
                 shop=shop, area=area, position=position, photo=names.get(area, "")
             )
         made.append("the supermarket's own order")
+    # A demo loaded before gave photos to other areas: those files are not made any more.
+    await (
+        ShopArea.filter(shop=shop, photo__startswith="demo-")
+        .exclude(photo__in=list(names.values()))
+        .update(photo="")
+    )
     if not shop.entrance_photo and not shop.till_photo:
         shop.entrance_photo, shop.till_photo = names["entrance"], names["till"]
         await shop.save(update_fields=["entrance_photo", "till_photo"])
