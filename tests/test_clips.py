@@ -15,6 +15,7 @@ import pytest
 from mutagen.oggopus import OggOpus
 
 from pwa.clips import opus
+from pwa.family import deletion
 from pwa.models import Clip, ListItem, Person, PlanStep
 from pwa.settings import Settings
 from tests.conftest import Client
@@ -184,3 +185,25 @@ async def test_an_item_and_the_help_card_get_a_voice_too(app, client: Client) ->
         assert f"/clips/{item.clip_id}" in shop.text
         help_card = await phone.get("/me/help")
         assert f'data-clip="/clips/{person.help_clip_id}"' in help_card.text
+
+
+async def test_the_clips_go_with_their_person_and_with_their_family(
+    client: Client, settings: Settings
+) -> None:
+    family = await make_family()
+    await client.log_in(family.email, family.password)
+    page_url, _step = await step_of(family)
+    await send(client, page_url, SHORT)
+    await send(client, f"/people/{family.person.id}/help-card", SHORT)
+    assert len(stored(settings)) == 2
+    photos = settings.data_dir / "photos"
+    await deletion.delete_person(await Person.get(id=family.person.id), photo_folder=photos)
+    assert await Clip.all().count() == 0 and stored(settings) == []
+
+    other = await make_family()
+    await client.log_in(other.email, other.password)
+    other_step_url, _step = await step_of(other)
+    await send(client, other_step_url, SHORT)
+    assert len(stored(settings)) == 1
+    await deletion.delete_family(other.family, photo_folder=photos)
+    assert await Clip.all().count() == 0 and stored(settings) == []

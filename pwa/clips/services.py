@@ -110,7 +110,10 @@ async def put_clip(owner: PlanStep | ListItem | Person, clip: Clip | None, folde
         return
     async with in_transaction():
         setattr(owner, field, new_id)
-        await owner.save(update_fields=[field])
+        # A step or an item is a synced row: its change time goes with it.
+        await owner.save(
+            update_fields=[field] if isinstance(owner, Person) else [field, "updated_at"]
+        )
         old = await Clip.get_or_none(id=old_id) if old_id else None
         if old is not None:
             await old.delete()

@@ -51,6 +51,7 @@ from pwa.models import (
     Account,
     CentreFamily,
     ChangeCounter,
+    Clip,
     DeviceLink,
     Family,
     FieldHistory,
@@ -362,9 +363,32 @@ def _names_any(args: Any, named: set[str]) -> bool:
     return any(isinstance(v, str) and v.lower() in named for v in values)
 
 
-async def _delete_person_rows(connection: BaseDBAsyncClient, person: Person) -> list[str]:
-    """Inside the caller's transaction; returns the photo files to remove once it commits."""
+# A guardian's voice clips (issue 18) are kept beside the photos: data_dir/clips
+# (pwa/clips/services.py clip_dir), the photos in data_dir/photos.
+def clip_folder(photo_folder: Path) -> Path:
+    return photo_folder.parent / "clips"
+
+
+async def _clips_of(person: Person, rows: PersonRows) -> list[Clip]:
+    """The clips of the person's items, steps and help card: a clip is used in one place only."""
+    used: set[uuid.UUID] = {person.help_clip_id} if person.help_clip_id else set()
+    for part in chunks(rows.items):
+        used |= set(await _flat(ListItem.filter(id__in=part, clip_id__isnull=False), "clip_id"))
+    for part in chunks(rows.steps):
+        used |= set(await _flat(PlanStep.filter(id__in=part, clip_id__isnull=False), "clip_id"))
+    found: list[Clip] = []
+    for part in chunks(sorted(used)):
+        found += await Clip.filter(id__in=part, family_id=person.family_id)
+    return found
+
+
+async def _delete_person_rows(
+    connection: BaseDBAsyncClient, person: Person
+) -> tuple[list[str], list[str]]:
+    """Inside the caller's transaction; returns the photo and clip files to remove once it
+    commits."""
     rows = await person_rows(person)
+    clips = await _clips_of(person, rows)
     await _leave_removals(connection, person.family_id, rows.synced())
     await _forget_history(person.family_id, rows)
     # A step of someone else's plan that opens one of their lists: the database would empty
@@ -392,7 +416,9 @@ async def _delete_person_rows(connection: BaseDBAsyncClient, person: Person) -> 
     files = [photo.file_name for photo in rows.photos]
     for part in chunks([photo.id for photo in rows.photos]):
         await Photo.filter(id__in=part).delete()
-    return files
+    for part in chunks([clip.id for clip in clips]):
+        await Clip.filter(id__in=part).delete()
+    return files, [clip.file_name for clip in clips]
 
 
 async def _remove_files(folder: Path, names: list[str]) -> None:
@@ -411,13 +437,15 @@ async def delete_person(person: Person, *, photo_folder: Path) -> Counts:
     """The person and everything of theirs, for good. Returns what went."""
     counts = await person_counts(person)
     async with in_transaction() as connection:
-        files = await _delete_person_rows(connection, person)
+        files, clip_files = await _delete_person_rows(connection, person)
     await _remove_files(photo_folder, files)
+    await _remove_files(clip_folder(photo_folder), clip_files)
     return counts
 
 
-async def _delete_family_rows(family_id: uuid.UUID) -> list[str]:
+async def _delete_family_rows(family_id: uuid.UUID) -> tuple[list[str], list[str]]:
     files = await _flat(Photo.filter(family_id=family_id), "file_name")
+    clip_files = await _flat(Clip.filter(family_id=family_id), "file_name")
     # The pay codes of its vouchers, wherever they were fetched (an adult's own log-in outlives
     # the family): none of them pays at a till any more.
     for part in chunks(await _ids(Voucher.filter(family_id=family_id))):
@@ -425,7 +453,7 @@ async def _delete_family_rows(family_id: uuid.UUID) -> list[str]:
     # Everything of the family goes with it (ON DELETE CASCADE), its vouchers excepted: they
     # stay with their ledger and redemptions, naming no family (ON DELETE SET NULL).
     await Family.filter(id=family_id).delete()
-    return [str(name) for name in files]
+    return [str(name) for name in files], [str(name) for name in clip_files]
 
 
 async def delete_family(
@@ -434,8 +462,9 @@ async def delete_family(
     """The family and everything of it, for good. Returns what went."""
     counts = await family_counts(family, caller)
     async with in_transaction():
-        files = await _delete_family_rows(family.id)
+        files, clip_files = await _delete_family_rows(family.id)
     await _remove_files(photo_folder, files)
+    await _remove_files(clip_folder(photo_folder), clip_files)
     return counts
 
 
@@ -506,9 +535,12 @@ async def delete_account(
         if family_id in delete_families or not await can_keep(family_id):
             doomed.append(family_id)
     files: list[str] = []
+    clip_files: list[str] = []
     async with in_transaction():
         for family_id in doomed:
-            files += await _delete_family_rows(family_id)
+            photos, clips = await _delete_family_rows(family_id)
+            files += photos
+            clip_files += clips
         kept: list[uuid.UUID] = await _flat(Membership.filter(account=account), "family_id")
         for family_id in kept:
             await _hand_over(account, family_id)
@@ -524,4 +556,5 @@ async def delete_account(
         # payments at a shop's till and a person it was (SET NULL).
         await Account.filter(id=account.id).delete()
     await _remove_files(photo_folder, files)
+    await _remove_files(clip_folder(photo_folder), clip_files)
     return doomed
