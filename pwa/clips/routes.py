@@ -54,9 +54,9 @@ async def _voice(
         family = await Family.get(id=family_id)
         clip = await save_clip(family, clip_id=uuid.uuid4(), data=data, folder=folder)
     except FormErrors as exc:
-        # Nothing is stored; the reason is shown on the page the form came from.
+        # Nothing is stored; the reason is shown at the top of the page the form came from.
         notify(request, next(iter(exc.errors.values())), "warning")
-        return RedirectResponse(f"{back}#voice", status_code=303)
+        return RedirectResponse(back, status_code=303)
     await put_clip(owner, clip, folder)
     notify(request, _("Your recording is saved. “Read aloud” on the phone plays it."))
     return RedirectResponse(back, status_code=303)

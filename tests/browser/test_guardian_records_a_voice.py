@@ -19,6 +19,7 @@ from tests.browser.conftest import axe_violations, link_phone, log_in, small_tar
 pytestmark = pytest.mark.browser
 
 DEMO_PLAN = "/plans/5a7e0000-0000-4000-8002-000000000001"
+DEMO_LIST = "/lists/5a7e0000-0000-4000-8000-000000000001"
 MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 WORDS = {
     "en": {
@@ -113,6 +114,19 @@ PLAYED_JS = """() => {
 }"""
 
 
+def the_item_and_the_help_card_offer_it_too(parent: Page, w: dict[str, str]) -> None:
+    """The same recorder on an item's page and on the help card's."""
+    parent.goto(DEMO_LIST)
+    parent.get_by_role("link", name=w["change"], exact=True).first.click()
+    expect(parent.locator(".recorder-words")).to_have_text(w["ready"])
+    check_screen(parent)
+    parent.goto("/home")
+    parent.locator("a.card").first.click()
+    parent.goto(f"{parent.url}/help-card")
+    expect(parent.locator(".recorder-words")).to_have_text(w["ready"])
+    check_screen(parent)
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_phone_offline_reads_aloud_in_the_guardians_voice(new_context, lang):
     w = WORDS[lang]
@@ -120,6 +134,7 @@ def test_the_phone_offline_reads_aloud_in_the_guardians_voice(new_context, lang)
     log_in(parent, "parent@demo.test")
     clip = record_for_the_first_step(parent, w)
     assert clip.startswith("/clips/")
+    the_item_and_the_help_card_offer_it_too(parent, w)
 
     phone_context = new_context(lang)
     phone_context.add_init_script(NO_VOICES)
