@@ -71,11 +71,16 @@ async def test_a_person_who_may_plan_makes_and_changes_a_list_through_the_outbox
     assert page.status_code == 200
     data = planner_data(page.text)
     assert [(i["key"], i["quantity"]) for i in data["seed"]["items"]] == [("1F34E", 3)]
-    assert ["1F34E", "fruit_veg", "Apple"] in data["pictures"]
-    # Names and codes only: the phone keeps every picture a kept page names, so the whole
-    # catalogue's pictures are not in it; the shop areas' and the family's are.
-    assert len(data["keep"]) < len(data["pictures"])
+    # The catalogue is a file of names and codes the page names (so the phone keeps it with
+    # the page), in both languages; not every picture's file, only the areas' and the family's.
+    assert data["pictures_url"].startswith("/static/catalogue.json?v=")
+    assert data["pictures_url"] in page.text
+    catalogue = await other_client.get(data["pictures_url"])
+    assert catalogue.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert ["1F34E", "fruit_veg", "Apple", "苹果"] in catalogue.json()
     assert "/openmoji/1F34E.svg" in data["keep"]
+    assert len(data["keep"]) < len(catalogue.json()) / 2
+    assert "/openmoji/" not in catalogue.text
     assert page.headers.get("X-Startrip-Offline") == "keep"
     # A list made offline and not sent yet: the same shell, filled from the phone's copy.
     unknown = await other_client.get(f"/me/plan?list={uuid.uuid4()}")

@@ -26,7 +26,7 @@ from pwa.family import access as family_access
 from pwa.i18n import _, ngettext
 from pwa.lists import access
 from pwa.lists import services as lists
-from pwa.lists.planning import kept_pictures, list_seed, picker_data
+from pwa.lists.planning import catalogue_file, kept_pictures, list_seed, picker_data
 from pwa.models import Photo, current_change_seq
 from pwa.templating import render
 
@@ -89,7 +89,21 @@ def planner_strings() -> dict[str, str]:
     }
 
 
+async def catalogue_json(request: Request) -> Response:
+    """GET /static/catalogue.json?v=…: the picker's pictures (planning.catalogue_file). Under
+    /static/ because it is one: public, fixed for its version, and kept by the phone with the
+    page that names it, as the service worker keeps every /static/ file."""
+    body, _version = catalogue_file()
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
+
+
 routes = [
     # The same rule as any change to the person's lists: only while the guardian allows it.
     Route("/me/plan", planner, action=Action.LIST_EDIT),
+    # Before the /static mount (pwa/app.py lists these routes first).
+    Route("/static/catalogue.json", catalogue_json, name="catalogue_file", action=Action.PUBLIC),
 ]

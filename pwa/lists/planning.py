@@ -1,17 +1,20 @@
 """What the person's list maker on the phone needs (issue 18, item 9), read for its page
 (pwa/lists/planner.py) and for what the start screen asks the phone to keep (pwa/family/me.py).
 
-The catalogue goes in the page as names and codes only, never as picture addresses: the
+The catalogue is a file of names and codes (catalogue_file), never picture addresses: the
 service worker keeps every file a kept page names (static/js/sw.js, `keep`), and the catalogue
-is growing past 400 pictures (about 3 KB each). The phone keeps the pictures of the shop areas,
+has over 400 pictures (about 3 KB each). The phone keeps the pictures of the shop areas,
 those its family has used and the area it uses most; any other picture when first seen online.
 Offline, a picture not kept shows its name.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections import Counter
+from functools import cache
 from typing import Any
 
 from pwa.core import urls
@@ -22,15 +25,25 @@ from pwa.models import ListItem, Photo, ShoppingList
 USED_BEFORE = 400
 
 
+@cache
+def catalogue_file() -> tuple[bytes, str]:
+    """Every picture as [code, area, English name, Chinese name], and its version: a file the
+    picker fetches when it first shows pictures, and the phone keeps (it is public, the same
+    for everyone, so it is not in the list maker's page: issue 18 asks lists under 40 KB)."""
+    rows = [[p.code, p.area, p.en, p.zh] for p in catalogue().items]
+    body = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+    return body, hashlib.sha256(body).hexdigest()[:12]
+
+
 def picker_data(photos: list[Photo]) -> dict[str, Any]:
-    """The shop areas, every picture as [code, area, name] in the page's language, and the
-    family's own photos."""
+    """The shop areas in the page's language, where the pictures are, and the family's own
+    photos."""
     return {
         "areas": [
             {"id": a.id, "label": a.label, "picture": pictogram_url(a.code)}
             for a in catalogue().areas
         ],
-        "pictures": [[p.code, p.area, p.label] for p in catalogue().items],
+        "pictures_url": f"{urls.url('catalogue_file')}?v={catalogue_file()[1]}",
         "photos": [
             {
                 "id": str(p.id),

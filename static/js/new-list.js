@@ -9,5 +9,6 @@ box?.querySelector("form")?.addEventListener("submit", (event) => {
   if (!("indexedDB" in window) || !window.crypto?.randomUUID) return;
   event.preventDefault();
   // A new id each time: the copy of this page kept for offline has one fixed id in its form.
-  window.location.assign(`${box.dataset.planner}?list=${crypto.randomUUID()}&new=1`);
+  // Straight to the shop areas, as the form goes straight to the picker.
+  window.location.assign(`${box.dataset.planner}?list=${crypto.randomUUID()}&new=1#add`);
 });

@@ -31,14 +31,31 @@ const listId = (params.get("list") || "").toLowerCase();
 /** @typedef {{id: string, label: string, picture: string}} Area */
 /** @typedef {{label: string, picture: string, area: string, field: string}} Choice */
 
-/** Every picture of the catalogue and every family photo, by its key.
+/** Every family photo and, once fetched, every picture of the catalogue, by its key.
  * @type {Map<string, Choice>} */
 const choices = new Map();
 for (const photo of data?.photos || []) {
   choices.set(photo.id, { label: photo.label, picture: photo.picture, area: photo.area, field: "photo_id" });
 }
-for (const [code, area, label] of data?.pictures || []) {
-  choices.set(code, { label, picture: `/openmoji/${code}.svg`, area, field: "pictogram" });
+/** @type {Promise<void> | null} */
+let picturesFetched = null;
+let picturesHere = false;
+
+/** The catalogue's pictures (/static/catalogue.json, both languages), fetched when first
+ * needed: the service worker answers from the copy the phone keeps, with no internet too. */
+function fetchPictures() {
+  picturesFetched ||= (async () => {
+    const response = await fetch(data.pictures_url, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`catalogue ${response.status}`);
+    const zh = document.documentElement.lang.startsWith("zh");
+    for (const [code, area, en, zhName] of await response.json()) {
+      choices.set(code, { label: zh ? zhName : en, picture: `/openmoji/${code}.svg`, area, field: "pictogram" });
+    }
+    picturesHere = true;
+  })().catch(() => {
+    picturesFetched = null; // not there now: asked again next time
+  });
+  return picturesFetched;
 }
 
 /** @type {{id: string, name: string, sent: boolean} | null} */
@@ -80,6 +97,9 @@ function apply(name, args) {
 }
 
 async function load() {
+  const waiting = local ? await outbox(local.db) : [];
+  // Things put on the list here and not sent yet are named from the catalogue.
+  if (waiting.some((entry) => entry.name === "item.add" && entry.args.pictogram)) await fetchPictures();
   list = null;
   items = new Map();
   let cursor = 0;
@@ -103,7 +123,7 @@ async function load() {
     const key = row.photo_id || row.pictogram;
     items.set(row.id, { id: row.id, key, label: row.view.label, picture: row.view.picture, quantity: row.quantity, area: row.area });
   }
-  for (const entry of await outbox(local.db)) apply(entry.name, entry.args);
+  for (const entry of waiting) apply(entry.name, entry.args);
 }
 
 /** What the page shows, to redraw only when a sync changed it. */
@@ -225,6 +245,12 @@ function drawList() {
 function drawArea(areaId) {
   const area = /** @type {Area[]} */ (data.areas).find((each) => each.id === areaId);
   if (!area) return false;
+  if (!picturesHere) {
+    // Drawn again once the pictures are here.
+    fetchPictures().then(() => {
+      if (picturesHere && part().area === areaId) drawArea(areaId);
+    });
+  }
   setTitle(area.label);
   const onList = new Map([...items.values()].map((item) => [item.key, item]));
   const tiles = [];
@@ -387,8 +413,9 @@ async function start() {
     if (button && row && local) act(row, /** @type {string} */ (button.dataset.do));
   });
   /** @type {HTMLElement} */ (byId("planner-undo").querySelector("button")).addEventListener("click", () => undo());
-  // Pull now, so the phone's copy has this list for a reload with no internet.
-  if (local && navigator.onLine) local.syncNow();
+  // Opened without the list in the page: bring the phone's copy up to date. (With it, the
+  // page's own copy is kept for a reload with no internet: static/js/sw.js.)
+  if (local && navigator.onLine && !(data.seed && data.seed.list.id === listId)) local.syncNow();
 }
 
 start();

@@ -181,9 +181,13 @@ sw.addEventListener("fetch", (event) => {
           }
           return response;
         })
+        // Its own copy first (the list maker opened for a list brings that list, issue 18),
+        // else the same screen kept for another address (the shell fills itself).
         .catch(
           async () =>
-            (keep && (await caches.match(request, { ignoreSearch: true }))) ||
+            (keep &&
+              ((await caches.match(request)) ||
+                (await caches.match(request, { ignoreSearch: true })))) ||
             offlinePage(request),
         ),
     );
