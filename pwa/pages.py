@@ -14,6 +14,7 @@ from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core.pictograms import pictogram_url
 from pwa.i18n import _
+from pwa.security import HEADERS
 from pwa.settings import SUPPORTED_LOCALES
 from pwa.templating import STATIC_DIR, TEMPLATE_DIR, file_hash, render, static_url
 
@@ -68,6 +69,8 @@ async def service_worker(request: Request) -> Response:
         body,
         media_type="text/javascript",
         headers={
+            # A worker runs under its own script's policy (unlike a page's: pwa/security.py).
+            **HEADERS,
             "Service-Worker-Allowed": "/",
             "Cache-Control": "no-cache",
         },

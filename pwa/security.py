@@ -49,6 +49,11 @@ HEADERS = {
 # document, so it gets a policy that allows nothing.
 SUBRESOURCE_HEADERS = {"X-Content-Type-Options": "nosniff"}
 SVG_HEADERS = {**SUBRESOURCE_HEADERS, "Content-Security-Policy": "default-src 'none'"}
+# A script a page loads runs under the page's policy, never under its own answer's: of the page
+# headers only the referrer rule, which a module's own imports follow, applies to it (about
+# 390 bytes less on each of the 5–7 scripts of a person's screen, issue 18). The service
+# worker's script is a context of its own and sends every page header itself (pwa/pages.py).
+SCRIPT_HEADERS = {**SUBRESOURCE_HEADERS, "Referrer-Policy": HEADERS["Referrer-Policy"]}
 
 
 def headers_for(content_type: str) -> dict[str, str]:
@@ -58,6 +63,8 @@ def headers_for(content_type: str) -> dict[str, str]:
         return SVG_HEADERS
     if kind.startswith(("image/", "font/")) or kind == "text/css":
         return SUBRESOURCE_HEADERS
+    if kind in ("text/javascript", "application/javascript"):
+        return SCRIPT_HEADERS
     return HEADERS
 
 

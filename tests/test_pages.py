@@ -74,6 +74,14 @@ async def test_pictures_and_styles_carry_only_the_headers_they_need(client):
     assert svg.headers["content-security-policy"] == "default-src 'none'"
     script = await client.get("/sw.js")
     assert "worker-src 'self'" in script.headers["content-security-policy"]
+    assert script.headers["x-frame-options"] == "DENY"
+    # A page's script runs under the page's policy: only nosniff and the referrer rule.
+    module = await client.get("/static/js/phone.js")
+    assert "javascript" in module.headers["content-type"]
+    assert module.headers["x-content-type-options"] == "nosniff"
+    assert module.headers["referrer-policy"] == "no-referrer"
+    for page_only in ("content-security-policy", "x-frame-options", "permissions-policy"):
+        assert page_only not in module.headers
 
 
 async def test_pages_have_no_inline_scripts_or_styles(client):
