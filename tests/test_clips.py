@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,22 @@ async def test_the_clips_go_with_their_person_and_with_their_family(
     assert len(stored(settings)) == 1
     await deletion.delete_family(other.family, photo_folder=photos)
     assert await Clip.all().count() == 0 and stored(settings) == []
+
+
+async def test_the_familys_download_holds_its_clips(client: Client, settings: Settings) -> None:
+    family = await make_family()
+    await client.log_in(family.email, family.password)
+    page_url, step = await step_of(family)
+    await send(client, page_url, SHORT)
+    await step.refresh_from_db()
+    response = await client.get(f"/families/{family.family.id}/export")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    [clip] = json.loads(archive.read("clips.json"))
+    assert clip["id"] == str(step.clip_id)
+    assert clip["for"] == {"kind": "step", "id": str(step.id)}
+    assert archive.read(clip["file"]) == (await client.get(f"/clips/{step.clip_id}")).content
+    assert (
+        "clips.json and the folder clips: the voice recordings (1)"
+        in archive.read("README.txt").decode()
+    )

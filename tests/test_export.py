@@ -61,6 +61,7 @@ async def test_the_archive_holds_the_familys_lists_trips_photos_and_care_record(
         "consents.json",
         "phones.json",
         "photos.json",
+        "clips.json",
         "history.json",
         "changes_sent.json",
     } <= names
@@ -110,7 +111,7 @@ async def test_the_archive_holds_the_familys_lists_trips_photos_and_care_record(
         assert archive.read(f"csv/care-record-{person.id}.csv") == page.content
     assert b"Zhuzhu's supermarket" in archive.read(f"csv/care-record-{rich.person.id}.csv")
     readme = archive.read("README.txt").decode()
-    assert "lists.json" in readme and "Voice clips" in readme
+    assert "lists.json" in readme and "clips.json" in readme
 
 
 async def test_other_members_contacts_are_not_in_it(app, client: Client) -> None:

@@ -45,6 +45,7 @@ from pwa.models import (
     Account,
     CentreFamily,
     CentreRequest,
+    Clip,
     ConsentRecord,
     DeviceLink,
     Family,
@@ -492,6 +493,45 @@ async def _photos(archive: zipfile.ZipFile, family: Family, folder: Path) -> int
     return len(copied)
 
 
+async def _clips(archive: zipfile.ZipFile, family: Family, folder: Path) -> int:
+    """clips.json, and each voice clip's own file (issue 18), as the photos: one at a time.
+    Each clip says what it is read aloud for: a step, an item or a person's help card."""
+    used_for: dict[Any, dict[str, str]] = {}
+    for step_id, clip_id in await PlanStep.filter(
+        family_id=family.id, clip_id__isnull=False
+    ).values_list("id", "clip_id"):
+        used_for[clip_id] = {"kind": "step", "id": str(step_id)}
+    for item_id, clip_id in await ListItem.filter(
+        family_id=family.id, clip_id__isnull=False
+    ).values_list("id", "clip_id"):
+        used_for[clip_id] = {"kind": "item", "id": str(item_id)}
+    for person_id, clip_id in await Person.filter(
+        family_id=family.id, help_clip_id__isnull=False
+    ).values_list("id", "help_clip_id"):
+        used_for[clip_id] = {"kind": "help_card", "id": str(person_id)}
+    out = await JsonList.begin(archive, "clips.json")
+    copied: list[tuple[Path, str]] = []
+    async for batch in _batches(Clip.filter(family=family)):
+        sources = [folder / clip.file_name for clip in batch]
+        there = await asyncio.to_thread(_existing, sources)
+        for clip, source, exists in zip(batch, sources, there, strict=True):
+            name = f"clips/{clip.id}.ogg"
+            out.add(
+                {
+                    **_fields(clip, ("id", "duration_ms", "created_at")),
+                    "for": used_for.get(clip.id),
+                    "file": name if exists else None,
+                }
+            )
+            if exists:
+                copied.append((source, name))
+        await out.flush()
+    await out.close()
+    for source, name in copied:
+        await asyncio.to_thread(archive.write, source, name, zipfile.ZIP_STORED)
+    return len(copied)
+
+
 async def _care_records(archive: zipfile.ZipFile, family: Family) -> list[str]:
     """Each person's care record, the same file as its page's download (pwa/review/queries.py),
     oldest trip first, TRIP_BATCH trips at a time."""
@@ -575,7 +615,11 @@ def _readme(counts: dict[str, int], people: list[Person]) -> str:
             "phones sent."
         ),
         _("The folder csv: the care record of each person, for a spreadsheet."),
-        _("Voice clips: the app records none yet."),
+        _(
+            "clips.json and the folder clips: the voice recordings (%(num)s) a parent made for "
+            "steps, items and help cards.",
+            num=counts["clips"],
+        ),
         _(
             "Lists and plans you deleted are included until you delete their person or the "
             "family: they have a deleted_at time."
@@ -607,6 +651,8 @@ async def write_archive(
         await _phones(archive, family)
         await _history(archive, family)
         counts["photos"] = await _photos(archive, family, photo_folder)
+        # The voice clips are kept beside the photos (pwa/clips/services.py clip_dir).
+        counts["clips"] = await _clips(archive, family, photo_folder.parent / "clips")
         await _care_records(archive, family)
         people = list(await Person.filter(family=family).order_by("created_at"))
         await _writestr(archive, "README.txt", _readme(counts, people).encode())
