@@ -3,7 +3,10 @@ not there; the phone records the plan B used; the trip record says it in words."
 
 from __future__ import annotations
 
+import io
+import json
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 from starlette.applications import Starlette
@@ -296,6 +299,12 @@ async def test_the_phone_records_the_plan_b_used_and_the_trip_record_says_it(
     assert "Milk: not found — took Yogurt instead." in record
     assert "Apple: asked the staff, then found it." in record
     assert "Bread: not found — left it." in record
+    # The family's own download holds plan B and what was used.
+    export = await client.get(f"/families/{family.family.id}/export")
+    saved = json.loads(zipfile.ZipFile(io.BytesIO(export.content)).read("lists.json"))
+    milk_saved = next(item for x in saved for item in x["items"] if item["id"] == str(milk.id))
+    assert (milk_saved["plan_b"], milk_saved["plan_b_pictogram"]) == ("other", YOGURT)
+    assert [m["plan_b"] for m in milk_saved["marks"]] == ["other"]
     shop = (await client.get(f"/lists/{shopping_list.id}/shop")).text
     assert 'class="plan-b-text">You took Yogurt instead.</span>' in shop
     assert 'class="plan-b-text">Leave it. That is OK.</span>' in shop

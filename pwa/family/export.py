@@ -267,12 +267,17 @@ async def _lists(archive: zipfile.ZipFile, family: Family) -> int:
                                     "price",
                                     "area",
                                     "position",
+                                    # Plan B, when it is not there (issue 18).
+                                    "plan_b",
+                                    "plan_b_pictogram",
+                                    "plan_b_photo_id",
+                                    "plan_b_label",
                                     "created_at",
                                     "deleted_at",
                                 ),
                             ),
                             "marks": [
-                                _fields(mark, ("id", "state", "client_time"))
+                                _fields(mark, ("id", "state", "plan_b", "client_time"))
                                 for mark in marks.get(item.id, [])
                             ],
                         }
