@@ -82,6 +82,8 @@ async def test_a_person_who_may_plan_makes_and_changes_a_list_through_the_outbox
     assert len(data["keep"]) < len(catalogue.json()) / 2
     assert "/openmoji/" not in catalogue.text
     assert page.headers.get("X-Startrip-Offline") == "keep"
+    # Without JavaScript, the page links on to the list's own page and its forms.
+    assert f'href="/lists/{list_id}"' in page.text
     # A list made offline and not sent yet: the same shell, filled from the phone's copy.
     unknown = await other_client.get(f"/me/plan?list={uuid.uuid4()}")
     assert unknown.status_code == 200 and planner_data(unknown.text)["seed"] is None

@@ -22,6 +22,7 @@ WORDS = {
     "en": {
         "new": "Make a new list",
         "add": "Add things",
+        "change": "Change my list",
         "areas": "Shop areas",
         "done": "Done: see the list",
         "fruit": "Fruit and vegetables",
@@ -43,6 +44,7 @@ WORDS = {
     "zh": {
         "new": "新建清单",
         "add": "添加东西",
+        "change": "修改我的清单",
         "areas": "商店区域",
         "done": "完成：查看清单",
         "fruit": "水果蔬菜",
@@ -184,7 +186,10 @@ def test_person_plans_a_list_offline_and_the_parent_gets_it_once(new_context, li
     phone_context.set_offline(False)
     expect(phone.locator("#sync-words")).to_have_text(words["sent"])
     expect(phone.get_by_role("link", name=words["shop"])).to_be_visible()
-    phone.reload()
+    phone.get_by_role("link", name=words["shop"]).click()
+    expect(phone.locator(".shop-card")).to_have_count(2)
+    phone.get_by_role("link", name=words["change"]).click()
+    expect(phone.locator("h1")).to_have_text(list_name)
     expect(phone.locator(".item-row")).to_have_count(2)
 
     # The parent sees the list with both things, each once, and so does the server.
