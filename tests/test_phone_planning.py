@@ -89,6 +89,7 @@ async def test_a_person_who_may_plan_makes_and_changes_a_list_through_the_outbox
     assert unknown.status_code == 200 and planner_data(unknown.text)["seed"] is None
     me = await other_client.get("/me")
     assert "/me/plan" in me.text and "new-list.js" in me.text
+    assert 'data-who="device-' in me.text and 'id="lists-on-phone"' in me.text
 
 
 async def test_a_person_who_may_not_plan_is_refused_by_the_same_rule(
@@ -99,6 +100,7 @@ async def test_a_person_who_may_not_plan_is_refused_by_the_same_rule(
     apple = await ListItem.get(list=shopping_list)
     me = await other_client.get("/me")
     assert "Make a new list" not in me.text and "/me/plan" not in me.text
+    assert "lists-on-phone" not in me.text
     assert (await other_client.get("/me/plan")).status_code == 403
     # A forged outbox: every planning change refused, in words, and nothing changed.
     list_id = str(uuid.uuid4())

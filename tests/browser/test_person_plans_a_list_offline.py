@@ -22,6 +22,8 @@ WORDS = {
     "en": {
         "new": "Make a new list",
         "add": "Add things",
+        "home": "Home",
+        "new_lists": "My new lists, not sent yet",
         "change": "Change my list",
         "areas": "Shop areas",
         "done": "Done: see the list",
@@ -44,6 +46,8 @@ WORDS = {
     "zh": {
         "new": "新建清单",
         "add": "添加东西",
+        "home": "首页",
+        "new_lists": "我的新清单（还没发送）",
         "change": "修改我的清单",
         "areas": "商店区域",
         "done": "完成：查看清单",
@@ -181,6 +185,13 @@ def test_person_plans_a_list_offline_and_the_parent_gets_it_once(new_context, li
     expect(phone.get_by_role("img", name=f"{words['milk']} × 1")).to_be_visible()
     expect(phone.locator(".item-row")).to_have_count(2)
     expect(phone.locator("#sync-words")).to_have_text(words["waiting"])
+    # The start screen, as kept before the list was made, shows it from the phone's outbox.
+    phone.get_by_role("link", name=words["home"]).click()
+    new_lists = phone.locator("#lists-on-phone")
+    expect(new_lists.get_by_role("heading")).to_have_text(words["new_lists"])
+    check_page(phone)
+    new_lists.get_by_role("link", name=list_name).click()
+    expect(phone.locator(".item-row")).to_have_count(2)
 
     # The internet is back: sent, and the list can be taken shopping.
     phone_context.set_offline(False)
