@@ -136,6 +136,9 @@ function showStep() {
   // "Least help" shows the picture only; the sentence stays for screen readers.
   $("step-text").textContent = step.text;
   $("step-text").classList.toggle("visually-hidden", step.level === "least");
+  // A picture not on the phone (offline): its sentence shows in its place, as "Ready for the
+  // shop" promises (ready.js); the error listener in init() does it for one still loading.
+  if (picture.complete && !picture.naturalWidth) $("step-text").classList.remove("visually-hidden");
   // Shown even where the phone has no voice: tapped, it says so in words (phone.js readAloud).
   $("step-say").hidden = !(step.level === "full" && data.read_aloud);
   document.querySelector("#step-say + .read-aloud-words")?.remove();
@@ -209,6 +212,7 @@ async function init() {
   }
   $("start-trip").hidden = false;
   $("start-trip").addEventListener("click", start);
+  $("step-picture").addEventListener("error", () => $("step-text").classList.remove("visually-hidden"));
   // Each event is written with where the person is after it, so a reload goes on from there.
   $("step-done").addEventListener("click", () => {
     const done = state.step;

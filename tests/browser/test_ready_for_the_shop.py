@@ -5,6 +5,8 @@ and that the trip still works without it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -12,7 +14,11 @@ from tests.browser.conftest import axe_violations, link_phone, log_in, small_tar
 
 pytestmark = pytest.mark.browser
 
-TRIP = "/plans/5a7e0000-0000-4000-8002-000000000001/go"
+PLAN = "/plans/5a7e0000-0000-4000-8002-000000000001"
+TRIP = f"{PLAN}/go"
+# The demo trip's third step, in the demo's words, and its picture.
+TROLLEY_STEP = "拿一个购物车或篮子。"
+TROLLEY = "/openmoji/1F6D2.svg"
 # The service worker fetches every screen and picture of the start screen (main.js "keep"):
 # a fresh phone on a slow machine takes a few seconds.
 KEEPING_MS = 30_000
@@ -26,6 +32,11 @@ WORDS = {
         "one_picture": "1 picture is not on this phone yet.",
         "still_go": "You can still go. Words show where a picture is missing.",
         "start": "Start the trip",
+        "done": "Done",
+        "step_3": "Step 3 of 8",
+        "change": "Change",
+        "least": "Least help: picture only",
+        "save_step": "Save the step",
     },
     "zh": {
         "get": "现在下载",
@@ -35,6 +46,11 @@ WORDS = {
         "one_picture": "有 1 张图片还不在这部手机上。",
         "still_go": "你还是可以出发。缺少图片的地方会显示文字。",
         "start": "开始行程",
+        "done": "做完了",
+        "step_3": "第 3 步，共 8 步",
+        "change": "修改",
+        "least": "最少帮助：只有图片",
+        "save_step": "保存这一步",
     },
 }
 
@@ -57,10 +73,15 @@ def check_screen(page: Page) -> None:
     assert small_targets(page) == []
 
 
-def remove_a_picture(page: Page) -> str:
-    url = page.evaluate(UNSHOWN_PICTURE_JS)
+def remove_a_picture(page: Page, url: str = "") -> str:
+    """The picture is not on the phone: gone from the service worker's caches, and from the
+    browser's own HTTP cache too (which may drop anything, any time)."""
+    url = url or page.evaluate(UNSHOWN_PICTURE_JS)
     assert url, "the trip has a picture this screen does not show"
     assert page.evaluate(REMOVE_JS, url) is False
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.clearBrowserCache")
+    cdp.detach()
     return url
 
 
@@ -76,6 +97,11 @@ def test_the_phone_says_what_is_missing_and_gets_it(new_context, lang):
     context = new_context(lang)
     phone = context.new_page()
     link_phone(parent, phone)
+    # The person knows how to take a trolley: that step shows its picture only.
+    parent.goto(PLAN)
+    parent.locator(".item-row", has_text=TROLLEY_STEP).get_by_role("link", name=w["change"]).click()
+    parent.get_by_label(w["least"]).check()
+    parent.get_by_role("button", name=w["save_step"]).click()
 
     words = phone.locator("#ready-words")
     expect(words).to_have_attribute("role", "status")
@@ -114,11 +140,25 @@ def test_the_phone_says_what_is_missing_and_gets_it(new_context, lang):
     expect(phone.get_by_role("button", name=w["start"])).to_be_visible()
     expect(words).to_have_text(w["all_trip"], timeout=KEEPING_MS)
     check_screen(phone)
-    picture = remove_a_picture(phone)
+    remove_a_picture(phone, TROLLEY)
     phone.reload()
     expect(words).to_have_text(w["one_picture"])
     check_screen(phone)
     get.click()
     expect(words).to_have_text(w["all_trip"], timeout=KEEPING_MS)
-    assert is_kept(phone, picture)
+    assert is_kept(phone, TROLLEY)
+    check_screen(phone)
+
+    # Offline with that picture gone the trip still goes: the step that shows only its picture
+    # shows its words in its place.
+    remove_a_picture(phone, TROLLEY)
+    context.set_offline(True)
+    phone.reload()
+    expect(words).to_have_text(f"{w['one_picture']} {w['still_go']}")
+    phone.get_by_role("button", name=w["start"]).click()
+    for _ in range(2):
+        phone.get_by_role("button", name=w["done"]).click()
+    expect(phone.locator("#step-count")).to_have_text(w["step_3"])
+    expect(phone.locator("#step-text")).to_have_text(TROLLEY_STEP)
+    expect(phone.locator("#step-text")).not_to_have_class(re.compile("visually-hidden"))
     check_screen(phone)
