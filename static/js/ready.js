@@ -100,7 +100,10 @@ function show(missing, tried = false) {
 /** Have the service worker fetch and keep these; resolves when it answers (or after a while).
  * @param {string[]} pages @param {string[]} files */
 async function keep(pages, files) {
-  const worker = (await navigator.serviceWorker.getRegistration())?.active;
+  // On a first visit the worker may still be installing: it is waited for, a while.
+  const timeout = new Promise((resolve) => setTimeout(resolve, KEEP_WAIT_MS / 6));
+  const registration = await Promise.race([navigator.serviceWorker.ready, timeout]);
+  const worker = /** @type {ServiceWorkerRegistration | undefined} */ (registration)?.active;
   if (!worker) return;
   await new Promise((resolve) => {
     const channel = new MessageChannel();
