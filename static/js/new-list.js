@@ -12,8 +12,7 @@ box?.querySelector("form")?.addEventListener("submit", (event) => {
   if (!("indexedDB" in window) || !window.crypto?.randomUUID) return;
   event.preventDefault();
   // A new id each time: the copy of this page kept for offline has one fixed id in its form.
-  // Straight to the shop areas, as the form goes straight to the picker.
-  window.location.assign(`${planner}?list=${crypto.randomUUID()}&new=1#add`);
+  window.location.assign(`${planner}?list=${crypto.randomUUID()}&new=1`);
 });
 
 async function showListsNotSent() {

@@ -6,8 +6,16 @@
 // pulled since, then its outbox drawn on top. Every tap is one IndexedDB transaction with its
 // outbox entry (phone.js change), sent as list.create, item.add, item.quantity, item.remove.
 
-import { openLocal, pageData } from "./phone.js";
-import { outbox, rowsOf } from "./outbox.js";
+// The phone's copy (phone.js, outbox.js) is loaded at once where the phone has one, else with
+// the first change: a first visit to a list the page brings does not need it (issue 18 asks
+// list screens under 40 KB on a first visit).
+
+/** Read the JSON a template put in <script type="application/json" id="…"> (as phone.js does).
+ * @param {string} id */
+function pageData(id) {
+  const element = document.getElementById(id);
+  return element ? JSON.parse(/** @type {string} */ (element.textContent)) : null;
+}
 
 const MAX_QUANTITY = 10;
 // A quantity is shown as that many pictures up to this many, then one picture and "× N".
@@ -58,12 +66,19 @@ function fetchPictures() {
   return picturesFetched;
 }
 
-/** @type {{id: string, name: string, sent: boolean} | null} */
+/** The list; `made`: in the outbox or on the server, `sent`: on the server.
+ * @type {{id: string, name: string, sent: boolean, made: boolean} | null} */
 let list = null;
+/** A new list from "Make a new list" (?new=1), made on the phone with the first thing put on
+ * it, so no empty list is made, and a first visit needs no copy on the phone.
+ * @type {{id: string, name: string} | null} */
+let draft = null;
 /** @type {Map<string, Item>} */
 let items = new Map();
 /** @type {import("./phone.js").Local | null} */
 let local = null;
+/** @type {typeof import("./outbox.js") | null} */
+let store = null;
 /** The item just taken off, for "Undo". @type {Item | null} */
 let lastRemoved = null;
 
@@ -78,7 +93,7 @@ function fill(template, values) {
  * @param {string} name @param {Record<string, any>} args */
 function apply(name, args) {
   if (name === "list.create" && args.id === listId) {
-    list = list || { id: args.id, name: args.name, sent: false };
+    if (!list?.made) list = { id: args.id, name: args.name, sent: false, made: true };
   } else if (name === "item.add" && args.list_id === listId) {
     const old = items.get(args.id);
     const key = args.photo_id || args.pictogram;
@@ -97,7 +112,7 @@ function apply(name, args) {
 }
 
 async function load() {
-  const waiting = local ? await outbox(local.db) : [];
+  const waiting = local && store ? await store.outbox(local.db) : [];
   // Things put on the list here and not sent yet are named from the catalogue.
   if (waiting.some((entry) => entry.name === "item.add" && entry.args.pictogram)) await fetchPictures();
   list = null;
@@ -105,16 +120,17 @@ async function load() {
   let cursor = 0;
   const seed = data.seed && data.seed.list.id === listId ? data.seed : null;
   if (seed) {
-    list = { ...seed.list, sent: true };
+    list = { ...seed.list, sent: true, made: true };
     cursor = seed.cursor;
     for (const item of seed.items) items.set(item.id, { ...item });
   }
-  if (!local) return;
-  for (const row of await rowsOf(local.db, "lists")) {
+  if (draft) list = { ...draft, sent: false, made: false };
+  if (!local || !store) return;
+  for (const row of await store.rowsOf(local.db, "lists")) {
     if (row.id !== listId || row.change_seq <= cursor) continue;
-    list = row.deleted_at ? null : { id: row.id, name: row.name, sent: true };
+    list = row.deleted_at ? null : { id: row.id, name: row.name, sent: true, made: true };
   }
-  for (const row of await rowsOf(local.db, "items")) {
+  for (const row of await store.rowsOf(local.db, "items")) {
     if (row.list_id !== listId || row.change_seq <= cursor) continue;
     if (row.deleted_at || !row.view) {
       items.delete(row.id);
@@ -131,12 +147,53 @@ function shown() {
   return JSON.stringify([list, [...items.values()]]);
 }
 
-/** Write a change and its outbox entry in one go, then draw it.
+/** @type {Promise<import("./phone.js").Local | null> | null} */
+let opening = null;
+
+/** Open the phone's copy and its sync line, once (two quick taps wait for the same). */
+function openCopy() {
+  opening ||= (async () => {
+    const [phone, outboxCode] = await Promise.all([import("./phone.js"), import("./outbox.js")]);
+    store = outboxCode;
+    local = await phone
+      .openLocal({
+        onSynced: async () => {
+          const before = shown();
+          await load();
+          if (shown() !== before) route();
+        },
+      })
+      .catch(() => null);
+    return local;
+  })();
+  return opening;
+}
+
+/** Does this phone have a copy (an outbox) for this account or phone yet? */
+async function hasCopy() {
+  const who = document.getElementById("sync-status")?.dataset.who;
+  if (!indexedDB.databases) return true;
+  return (await indexedDB.databases()).some((info) => info.name === `startrip-${who}`);
+}
+
+/** Write a change and its outbox entry in one go, then draw it. False: no copy on this phone.
  * @param {string} name @param {Record<string, any>} args */
 async function change(name, args) {
+  const copy = await openCopy();
+  if (!copy) return false;
+  if (draft) {
+    // The new list's first thing: the list is made first, in the same order on the server.
+    const made = { id: draft.id, name: draft.name, person_id: data.person_id, client_time: new Date().toISOString() };
+    await copy.change("list.create", made);
+    apply("list.create", made);
+    draft = null;
+    params.delete("new");
+    history.replaceState(null, "", `${window.location.pathname}?${params}${window.location.hash}`);
+  }
   const entry = { ...args, client_time: new Date().toISOString() };
-  await /** @type {import("./phone.js").Local} */ (local).change(name, entry);
+  await copy.change(name, entry);
   apply(name, entry);
+  return true;
 }
 
 // --- drawing ---------------------------------------------------------------------------------
@@ -238,7 +295,7 @@ function drawList() {
   const shop = /** @type {HTMLAnchorElement} */ (byId("planner-shop"));
   shop.href = `/lists/${list.id}/shop`;
   shop.hidden = !list.sent;
-  byId("planner-not-sent").hidden = list.sent;
+  byId("planner-not-sent").hidden = list.sent || !list.made;
 }
 
 /** @param {string} areaId */
@@ -326,7 +383,7 @@ async function choose(button) {
   const old = [...items.values()].find((item) => item.key === key);
   const quantity = old ? old.quantity + 1 : 1;
   if (quantity > MAX_QUANTITY) return;
-  await change("item.add", { id: old?.id || crypto.randomUUID(), list_id: list.id, [choice.field]: key, quantity });
+  if (!(await change("item.add", { id: old?.id || crypto.randomUUID(), list_id: list.id, [choice.field]: key, quantity }))) return;
   drawBadge(button, [...items.values()].find((item) => item.key === key));
   showStatus(fill(strings.added, { label: choice.label, n: quantity }));
 }
@@ -337,7 +394,7 @@ async function act(row, action) {
   const item = items.get(/** @type {string} */ (row.dataset.itemId));
   if (!item) return;
   if (action === "remove") {
-    await change("item.remove", { id: item.id });
+    if (!(await change("item.remove", { id: item.id }))) return;
     lastRemoved = item;
     byId("planner-undo").hidden = false;
     showStatus(fill(strings.removed, { label: item.label }));
@@ -347,7 +404,7 @@ async function act(row, action) {
   }
   const quantity = item.quantity + (action === "more" ? 1 : -1);
   if (quantity < 1 || quantity > MAX_QUANTITY) return;
-  await change("item.quantity", { id: item.id, quantity });
+  if (!(await change("item.quantity", { id: item.id, quantity }))) return;
   showStatus(fill(strings.added, { label: item.label, n: quantity }));
   drawList();
   // The button pressed may be gone (ten, or one): keep the focus on this row.
@@ -365,7 +422,7 @@ async function undo() {
   lastRemoved = null;
   byId("planner-undo").hidden = true;
   if (!choice) return;
-  await change("item.add", { id: item.id, list_id: list.id, [choice.field]: item.key, quantity: item.quantity });
+  if (!(await change("item.add", { id: item.id, list_id: list.id, [choice.field]: item.key, quantity: item.quantity }))) return;
   items.set(item.id, { ...items.get(item.id), ...item });
   showStatus(fill(strings.back, { label: item.label }));
   drawList();
@@ -377,21 +434,17 @@ async function start() {
     route();
     return;
   }
-  local = await openLocal({
-    onSynced: async () => {
-      const before = shown();
-      await load();
-      if (shown() !== before) route();
-    },
-  }).catch(() => null);
+  const seeded = Boolean(data.seed && data.seed.list.id === listId);
+  const isNew = params.get("new") === "1";
+  if ((!seeded && !isNew) || (await hasCopy())) await openCopy();
   await load();
-  // From the start screen's "Make a new list": made here, on the phone, once (the id is in
-  // the address, so a reload finds it instead of making another).
-  if (params.get("new") === "1") {
-    if (!list && local) {
-      const date = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "medium" }).format(new Date());
-      await change("list.create", { id: listId, name: fill(strings.name, { date }), person_id: data.person_id });
-    }
+  // From the start screen's "Make a new list": the id is in the address, so a reload finds
+  // the list made with its first thing instead of making another.
+  if (isNew && !list) {
+    const date = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "medium" }).format(new Date());
+    draft = { id: listId, name: fill(strings.name, { date }) };
+    list = { ...draft, sent: false, made: false };
+  } else if (isNew) {
     params.delete("new");
     history.replaceState(null, "", `${window.location.pathname}?${params}${window.location.hash}`);
   }
@@ -403,19 +456,19 @@ async function start() {
   byId("planner-tiles").addEventListener("click", (event) => {
     /** @type {HTMLButtonElement | null} */
     const button = /** @type {HTMLElement} */ (event.target).closest("button[data-key]");
-    if (button && local) choose(button);
+    if (button) choose(button);
   });
   byId("planner-items").addEventListener("click", (event) => {
     /** @type {HTMLElement | null} */
     const button = /** @type {HTMLElement} */ (event.target).closest("button[data-do]");
     /** @type {HTMLElement | null} */
     const row = button ? button.closest(".item-row") : null;
-    if (button && row && local) act(row, /** @type {string} */ (button.dataset.do));
+    if (button && row) act(row, /** @type {string} */ (button.dataset.do));
   });
   /** @type {HTMLElement} */ (byId("planner-undo").querySelector("button")).addEventListener("click", () => undo());
   // Opened without the list in the page: bring the phone's copy up to date. (With it, the
   // page's own copy is kept for a reload with no internet: static/js/sw.js.)
-  if (local && navigator.onLine && !(data.seed && data.seed.list.id === listId)) local.syncNow();
+  if (local && navigator.onLine && !seeded && !draft) local.syncNow();
 }
 
 start();

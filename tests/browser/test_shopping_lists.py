@@ -303,6 +303,9 @@ def test_the_shopping_view_follows_the_persons_settings(new_context, lang):
     check_page(person)
     person.get_by_role("button", name=re.compile("Make a new list|新建清单")).click()
     check_page(person)
+    # The list maker (issue 18, item 9): the new list, then its shop areas.
+    person.get_by_role("link", name=re.compile("Add things|添加东西")).click()
+    check_page(person)
     assert person.locator("input[type=search]").count() == 0
     person.get_by_role("link", name=re.compile("Snacks and sweets|零食")).click()
     check_page(person)
