@@ -13,7 +13,10 @@ the trip screen from the service worker (navigation start to the load event), 10
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import statistics
+from pathlib import Path
 
 from demo_server import CHROMIUM, CHROMIUM_ARGS, PHONE, demo_server, link_phone
 from playwright.sync_api import sync_playwright
@@ -24,6 +27,22 @@ SCREENS = {
     "help card": "/me/help",
     "pay": "/me/pay",
 }
+# The list maker (issue 18, item 9), measured after the guardian lets Ming plan (can_plan):
+# a list the page brings, and a new list as "Make a new list" opens it.
+PLANNING = {
+    "list maker": "/me/plan?list=5a7e0000-0000-4000-8000-000000000001",
+    "new list": "/me/plan?list=5a7e0000-0000-4000-8000-0000000000ff&new=1",
+}
+
+
+def allow_planning(folder: Path) -> None:
+    """Every demo person may plan (the demo server is SQLite in its folder)."""
+    with sqlite3.connect(folder / "startrip.sqlite3") as db:
+        for person_id, settings in db.execute("SELECT id, settings FROM person").fetchall():
+            allowed = {**json.loads(settings or "{}"), "can_plan": True}
+            db.execute(
+                "UPDATE person SET settings = ? WHERE id = ?", (json.dumps(allowed), person_id)
+            )
 
 
 def weigh(page, url: str) -> int:
@@ -41,12 +60,14 @@ def weigh(page, url: str) -> int:
 
 
 def main() -> None:
-    with demo_server() as (base, _folder), sync_playwright() as pw:
+    with demo_server() as (base, folder), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         cookies = link_phone(browser, base)
 
         print(f"{'screen':<14} {'first visit':>12} {'repeat visit':>13}")
-        for name, url in SCREENS.items():
+        for name, url in [*SCREENS.items(), *PLANNING.items()]:
+            if name == next(iter(PLANNING)):
+                allow_planning(folder)
             context = browser.new_context(**PHONE, base_url=base, locale="zh-CN")
             context.add_cookies(cookies)
             page = context.new_page()
