@@ -79,6 +79,8 @@ let items = new Map();
 let local = null;
 /** @type {typeof import("./outbox.js") | null} */
 let store = null;
+/** The list was deleted (by a parent): said so, rather than "not on this phone". */
+let gone = false;
 /** The item just taken off, for "Undo". @type {Item | null} */
 let lastRemoved = null;
 
@@ -111,11 +113,17 @@ function apply(name, args) {
   }
 }
 
+/** The list as the page brought it, then what the phone pulled since, then its outbox. Every
+ * read comes first, then the drawing state is made in one go: a tap meanwhile never sees half
+ * a list (and would put a second of the same picture on it). */
 async function load() {
   const waiting = local && store ? await store.outbox(local.db) : [];
+  const listRows = local && store ? await store.rowsOf(local.db, "lists") : [];
+  const itemRows = local && store ? await store.rowsOf(local.db, "items") : [];
   // Things put on the list here and not sent yet are named from the catalogue.
   if (waiting.some((entry) => entry.name === "item.add" && entry.args.pictogram)) await fetchPictures();
   list = null;
+  gone = false;
   items = new Map();
   let cursor = 0;
   const seed = data.seed && data.seed.list.id === listId ? data.seed : null;
@@ -125,12 +133,12 @@ async function load() {
     for (const item of seed.items) items.set(item.id, { ...item });
   }
   if (draft) list = { ...draft, sent: false, made: false };
-  if (!local || !store) return;
-  for (const row of await store.rowsOf(local.db, "lists")) {
+  for (const row of listRows) {
     if (row.id !== listId || row.change_seq <= cursor) continue;
-    list = row.deleted_at ? null : { id: row.id, name: row.name, sent: true, made: true };
+    gone = Boolean(row.deleted_at);
+    list = gone ? null : { id: row.id, name: row.name, sent: true, made: true };
   }
-  for (const row of await store.rowsOf(local.db, "items")) {
+  for (const row of itemRows) {
     if (row.list_id !== listId || row.change_seq <= cursor) continue;
     if (row.deleted_at || !row.view) {
       items.delete(row.id);
@@ -349,7 +357,8 @@ function part() {
  * @param {boolean} [moved]  the person went to another part: the focus goes to its heading */
 function route(moved = false) {
   let { name, area } = part();
-  byId("planner-missing").hidden = Boolean(list);
+  byId("planner-missing").hidden = Boolean(list) || gone;
+  byId("planner-gone").hidden = Boolean(list) || !gone;
   if (!list) {
     for (const id of ["planner-list", "planner-areas", "planner-area"]) byId(id).hidden = true;
     return;
@@ -372,6 +381,15 @@ function route(moved = false) {
 }
 
 // --- taps ------------------------------------------------------------------------------------
+
+/** @type {Promise<void>} */
+let tapping = Promise.resolve();
+
+/** One tap at a time: a second quick tap on a picture counts from the first one's result.
+ * @param {() => Promise<void>} run */
+function inTurn(run) {
+  tapping = tapping.then(run, run).catch(() => {});
+}
 
 /** A picture tile: on the list, or one more of it (as the picker's form: item.add again).
  * @param {HTMLButtonElement} button */
@@ -456,16 +474,16 @@ async function start() {
   byId("planner-tiles").addEventListener("click", (event) => {
     /** @type {HTMLButtonElement | null} */
     const button = /** @type {HTMLElement} */ (event.target).closest("button[data-key]");
-    if (button) choose(button);
+    if (button) inTurn(() => choose(button));
   });
   byId("planner-items").addEventListener("click", (event) => {
     /** @type {HTMLElement | null} */
     const button = /** @type {HTMLElement} */ (event.target).closest("button[data-do]");
     /** @type {HTMLElement | null} */
     const row = button ? button.closest(".item-row") : null;
-    if (button && row) act(row, /** @type {string} */ (button.dataset.do));
+    if (button && row) inTurn(() => act(row, /** @type {string} */ (button.dataset.do)));
   });
-  /** @type {HTMLElement} */ (byId("planner-undo").querySelector("button")).addEventListener("click", () => undo());
+  /** @type {HTMLElement} */ (byId("planner-undo").querySelector("button")).addEventListener("click", () => inTurn(undo));
   // Opened without the list in the page: bring the phone's copy up to date. (With it, the
   // page's own copy is kept for a reload with no internet: static/js/sw.js.)
   if (local && navigator.onLine && !seeded && !draft) local.syncNow();

@@ -158,7 +158,7 @@ def test_person_plans_a_list_offline_and_the_parent_gets_it_once(new_context, li
     expect(phone.locator("h1")).to_have_text(words["school"])
     tiles = phone.locator("#planner-tiles .tile")
     expect(tiles.first).to_be_visible()
-    assert phone.locator("#planner-tiles img[hidden]").count() > 0
+    expect(phone.locator("#planner-tiles img[hidden]")).not_to_have_count(0)
     assert all(text.strip() for text in tiles.all_inner_texts())
     check_page(phone)
 
