@@ -1,5 +1,5 @@
 """What the person's list maker on the phone needs (issue 18, item 9), read for its page
-(pwa/lists/planner.py) and for what the start screen asks the phone to keep (pwa/family/me.py).
+(pwa/lists/planner.py), which the start screen asks the phone to keep (pwa/family/me.py).
 
 The catalogue is a file of names and codes (catalogue_file), never picture addresses: the
 service worker keeps every file a kept page names (static/js/sw.js, `keep`), and the catalogue
