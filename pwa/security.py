@@ -38,7 +38,7 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     # The camera is for scanning vouchers and photographing products, on our own pages only.
     # The microphone is for a guardian recording a voice clip (issue 18, item 2), on our pages only.
-    # The position is for "I am lost" (issue 18, item 6), on our own pages only, asked after the tap.
+    # The position is for "I am lost" (issue 18, item 6), on our pages only, asked after the tap.
     "Permissions-Policy": "camera=(self), microphone=(self), geolocation=(self)",
 }
 
