@@ -98,7 +98,7 @@ async def test_staff_order_their_areas_and_add_photos(app: Starlette) -> None:
         assert await add_photo(desk, shop, "drinks", jpeg_bytes(1600, 1200)) == 303
         big = (await ShopArea.get(shop=shop, area="drinks")).photo
         with Image.open(app.state.settings.data_dir / "shops" / big) as image:
-            assert image.size == (640, 480)
+            assert image.size == (480, 160)
         listed = await desk.get(f"/shop/{shop.id}/areas")
         assert f"/photos/shops/{shop.id}/{row.photo}" in listed.text
         assert (await desk.get(f"/photos/shops/{shop.id}/{row.photo}")).status_code == 200
