@@ -25,8 +25,8 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
  * @property {number} wait  minutes, 0 for none
  * @property {string} [link]  "list" or "pay"
  * @property {string} [link_url]
- * @property {string} [clip]  the guardian's recording, played by "Read aloud"
  * @property {{url: string, alt: string}} [shop_photo]  the plan's shop's entrance or till
+ * @property {string} [clip]  the guardian's recording, played by "Read aloud"
  */
 /**
  * @typedef {object} TripState  where the person is, kept on the phone (outbox.js "trips")

@@ -275,7 +275,10 @@ def test_an_earlier_note_can_be_put_back(new_context, lang):
     for note in (f"first {lang}", f"second {lang}"):
         page.goto(item)
         page.locator("input[name=note]").fill(note)
-        page.locator("main form.form button[type=submit]").click()
+        # The item's own form (the page also has the voice recorder's, issue 18).
+        page.locator("form.form", has=page.locator("input[name=note]")).locator(
+            "button[type=submit]"
+        ).click()
         page.wait_for_load_state()
     page.goto(item)
     page.get_by_role("link", name=EARLIER[lang]).click()
