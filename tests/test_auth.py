@@ -22,6 +22,8 @@ PERSON_ACTIONS = {
     Action.LIST_SHOP,
     Action.LIST_EDIT,
     Action.PHOTO_VIEW,
+    # The guardian's voice, read aloud on the phone (issue 18).
+    Action.CLIP_VIEW,
     Action.PLAN_VIEW,
     Action.TRIP_RUN,
 }

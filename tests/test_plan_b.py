@@ -8,9 +8,12 @@ import json
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from starlette.applications import Starlette
 
+from pwa.family import deletion
+from pwa.lists import services as lists
 from pwa.models import ItemMark, ListItem, Photo, PlanStep, ShoppingList
 from tests.conftest import Client
 from tests.factories import FamilyFixture, link_phone, make_family, make_list, make_plan
@@ -317,3 +320,52 @@ async def test_the_shopping_view_says_what_the_tap_does_once(other_client: Clien
     main = page.split('<template id="card-template">')[0]
     assert main.count("Tap the picture when it is in your basket.") == 1
     assert main.count("Not in the basket yet") == 3
+
+
+async def test_deleting_a_person_keeps_a_photo_another_list_has_as_its_plan_b(
+    app: Starlette, tmp_path: Path
+) -> None:
+    """The photo of the deleted person's item stays while another list's plan B shows it; a
+    photo only their own plan B used goes with them."""
+    family = await make_family()
+    shared, only_theirs = await a_photo(family, "Blue cup"), await a_photo(family, "Red cup")
+    theirs = await make_list(family, pictures={MILK: 1})
+    await ListItem.filter(list=theirs).update(
+        photo_id=shared.id, plan_b="other", plan_b_photo_id=only_theirs.id
+    )
+    for_nobody = await lists.create_list(family.family, list_id=uuid.uuid4(), name="Everyone")
+    await make_items(for_nobody, family, plan_b_photo=shared)
+    await deletion.delete_person(family.person, photo_folder=tmp_path)
+    assert await Photo.filter(id=shared.id).exists()
+    assert not await Photo.filter(id=only_theirs.id).exists()
+    kept = await ListItem.get(list=for_nobody)
+    assert (kept.plan_b, kept.plan_b_photo_id) == ("other", shared.id)
+
+
+async def make_items(
+    shopping_list: ShoppingList, family: FamilyFixture, plan_b_photo: Photo
+) -> None:
+    await ListItem.create(
+        id=uuid.uuid4(),
+        family_id=family.family.id,
+        list=shopping_list,
+        pictogram=APPLE,
+        area="fruit_veg",
+        position="a0",
+        plan_b="other",
+        plan_b_photo_id=plan_b_photo.id,
+    )
+
+
+async def test_a_shop_that_is_not_a_number_is_refused_in_words(client: Client) -> None:
+    """ "²" is a digit to Python's isdigit but no number to int(): a refusal, never a 500."""
+    family = await make_family()
+    await client.log_in(family.email, family.password)
+    page_url = f"/families/{family.family.id}/lists/new"
+    page = await client.get(page_url)
+    form = find_form(page.text, page_url)
+    answer = await client.post(page_url, data={**form.fields, "name": "Shop", "shop_id": "²"})
+    assert answer.status_code == 400
+    # The test client's pages are in English (its Accept-Language).
+    assert "Choose one of the shops." in answer.text
+    assert not await ShoppingList.filter(name="Shop").exists()

@@ -196,12 +196,18 @@ async def person_rows(person: Person) -> PersonRows:
 
 
 async def _photos_only_theirs(person: Person, rows: PersonRows) -> list[Photo]:
-    """The family's photos that the person's items and steps use and nothing else does: no
-    other person's (or nobody's) item or step, deleted ones included, and no trip of another
-    person, whose steps were copied with their pictures when it started."""
+    """The family's photos that the person's items (their picture or their plan B's, issue 18)
+    and steps use and nothing else does: no other person's (or nobody's) item or step, deleted
+    ones included, and no trip of another person, whose steps were copied with their pictures
+    when it started."""
     used: set[uuid.UUID] = set()
     for part in chunks(rows.items):
         used |= set(await _flat(ListItem.filter(id__in=part, photo_id__isnull=False), "photo_id"))
+        used |= set(
+            await _flat(
+                ListItem.filter(id__in=part, plan_b_photo_id__isnull=False), "plan_b_photo_id"
+            )
+        )
     for part in chunks(rows.steps):
         used |= set(await _flat(PlanStep.filter(id__in=part, photo_id__isnull=False), "photo_id"))
     if not used:
@@ -210,6 +216,11 @@ async def _photos_only_theirs(person: Person, rows: PersonRows) -> list[Photo]:
     for part in chunks(sorted(used)):
         for photo_id, owner in await ListItem.filter(photo_id__in=part).values_list(
             "photo_id", "list__person_id"
+        ):
+            if owner != person.id:
+                shared.add(photo_id)
+        for photo_id, owner in await ListItem.filter(plan_b_photo_id__in=part).values_list(
+            "plan_b_photo_id", "list__person_id"
         ):
             if owner != person.id:
                 shared.add(photo_id)

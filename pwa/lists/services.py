@@ -694,7 +694,7 @@ def _same_family(a: uuid.UUID, b: uuid.UUID) -> None:
 
 async def _get_or_none(model: Any, raw_id: str, **filters: Any) -> Any:
     if model is Organisation:
-        key: Any = int(raw_id) if raw_id.isdigit() else None
+        key: Any = ids.int_or_none(raw_id)
     else:
         key = ids.uuid_or_none(raw_id)
     if key is None:

@@ -10,6 +10,7 @@ from typing import cast
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from pwa.core import ids
 from pwa.core.forms import FormErrors
 from pwa.i18n import _
 from pwa.models import Organisation, OrgKind
@@ -58,7 +59,7 @@ async def chosen_shop(shop_id: str, kept_id: int | None = None) -> Organisation 
     more. FormErrors({"shop_id"}) for anything else."""
     if not shop_id:
         return None
-    key = int(shop_id) if shop_id.isdigit() and len(shop_id) <= 9 else None
+    key = ids.int_or_none(shop_id)
     shop = await Organisation.get_or_none(id=key, kind=OrgKind.MERCHANT) if key else None
     if shop is not None and shop.id != kept_id:
         shop = await (await friendly_shops()).get_or_none(id=shop.id)
