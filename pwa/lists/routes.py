@@ -176,6 +176,19 @@ async def list_page(request: Request) -> Response:
     )
 
 
+async def picture_choices(family_id: Any, query: str, area: Any) -> tuple[list[Any], list[Photo]]:
+    """The pictures and family photos a picker shows: those a search finds, or an area's
+    (the add-item picker and plan B's, issue 18); none for neither."""
+    if query:
+        folded = query.casefold()
+        found = await Photo.filter(family_id=family_id).order_by("-created_at")
+        return catalogue().search(query), [p for p in found if folded in p.label.casefold()]
+    if area is not None:
+        in_area = await Photo.filter(family_id=family_id, area=area.id).order_by("-created_at")
+        return catalogue().in_area(area.id), list(in_area)
+    return [], []
+
+
 async def picker(request: Request) -> Response:
     """Add things: shop areas as picture tiles, then the pictures of one area; parents can also
     search in either language, use "bought before", or add their own photo."""
@@ -187,23 +200,9 @@ async def picker(request: Request) -> Response:
         (item.photo_id and str(item.photo_id)) or item.pictogram: item
         for item in await ListItem.filter(list=shopping_list, deleted_at=None)
     }
-    choices: list[Any] = []
-    photos: list[Photo] = []
+    choices, photos = await picture_choices(shopping_list.family_id, query, area)
     before: list[Any] = []
-    if query:
-        choices = catalogue().search(query)
-        folded = query.casefold()
-        photos = [
-            p
-            for p in await Photo.filter(family_id=shopping_list.family_id).order_by("-created_at")
-            if folded in p.label.casefold()
-        ]
-    elif area is not None:
-        choices = catalogue().in_area(area.id)
-        photos = await Photo.filter(family_id=shopping_list.family_id, area=area.id).order_by(
-            "-created_at"
-        )
-    elif not simple:
+    if not query and area is None and not simple:
         before = await lists.bought_before(shopping_list.family_id, shopping_list)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     title = (
@@ -334,21 +333,7 @@ async def plan_b_picker(request: Request) -> Response:
     view = await lists.one_item_view(item)
     area = catalogue().area(request.query_params.get("area", ""))
     query = request.query_params.get("q", "").strip()[:40]
-    choices: list[Any] = []
-    photos: list[Photo] = []
-    if query:
-        choices = catalogue().search(query)
-        folded = query.casefold()
-        photos = [
-            p
-            for p in await Photo.filter(family_id=shopping_list.family_id).order_by("-created_at")
-            if folded in p.label.casefold()
-        ]
-    elif area is not None:
-        choices = catalogue().in_area(area.id)
-        photos = await Photo.filter(family_id=shopping_list.family_id, area=area.id).order_by(
-            "-created_at"
-        )
+    choices, photos = await picture_choices(shopping_list.family_id, query, area)
     here = urls.url("plan_b_picker", list_id=shopping_list.id, item_id=item.id)
     return render(
         request,
