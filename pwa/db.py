@@ -19,12 +19,28 @@ from pwa.settings import database_url_from_env
 
 MODEL_MODULES = ["pwa.models"]
 
+SQLITE_PRAGMAS = {
+    # WAL lets readers go on while one writer commits (SYNC.md, vouchers at the till).
+    "journal_mode": "WAL",
+    # With WAL, NORMAL syncs the log at checkpoints, not at every commit: a commit survives the
+    # app crashing or being killed, but a power cut or an OS crash may lose the last commits
+    # before a checkpoint (never corrupt the file). FULL (`?synchronous=FULL` in DATABASE_URL,
+    # docs/DEPLOY.md) keeps every commit through a power cut, at one fsync a write.
+    "synchronous": "NORMAL",
+    # Two workers (processes) share one file: a writer that finds it locked waits up to 5 s
+    # for the other's commit instead of failing at once with "database is locked".
+    "busy_timeout": "5000",
+}
+
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     url = database_url
-    if url.startswith("sqlite://") and "journal_mode" not in url:
-        # WAL lets readers go on while one writer commits (SYNC.md, vouchers at the till).
-        url += ("&" if "?" in url else "?") + "journal_mode=WAL"
+    if url.startswith("sqlite://"):
+        # SQLite set up as a server's database (issue 19, docs/DEPLOY.md). Each is a PRAGMA the
+        # connection runs when it opens; a URL that names one keeps its own.
+        for pragma, value in SQLITE_PRAGMAS.items():
+            if f"{pragma}=" not in url:
+                url += ("&" if "?" in url else "?") + f"{pragma}={value}"
     return {
         "connections": {"default": url},
         "apps": {

@@ -9,6 +9,9 @@ import json
 import re
 from typing import Any
 
+import orjson
+from starlette.responses import JSONResponse
+
 MAX_DEPTH = 50
 
 # A JSON string (its escapes too): brackets inside one do not nest anything.
@@ -37,4 +40,15 @@ def loads(body: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
             raise ValueError("JSON brackets do not pair up")
     if brackets:
         raise TooDeep(f"JSON nested deeper than {max_depth}")
-    return json.loads(text)
+    # orjson reads in C, several times faster than json (issue 19: every push is read here);
+    # its errors are ValueErrors too.
+    return orjson.loads(text)
+
+
+class FastJSONResponse(JSONResponse):
+    """A JSON answer written by orjson (issue 19: a pull of 2,000 rows took json.dumps a tenth
+    of its time). It writes UUIDs, datetimes (ISO 8601, as isoformat() does) and str enums
+    itself, so a pull's rows need no converting first."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)

@@ -6,7 +6,6 @@ Items and steps change field by field, last writer wins, the other value kept (p
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -20,6 +19,7 @@ from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import ids, jsonbody
 from pwa.core.forms import FormErrors
+from pwa.core.jsonbody import FastJSONResponse
 from pwa.i18n import _
 from pwa.lists import services as lists
 from pwa.models import Family, ItemMark, ListItem, Plan, PlanStep, ShoppingList, SyncRemoval
@@ -28,7 +28,10 @@ from pwa.sync.access import bind_client
 from pwa.sync.mutations import MUTATIONS
 from pwa.sync.services import MAX_BATCH, MAX_NUMBER, Context, Gap, apply
 
-PULL_PAGE = 2000
+# Rows of each kind in one answer; the client asks again while "more" is true. A first pull
+# (cursor 0) of a family with 10,000 items and their marks comes in pages of this many, each a
+# few tens of milliseconds (issue 19, bench/cycle.py); an incremental pull is far under it.
+PULL_PAGE = 500
 
 
 def not_signed_in(who: sessions.Principal) -> Response:
@@ -81,7 +84,7 @@ async def push(request: Request) -> Response:
         if any(kind in alerts.ALERT_KINDS for _trip, kind in events)
         else None
     )
-    return JSONResponse({"last_mutation_id": last, "results": results}, background=background)
+    return FastJSONResponse({"last_mutation_id": last, "results": results}, background=background)
 
 
 # --- pull -------------------------------------------------------------------------------------
@@ -117,14 +120,6 @@ PERSON_OF = {
 }
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 async def pull(request: Request) -> Response:
     """GET /api/sync/pull?client_id=…&cursor=N: rows changed since N that the caller may see,
     deleted rows included (their deleted_at says so), rows deleted for good since N ("removed":
@@ -157,15 +152,17 @@ async def pull(request: Request) -> Response:
             mine: dict[str, Any] = {owner: person.id}
             nobodys: dict[str, Any] = {owner: None}
             query = query.filter(Q(**mine) | Q(**nobodys))
-        found = await query.order_by("change_seq").limit(PULL_PAGE).values(*columns, "change_seq")
-        rows[name] = [{k: _plain(v) for k, v in row.items()} for row in found]
+        # Plain rows as the database gives them: FastJSONResponse writes UUIDs and times.
+        rows[name] = (
+            await query.order_by("change_seq").limit(PULL_PAGE).values(*columns, "change_seq")
+        )
     # Rows deleted for good (a person and everything of theirs, pwa/family/deletion.py): the
     # client drops its copy. Ids only, whoever's they were: a phone that never had the row
     # has nothing to drop. A first pull (cursor 0) has no copy at all, so it gets none: a new
     # device never even hears the ids of what was deleted before it came.
     removed = (
         [
-            {"kind": kind, "id": str(row_id), "change_seq": seq}
+            {"kind": kind, "id": row_id, "change_seq": seq}
             for kind, row_id, seq in await SyncRemoval.filter(
                 family_id=family_id, change_seq__gt=cursor
             )
@@ -186,7 +183,7 @@ async def pull(request: Request) -> Response:
         removed = [row for row in removed if row["change_seq"] <= stop]
     newest = max([cursor, *(row["change_seq"] for r in (*rows.values(), removed) for row in r)])
     await _add_item_views(rows["items"])
-    return JSONResponse(
+    return FastJSONResponse(
         {
             "cursor": newest,
             "more": more,
