@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 import orjson
@@ -51,4 +52,11 @@ class FastJSONResponse(JSONResponse):
     itself, so a pull's rows need no converting first."""
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        return orjson.dumps(content, default=_other)
+
+
+def _other(value: Any) -> str:
+    """What orjson does not know itself: asyncpg's own UUID type (PostgreSQL's rows)."""
+    if isinstance(value, uuid.UUID) or type(value).__name__ == "UUID":
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
