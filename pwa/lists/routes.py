@@ -143,7 +143,12 @@ def money_input(fen: int | None) -> str:
 
 async def list_page(request: Request) -> Response:
     shopping_list, granted = await access.list_for(request)
-    views = await lists.item_views(shopping_list)
+    areas = [a.area for a in await shop_areas.ordered(shopping_list.shop_id)]
+    # A very long list comes in pages (issue 19): ?page=2 and on, each LIST_PAGE things.
+    raw_page = request.query_params.get("page", "1")
+    shown = await lists.item_page(
+        shopping_list, areas, int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
+    )
     person = (
         await Person.get_or_none(id=shopping_list.person_id) if shopping_list.person_id else None
     )
@@ -161,11 +166,13 @@ async def list_page(request: Request) -> Response:
             "list": shopping_list,
             "person": person,
             # In the order of the list's shop, as the shopping view shows it (issue 18).
-            "groups": lists.group_by_area(
-                views, [a.area for a in await shop_areas.ordered(shopping_list.shop_id)]
-            ),
-            "count": len(views),
-            "total": lists.estimated_total(views),
+            "groups": lists.group_by_area(shown.views, areas),
+            "count": shown.count,
+            "total": shown.total,
+            "page": shown.page,
+            "first_shown": (shown.page - 1) * lists.LIST_PAGE + 1,
+            "last_shown": (shown.page - 1) * lists.LIST_PAGE + len(shown.views),
+            "more": shown.more,
             "can_edit": granted.may(Action.LIST_EDIT),
             "can_manage": granted.may(Action.LIST_MANAGE),
             "is_person": is_person,

@@ -7,6 +7,7 @@ what it already made instead of making it again.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from typing import Any
 
 from fractional_indexing import generate_key_between
 from tortoise import connections
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
+from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
 
 from pwa import conflicts as history
@@ -603,6 +605,65 @@ async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) 
         )
         for item in items
     ]
+
+
+# The list page shows this many things at a time (issue 19): a list of 2,000 things comes in
+# pages with a link to the next, so one page's cost does not grow with the list.
+LIST_PAGE = 200
+_AREA_ID = re.compile(r"^[a-z0-9_]+$")
+_VIEW_COLUMNS = ("id", "pictogram", "photo_id", "clip_id", *history.ITEM_FIELDS)
+
+
+@dataclass
+class ItemPage:
+    views: list[ItemView]
+    count: int
+    total: int | None
+    page: int
+    more: bool
+
+
+async def item_page(shopping_list: ShoppingList, areas: Sequence[Area], page: int) -> ItemPage:
+    """One page of the list's things in the shop's area order, then position and id, as
+    sorted_items orders them; the count and estimated total of the whole list beside it. Read
+    as plain rows, sorted and cut by the database."""
+    page = max(1, page)
+    order = [area.id for area in areas]
+    # The area ids are the catalogue's own (letters and underscores), so they can be written
+    # into the statement; anything else is placed last rather than trusted.
+    cases = " ".join(
+        f"WHEN '{area}' THEN {n}" for n, area in enumerate(order) if _AREA_ID.match(area)
+    )
+    rank = RawSQL(f"CASE area {cases} ELSE {len(order)} END" if cases else "0")
+    postgres = connections.get("default").capabilities.dialect == "postgres"
+    # Positions compare by their bytes, as Python compares them (sorted_items), whatever the
+    # PostgreSQL database's collation.
+    place = RawSQL('position COLLATE "C"' if postgres else "position")
+    mine = ListItem.filter(list_id=shopping_list.id, deleted_at=None)
+    rows = (
+        await mine.annotate(area_rank=rank, place=place)
+        .order_by("area_rank", "place", "id")
+        .offset((page - 1) * LIST_PAGE)
+        .limit(LIST_PAGE + 1)
+        .values(*_VIEW_COLUMNS)
+    )
+    summary = (
+        await mine.annotate(
+            n=Count("id"),
+            priced=Count("price"),
+            total=Sum(RawSQL("price * quantity")),  # type: ignore[arg-type]
+        )
+        .first()
+        .values("n", "priced", "total")
+    )
+    views = await views_of(rows[:LIST_PAGE])
+    return ItemPage(
+        views=views,
+        count=int(summary["n"] or 0) if summary else 0,
+        total=int(summary["total"]) if summary and summary["priced"] else None,
+        page=page,
+        more=len(rows) > LIST_PAGE,
+    )
 
 
 async def views_by_id(item_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ItemView]:
