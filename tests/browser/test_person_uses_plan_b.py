@@ -112,6 +112,15 @@ def wait_until_cached(page: Page, url: str) -> None:
         page.wait_for_timeout(100)
 
 
+def shown_box(locator) -> dict[str, float]:
+    """The element's box once it is on the screen (None from Playwright while it is not)."""
+    deadline = time.monotonic() + 10
+    while (box := locator.bounding_box()) is None:
+        assert time.monotonic() < deadline, "the element was not shown"
+        time.sleep(0.1)
+    return box
+
+
 def item_row(page: Page, label: str):
     return page.locator(".item-row", has=page.locator(".label", has_text=re.compile(f"^{label}$")))
 
@@ -167,7 +176,10 @@ def test_offline_the_person_takes_the_other_item_and_the_trip_record_says_so(new
     expect(card).to_contain_text(w["open"])
     # The picture area looks like a button (a border and a shadow) and is at least 60 px high.
     tick = card.locator(".tick")
-    assert tick.bounding_box()["height"] >= 60
+    # The phone draws the cards again from its own copy once its script has read it: the
+    # size is measured on the card as shown then (bounding_box is None while it is redrawn).
+    expect(tick).to_be_visible()
+    assert shown_box(tick)["height"] >= 60
     assert tick.evaluate("el => getComputedStyle(el).boxShadow") != "none"
     assert tick.evaluate("el => getComputedStyle(el).borderTopStyle") == "solid"
     check_page(person)
