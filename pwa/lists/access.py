@@ -29,11 +29,14 @@ async def item(
     who: Principal, item_id: Any, action: Action, *, list_id: Any = None
 ) -> tuple[ShoppingList, ListItem, Access]:
     """An item and its list; with list_id, only an item of that list."""
-    found = await ListItem.get_or_none(id=id_of(item_id))
+    # The item and its list in one query (issue 19: a tick is three queries before it writes).
+    found = await ListItem.get_or_none(id=id_of(item_id)).select_related("list")
     if found is None or (list_id is not None and found.list_id != id_of(list_id)):
         raise Hidden()
-    parent, granted = await shopping_list(who, found.list_id, action)
-    return parent, found, granted
+    parent = found.list
+    if parent.deleted_at is not None:
+        raise Hidden()
+    return parent, found, await family_row(who, action, parent.family_id, parent.person_id)
 
 
 async def photo(who: Principal, photo_id: Any, action: Action) -> tuple[Photo, Access]:
