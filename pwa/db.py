@@ -24,8 +24,9 @@ SQLITE_PRAGMAS = {
     "journal_mode": "WAL",
     # With WAL, NORMAL syncs the log at checkpoints, not at every commit: a commit survives the
     # app crashing or being killed, but a power cut or an OS crash may lose the last commits
-    # before a checkpoint (never corrupt the file). FULL (`?synchronous=FULL` in DATABASE_URL,
-    # docs/DEPLOY.md) keeps every commit through a power cut, at one fsync a write.
+    # before a checkpoint (never corrupt the file). Payments, budgets and sync pushes commit
+    # with FULL all the same (immediate_transaction); `?synchronous=FULL` in DATABASE_URL
+    # makes every commit wait for the disk (docs/DEPLOY.md).
     "synchronous": "NORMAL",
     # Two workers (processes) share one file: a writer that finds it locked waits up to 5 s
     # for the other's commit instead of failing at once with "database is locked".
@@ -75,8 +76,31 @@ async def migrate(database_url: str, target: str | None = None) -> None:
 class _ImmediateSqliteTransaction(SqliteTransactionWrapper):
     async def begin(self) -> None:
         await self._connection.commit()
+        # Money and the phones' pushes wait for the disk at their commit, whatever the
+        # connection's own setting (docs/DEPLOY.md): a payment the till was told of, or a change
+        # a phone then drops from its outbox, survives a power cut too. The rest of the app's
+        # writes keep SQLITE_PRAGMAS' NORMAL.
+        await self._connection.execute("PRAGMA synchronous=FULL")
         # Take the write lock at the start, so two payments never read the same balance.
         await self._connection.execute("BEGIN IMMEDIATE")
+
+    async def commit(self) -> None:
+        try:
+            await super().commit()
+        finally:
+            await self._as_configured()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            await self._as_configured()
+
+    async def _as_configured(self) -> None:
+        pragmas = getattr(self._parent, "pragmas", {})
+        level = str(pragmas.get("synchronous", SQLITE_PRAGMAS["synchronous"]))
+        if level.isalnum():
+            await self._connection.execute(f"PRAGMA synchronous={level}")
 
 
 def immediate_transaction() -> TransactionContext:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from pwa.db import migrate, tortoise_config
@@ -206,3 +207,35 @@ async def test_a_centre_has_one_budget_row_on_both_databases(database_url):
             await CentreBudget.create(centre=centre)
     finally:
         await Tortoise.close_connections()
+
+
+@pytest.mark.sqlite_only
+async def test_sqlite_waits_for_the_disk_for_money_and_pushes_only(app) -> None:
+    """SQLite as a server database (issue 19, docs/DEPLOY.md): WAL, a busy timeout, NORMAL
+    syncing for everyday writes, FULL for a transaction that moves money or applies a push."""
+    from tortoise import connections
+
+    from pwa.db import immediate_transaction
+
+    client = connections.get("default")
+    assert client.capabilities.dialect == "sqlite"
+
+    async def pragma(name: str) -> int | str:
+        return next(
+            iter(
+                (await connections.get("default").execute_query_dict(f"PRAGMA {name}"))[0].values()
+            )
+        )
+
+    assert await pragma("journal_mode") == "wal"
+    assert await pragma("busy_timeout") == 5000
+    assert await pragma("synchronous") == 1  # NORMAL
+    async with immediate_transaction():
+        assert await pragma("synchronous") == 2  # FULL
+    assert await pragma("synchronous") == 1
+    try:
+        async with immediate_transaction():
+            raise RuntimeError("a refused payment")
+    except RuntimeError:
+        pass
+    assert await pragma("synchronous") == 1
