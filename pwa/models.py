@@ -7,9 +7,11 @@ from typing import Any
 from uuid import UUID
 
 from tortoise import connections, fields
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 from tortoise.signals import pre_save
+from tortoise.transactions import in_transaction
 
 # After each foreign key, its column (`family_id` …) as a bare annotation: Tortoise makes the
 # attribute at run time, and the type checker needs to know it.
@@ -483,7 +485,32 @@ class Clip(Model):
         table = "clip"
 
 
-class ShoppingList(Model):
+class SyncedModel(Model):
+    """A row the phones pull by its change number (SYNC.md). Its save takes the number
+    (_stamp_change) and writes the row in one transaction, so numbers follow commit order:
+    taken and written in two commits, a row could commit after a later number had, and a
+    phone that pulled in between would step its cursor past it for good (issue 19; it
+    happened on PostgreSQL with a few adds at once, tests/test_sync_order.py). Inside a
+    transaction already (a sync push), the save is part of it."""
+
+    class Meta:
+        abstract = True
+
+    async def save(
+        self,
+        using_db: Any = None,
+        update_fields: Any = None,
+        force_create: bool = False,
+        force_update: bool = False,
+    ) -> None:
+        if using_db is not None or isinstance(connections.get("default"), TransactionalDBClient):
+            await super().save(using_db, update_fields, force_create, force_update)
+            return
+        async with in_transaction() as connection:
+            await super().save(connection, update_fields, force_create, force_update)
+
+
+class ShoppingList(SyncedModel):
     id = fields.UUIDField(primary_key=True)
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="lists", on_delete=fields.CASCADE
@@ -515,7 +542,7 @@ class ShoppingList(Model):
         indexes = (("family_id", "change_seq"),)
 
 
-class ListItem(Model):
+class ListItem(SyncedModel):
     id = fields.UUIDField(primary_key=True)
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="list_items", on_delete=fields.CASCADE
@@ -577,7 +604,7 @@ class MarkState(StrEnum):
     CLEARED = "cleared"  # undo
 
 
-class ItemMark(Model):
+class ItemMark(SyncedModel):
     """Append-only: an item was put in the basket, not found, or the mark was undone.
     The newest mark by (client_time, id) is the item's state."""
 
@@ -623,7 +650,7 @@ class PromptLevel(StrEnum):
     LEAST = "least"  # picture only
 
 
-class Plan(Model):
+class Plan(SyncedModel):
     """A visual schedule: the steps of a trip, one picture and one sentence each."""
 
     id = fields.UUIDField(primary_key=True)
@@ -654,7 +681,7 @@ class Plan(Model):
         indexes = (("family_id", "change_seq"),)
 
 
-class PlanStep(Model):
+class PlanStep(SyncedModel):
     id = fields.UUIDField(primary_key=True)
     family: fields.ForeignKeyRelation[Family] = fields.ForeignKeyField(
         "models.Family", related_name="plan_steps", on_delete=fields.CASCADE
@@ -719,7 +746,7 @@ class FirstThenBoard(Model):
         table = "first_then_board"
 
 
-class Trip(Model):
+class Trip(SyncedModel):
     """One trip the person made from a plan. The steps are copied when it starts, so a plan
     changed later does not change the record of what the person saw."""
 
@@ -751,7 +778,7 @@ class Trip(Model):
         indexes = (("person_id", "started_at"),)
 
 
-class TripEvent(Model):
+class TripEvent(SyncedModel):
     """Append-only: what happened during a trip, with the phone's time."""
 
     id = fields.UUIDField(primary_key=True)

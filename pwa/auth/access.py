@@ -49,9 +49,17 @@ async def roles_in_family(
     ):
         roles.add(Role.PERSON)
     if who.device is None and who.account is not None:
-        membership = await Membership.get_or_none(account_id=who.account.id, family_id=family_id)
-        if membership is not None:
-            roles.add(Role(membership.role.value))
+        if who.memberships is not None:
+            # Read with the session at the start of this request (pwa/auth/sessions.py).
+            role = who.memberships.get(uuid.UUID(str(family_id)))
+            if role is not None:
+                roles.add(Role(role))
+        else:
+            membership = await Membership.get_or_none(
+                account_id=who.account.id, family_id=family_id
+            )
+            if membership is not None:
+                roles.add(Role(membership.role.value))
     return frozenset(roles)
 
 

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -45,6 +46,9 @@ class Principal:
     session_id: int | None = None
     # A phone whose link was ended: nobody, but told so (403) rather than asked to log in.
     unlinked: bool = False
+    # The account's memberships (family id → role), read with the session on this request
+    # (issue 19); None when not read, and pwa/auth/access.py asks the database itself.
+    memberships: dict[UUID, str] | None = None
 
     @property
     def is_anonymous(self) -> bool:
@@ -139,7 +143,7 @@ async def load_principal(session: dict[str, Any]) -> Principal:
     found = await _session_row(token_digest(key))
     if found is None:
         return Principal()
-    record, account, device, person, has_orgs = found
+    record, account, device, person, has_orgs, memberships = found
     if record["expires_at"] is not None and record["expires_at"] <= now():
         await Session.filter(id=record["id"]).delete()
         return Principal()
@@ -147,7 +151,13 @@ async def load_principal(session: dict[str, Any]) -> Principal:
         # Most accounts (parents) work for no organisation: the query above says so, and the
         # organisations are read only for those that do.
         kinds = await active_org_kinds(account) if has_orgs else set()
-        return Principal(account=account, person=person, org_kinds=kinds, session_id=record["id"])
+        return Principal(
+            account=account,
+            person=person,
+            org_kinds=kinds,
+            session_id=record["id"],
+            memberships=memberships,
+        )
     if device is None or device.revoked_at is not None or device.claimed_at is None:
         return Principal(unlinked=True)
     # The phone's person, as device.person reads it after fetch_related.
@@ -157,7 +167,8 @@ async def load_principal(session: dict[str, Any]) -> Principal:
 
 # Who is asking, in one query on every request (issue 19: it was three, a third of a small
 # request's server time): the session row, its account or linked phone, the person of either,
-# and whether the account works for any organisation. Each model's columns under a prefix of
+# whether the account works for any organisation, and its memberships (a row each; most
+# accounts have one). Each model's columns under a prefix of
 # its own, made into models by tortoise's own reader (_init_from_db: the same conversions a
 # query's rows get).
 _JOINED: tuple[tuple[str, Any, str], ...] = (
@@ -177,8 +188,10 @@ def _principal_sql(placeholder: str) -> str:
         columns += [f'{alias}."{c}" AS {alias}__{c}' for c in model._meta.db_fields]
         joins.append(f'LEFT JOIN "{model._meta.db_table}" {alias} ON {on}')
     has_orgs = "EXISTS (SELECT 1 FROM org_membership m WHERE m.account_id = s.account_id)"
+    columns += [f"{has_orgs} AS has_orgs", "mb.family_id AS mb__family_id", "mb.role AS mb__role"]
+    joins.append("LEFT JOIN membership mb ON mb.account_id = s.account_id")
     return (
-        f"SELECT {', '.join(columns)}, {has_orgs} AS has_orgs FROM session s "
+        f"SELECT {', '.join(columns)} FROM session s "
         f"{' '.join(joins)} WHERE s.key_hash = {placeholder}"
     )
 
@@ -188,7 +201,10 @@ _SQL: dict[str, str] = {}
 
 async def _session_row(
     key_hash: str,
-) -> tuple[dict[str, Any], Account | None, DeviceLink | None, Person | None, bool] | None:
+) -> (
+    tuple[dict[str, Any], Account | None, DeviceLink | None, Person | None, bool, dict[UUID, str]]
+    | None
+):
     client = connections.get("default")
     dialect = client.capabilities.dialect
     sql = _SQL.get(dialect)
@@ -206,7 +222,11 @@ async def _session_row(
             None if values[model._meta.db_pk_column] is None else model._init_from_db(**values)
         )
     record = {"id": row["s__id"], "expires_at": expires}
-    return record, made["a"], made["d"], made["pa"] or made["pd"], bool(row["has_orgs"])
+    memberships = {
+        UUID(str(r["mb__family_id"])): str(r["mb__role"]) for r in rows if r["mb__family_id"]
+    }
+    person = made["pa"] or made["pd"]
+    return record, made["a"], made["d"], person, bool(row["has_orgs"]), memberships
 
 
 async def _upgrade_phone(session: dict[str, Any]) -> Principal:

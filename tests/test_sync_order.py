@@ -1,0 +1,64 @@
+"""Numbers follow commit order (SYNC.md, issue 19): a phone pulling while others write never
+steps its cursor past a change that is committed after it, so nothing is missed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from pwa.models import ListItem
+from tests.conftest import Client
+from tests.factories import make_family, make_list
+
+
+async def test_a_phone_pulling_while_many_add_by_form_misses_none(
+    client: Client, other_client: Client
+) -> None:
+    family = await make_family()
+    await client.log_in(family.email, family.password)
+    await other_client.log_in(family.email, family.password)
+    shopping_list = await make_list(family, name="Household")
+    token = await client.csrf()
+    client_id, cursor = str(uuid.uuid4()), 0
+    seen: set[str] = set()
+    adding = True
+
+    async def add(n: int) -> None:
+        response = await client.post(
+            f"/lists/{shopping_list.id}/items",
+            data={
+                "csrf_token": token,
+                "item_id": str(uuid.uuid4()),
+                "pictogram": ("1F34E", "1F95B", "1F35E")[n % 3],
+                "quantity": "1",
+            },
+        )
+        assert response.status_code == 303
+
+    async def pull_once() -> None:
+        nonlocal cursor
+        answer = await other_client.get(
+            "/api/sync/pull",
+            params={"client_id": client_id, "cursor": cursor, "family_id": str(family.family.id)},
+        )
+        assert answer.status_code == 200
+        data = answer.json()
+        seen.update(row["id"] for row in data["rows"]["items"])
+        cursor = data["cursor"]
+
+    async def keep_pulling() -> None:
+        while adding:
+            await pull_once()
+
+    async def add_all() -> None:
+        nonlocal adding
+        for start in range(0, 60, 12):
+            await asyncio.gather(*(add(n) for n in range(start, start + 12)))
+        adding = False
+
+    await asyncio.gather(keep_pulling(), add_all())
+    await pull_once()
+    added = {str(i.id) for i in await ListItem.filter(list=shopping_list)}
+    assert len(added) == 60
+    # Every thing added reached the phone, though it pulled from its cursor all along.
+    assert added - seen == set()
