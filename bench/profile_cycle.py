@@ -61,10 +61,18 @@ class Cycle:
     async def start(self) -> None:
         page = await self.http.get(f"/lists/{self.list_id}")
         self.token = CSRF_RE.search(page.text).group(1)  # type: ignore[union-attr]
+        # The session cookie as it is now, sent with every request (as bench/cycle.py's clients
+        # do): each form's answer adds its notice to the cookie, which only a page shown clears,
+        # and a client that only pulls would send an ever longer cookie.
+        self.cookies = httpx.Cookies(self.http.cookies)
         await self.pull()
+
+    def same_cookie(self) -> None:
+        self.http.cookies = httpx.Cookies(self.cookies)
 
     async def pull(self) -> None:
         while True:
+            self.same_cookie()
             params: dict[str, Any] = {
                 "client_id": self.client_id,
                 "cursor": self.cursor,
@@ -80,6 +88,7 @@ class Cycle:
     async def once(self) -> None:
         self.n += 1
         item_id = str(uuid.uuid4())
+        self.same_cookie()
         added = await self.http.post(
             f"/lists/{self.list_id}/items",
             data={
@@ -93,8 +102,10 @@ class Cycle:
         if self.fetch == "pull":
             await self.pull()
         else:
+            self.same_cookie()
             page = await self.http.get(f"/lists/{self.list_id}")
             assert page.status_code == 200
+        self.same_cookie()
         ticked = await self.http.post(
             f"/lists/{self.list_id}/items/{item_id}/mark",
             data={"csrf_token": self.token, "mark_id": str(uuid.uuid4()), "state": "ticked"},
