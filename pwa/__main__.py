@@ -52,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=1)
-    commands.add_parser("migrate", help="apply the database migrations")
+    commands.add_parser(
+        "migrate",
+        help="apply the database migrations, then move the photos, clips and shop photos an "
+        "older release kept under DATA_DIR into the database",
+    )
     commands.add_parser("demo", help="load the demo data (idempotent)")
     commands.add_parser(
         "check-ledger",
@@ -116,13 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "migrate":
         from pwa.db import migrate
 
-        asyncio.run(migrate(Settings.from_env().database_url))
+        settings = Settings.from_env()
+        asyncio.run(migrate(settings.database_url))
         print("migrations applied")
     elif args.command == "demo":
         from pwa.demo import load_demo
+        from pwa.legacy_files import move_into_database
 
         made = _with_db(load_demo)
         print("demo data: " + (", ".join(made) if made else "already there"))
+        files = _with_db(lambda: move_into_database(settings.data_dir))
+        if files.moved or files.left:
+            print(
+                f"files under {settings.data_dir}: {files.moved} moved into the database, "
+                f"{files.left} left in place (no row names them)"
+            )
     elif args.command == "check-ledger":
         from pwa.budgets.services import money_problems
 

@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
-from pwa import errors, i18n, pages
+from pwa import errors, i18n, legacy_files, pages
 from pwa.accounts import join as join_pages
 from pwa.accounts import mobile, privacy, recovery
 from pwa.accounts import routes as accounts
@@ -148,6 +148,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            # Files an older release kept in this host's data folder go into the database,
+            # where every app process finds them (issue 19; nothing to do once they are in).
+            await legacy_files.move_into_database(settings.data_dir)
             # Ended vouchers give their money back to the centres' budgets (issue 17).
             every, stop = settings.expiry_every_seconds, asyncio.Event()
             job = asyncio.create_task(budget_jobs.expire_every(every, stop)) if every else None

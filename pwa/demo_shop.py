@@ -1,19 +1,17 @@
 """The demo's friendly supermarket walks in its own order, with photos (issue 18, item 4):
 its staff's order of its areas, a calm placeholder photo of the areas on the demo list, of
 its entrance and of its till; the demo list and trip plan name it. Idempotent, as the rest of
-the demo: the photos have fixed names, made again the same each time."""
+the demo: the photos have fixed names, put in the database again the same each time."""
 
 from __future__ import annotations
 
 import io
 import uuid
-from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from pwa.core import blobs
 from pwa.models import Organisation, OrgKind, Plan, ShopArea, ShoppingList
-from pwa.photos.services import write_file
-from pwa.settings import Settings
 
 SHOP_NAME = "邻里超市 Neighbourhood Supermarket"
 # As a person walks through it: fresh food at the door, the till after household things.
@@ -55,15 +53,14 @@ def placeholder(colour: tuple[int, int, int]) -> bytes:
     return out.getvalue()
 
 
-async def load(list_id: uuid.UUID, plan_id: uuid.UUID, data_dir: Path | None = None) -> list[str]:
+async def load(list_id: uuid.UUID, plan_id: uuid.UUID) -> list[str]:
     shop = await Organisation.get_or_none(kind=OrgKind.MERCHANT, name=SHOP_NAME)
     if shop is None:
         return []
-    folder = (data_dir or Settings.from_env().data_dir) / "shops"
-    # The files first, the same each time: a database made before finds them again.
+    # The photos first, the same each time: a demo loaded before finds them again.
     names = {key: f"demo-{shop.id}-{key}.jpg" for key in COLOURS}
     for key, colour in COLOURS.items():
-        write_file(folder / names[key], placeholder(colour))
+        await blobs.put(blobs.key(blobs.SHOPS, names[key]), placeholder(colour), blobs.JPEG)
     made = []
     if not await ShopArea.exists(shop=shop):
         for position, area in enumerate(ORDER):
@@ -71,12 +68,13 @@ async def load(list_id: uuid.UUID, plan_id: uuid.UUID, data_dir: Path | None = N
                 shop=shop, area=area, position=position, photo=names.get(area, "")
             )
         made.append("the supermarket's own order")
-    # A demo loaded before gave photos to other areas: those files are not made any more.
-    await (
-        ShopArea.filter(shop=shop, photo__startswith="demo-")
-        .exclude(photo__in=list(names.values()))
-        .update(photo="")
+    # A demo loaded before gave photos to other areas: those photos are not made any more.
+    stale = ShopArea.filter(shop=shop, photo__startswith="demo-").exclude(
+        photo__in=list(names.values())
     )
+    gone = [str(name) for name in await stale.values_list("photo", flat=True)]
+    await blobs.delete(blobs.key(blobs.SHOPS, name) for name in gone)
+    await stale.update(photo="")
     if not shop.entrance_photo and not shop.till_photo:
         shop.entrance_photo, shop.till_photo = names["entrance"], names["till"]
         await shop.save(update_fields=["entrance_photo", "till_photo"])

@@ -485,6 +485,21 @@ class Clip(Model):
         table = "clip"
 
 
+class Blob(Model):
+    """Bytes kept in the database (issue 19): a family's photos, the voice clips and the shops'
+    photos, each under a key like photos/NAME.jpg (pwa/core/blobs.py), so every app process on
+    the database serves them, whatever its own data folder holds. A key's bytes never change."""
+
+    key = fields.CharField(max_length=120, primary_key=True)
+    data = fields.BinaryField()
+    content_type = fields.CharField(max_length=40)
+    size = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "blob"
+
+
 class SyncedModel(Model):
     """A row the phones pull by its change number (SYNC.md). Its save takes the number
     (_stamp_change) and writes the row in one transaction, so numbers follow commit order:

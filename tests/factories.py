@@ -16,6 +16,7 @@ from pwa.accounts import services as accounts
 from pwa.lists import services as lists
 from pwa.models import (
     Account,
+    Blob,
     CentreFamily,
     Family,
     Organisation,
@@ -89,6 +90,13 @@ async def make_list(
     for code, quantity in (pictures or {}).items():
         await lists.add_item(shopping_list, item_id=uuid.uuid4(), pictogram=code, quantity=quantity)
     return shopping_list
+
+
+async def stored_bytes(folder: str) -> dict[str, bytes]:
+    """What the blob store holds under a folder (pwa/core/blobs.py): file name → bytes."""
+    prefix = f"{folder}/"
+    found = await Blob.filter(key__startswith=prefix).values_list("key", "data")
+    return {str(key).removeprefix(prefix): bytes(data) for key, data in found}
 
 
 def jpeg_bytes(width: int = 40, height: int = 30, exif: bool = False) -> bytes:

@@ -9,12 +9,11 @@ import html
 import io
 import uuid
 import zipfile
-from pathlib import Path
 from typing import Any
 
 from pwa import conflicts, i18n
 from pwa.accounts import consent
-from pwa.core import clock
+from pwa.core import blobs, clock
 from pwa.models import (
     Account,
     CentreFamily,
@@ -49,7 +48,7 @@ from pwa.trips import services as trips
 from pwa.vouchers.services import ledger_problems
 from tests.conftest import Client
 from tests.databases import table_counts
-from tests.factories import link_phone, make_account, make_family, make_list
+from tests.factories import link_phone, make_account, make_family, make_list, stored_bytes
 from tests.family_data import add_photo, rich_family
 
 
@@ -178,8 +177,7 @@ async def test_nothing_of_a_deleted_person_is_served_by_any_page_export_or_pull(
         }
         marks = {r["id"] for r in before["rows"]["marks"] if r["item_id"] in their["items"]}
         assert len(marks) == 2 and len(their["lists"]) == 2
-        photo_file = Path(settings.data_dir) / "photos" / ids["photo_file"]
-        assert photo_file.exists()
+        assert ids["photo_file"] in await stored_bytes(blobs.PHOTOS)
         consents = await ConsentRecord.all().count()
 
         response = await client.submit(
@@ -205,8 +203,8 @@ async def test_nothing_of_a_deleted_person_is_served_by_any_page_export_or_pull(
         assert "Zhuzhu" not in home.text and "Hua Lan" in home.text
         lists_page = await client.get(f"/families/{family_id}/lists")
         assert "Zhuzhu" not in lists_page.text and "Hua&#39;s list" in lists_page.text
-        # The photo only they used: its row and its file.
-        assert not photo_file.exists()
+        # The photo only they used: its row and its bytes.
+        assert ids["photo_file"] not in await stored_bytes(blobs.PHOTOS)
         assert await Photo.exists(id=ids["shared_photo"])
 
         # The export: no trace of them.
@@ -292,8 +290,7 @@ async def test_deleting_the_family_keeps_its_vouchers_naming_nobody(
     redemptions_before = await Redemption.all().count()
     files = list(await Photo.filter(family_id=family_id).values_list("file_name", flat=True))
     assert await PayToken.filter(voucher_id=rich.ids["voucher"]).count() > 0
-    folder = Path(settings.data_dir) / "photos"
-    assert all((folder / name).exists() for name in files) and len(files) == 2
+    assert set(files) <= set(await stored_bytes(blobs.PHOTOS)) and len(files) == 2
 
     page = await client.get(f"/families/{family_id}/delete")
     assert (
@@ -310,7 +307,7 @@ async def test_deleting_the_family_keeps_its_vouchers_naming_nobody(
     assert not await Family.exists(id=family_id)
     for model in (Person, ShoppingList, ListItem, Plan, Trip, TripNote, Photo, SyncClient):
         assert await model.filter(family_id=family_id).count() == 0, model
-    assert not any((folder / name).exists() for name in files)
+    assert not set(files) & set(await stored_bytes(blobs.PHOTOS))
     # The caregiver's membership ended, and the centre's link; the accounts stay.
     assert await Membership.filter(family_id=family_id).count() == 0
     assert await CentreFamily.filter(family_id=family_id).count() == 0

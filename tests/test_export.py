@@ -12,6 +12,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
+from pwa.core import blobs
 from pwa.family import export
 from pwa.models import Account, DeviceLink, Invitation, Membership, Photo, Role, Session
 from pwa.settings import Settings
@@ -23,6 +24,7 @@ from tests.factories import (
     make_caregiver,
     make_family,
     make_list,
+    stored_bytes,
 )
 from tests.family_data import add_photo, rich_family
 
@@ -94,8 +96,8 @@ async def test_the_archive_holds_the_familys_lists_trips_photos_and_care_record(
     assert len(photos) == 2
     for photo in photos:
         stored = await Photo.get(id=photo["id"])
-        on_disk = (Path(settings.data_dir) / "photos" / stored.file_name).read_bytes()
-        assert archive.read(photo["file"]) == on_disk
+        kept = (await stored_bytes(blobs.PHOTOS))[stored.file_name]
+        assert archive.read(photo["file"]) == kept
         assert photo["file"] == f"photos/{photo['id']}.jpg"
 
     vouchers = read_json(archive, "vouchers.json")
@@ -221,17 +223,15 @@ async def test_hundreds_of_photos_are_never_in_memory_at_once(
     client: Client, settings: Settings, tmp_path: Path
 ) -> None:
     """200 photos of 100 KB (20 MB) go into the archive with Python's memory up by far less
-    than that: one photo's copy buffer at a time (tracemalloc counts every Python allocation,
-    the bytes read from files too). The file is then sent in pieces (export.reader)."""
+    than that: one photo's bytes at a time (tracemalloc counts every Python allocation, the
+    bytes read from the database too). The file is then sent in pieces (export.reader)."""
     family = await make_family()
     await client.log_in(family.email, family.password)
-    folder = Path(settings.data_dir) / "photos"
-    folder.mkdir(parents=True, exist_ok=True)
     sizes = {}
     for n in range(200):
         name = f"{uuid.uuid4().hex}.jpg"
         data = bytes([n % 251]) * 1000 + uuid.uuid4().bytes * 6_000
-        (folder / name).write_bytes(data)
+        await blobs.put(blobs.key(blobs.PHOTOS, name), data, blobs.JPEG)
         photo = await Photo.create(
             id=uuid.uuid4(),
             family=family.family,
@@ -245,12 +245,10 @@ async def test_hundreds_of_photos_are_never_in_memory_at_once(
     target = tmp_path / "archive.zip"
     # Once untraced: what loads once per process (Babel's locale data, 4 MB) is not per photo.
     guardian = family.guardian
-    await export.write_archive(
-        family.family, tmp_path / "first.zip", photo_folder=folder, caller=guardian
-    )
+    await export.write_archive(family.family, tmp_path / "first.zip", caller=guardian)
     tracemalloc.start()
     try:
-        await export.write_archive(family.family, target, photo_folder=folder, caller=guardian)
+        await export.write_archive(family.family, target, caller=guardian)
         _now, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -291,10 +289,7 @@ async def test_the_zip_is_compressed_and_written_off_the_event_loop(
     watch(zipfile.ZipFile, "close")
     watch(zipfile.ZipFile, "open")
     target = tmp_path / "archive.zip"
-    folder = Path(settings.data_dir) / "photos"
-    await export.write_archive(
-        rich.family.family, target, photo_folder=folder, caller=rich.family.guardian
-    )
+    await export.write_archive(rich.family.family, target, caller=rich.family.guardian)
     assert on_loop == []
     assert {"write", "close", "open"} <= set(off_loop)
     # And the archive is whole.

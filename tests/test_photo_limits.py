@@ -77,7 +77,7 @@ async def test_the_6300_px_png_is_refused_with_a_clear_error_and_nothing_is_kept
     assert TOO_MANY in response.text
     # The form is shown again with what was written, for another photo.
     assert 'value="Blue cup"' in response.text
-    assert await Photo.all().count() == 0 and stored_files(settings) == []
+    assert await Photo.all().count() == 0 and await stored_files() == {}
     assert await ListItem.filter(list_id=list_id).count() == 0
 
 
@@ -89,7 +89,7 @@ async def test_on_a_chinese_page_the_error_is_in_chinese(app, settings: Settings
         response, _fields = await upload(client, list_id, bomb(), "bomb.png")
     assert response.status_code == 400
     assert "这张照片的像素太多了。请选择小一点的照片。" in response.text
-    assert await Photo.all().count() == 0 and stored_files(settings) == []
+    assert await Photo.all().count() == 0 and await stored_files() == {}
 
 
 async def test_a_4000_by_3000_jpeg_is_stored_upright_smaller_and_without_metadata(
@@ -101,8 +101,8 @@ async def test_a_4000_by_3000_jpeg_is_stored_upright_smaller_and_without_metadat
     assert response.status_code == 303, response.text
     photo = await Photo.get(id=fields["photo_id"])
     assert (photo.width, photo.height) == (768, 1024)
-    [stored] = stored_files(settings)
-    assert stored.stat().st_size < len(original) / 4
+    [stored] = (await stored_files()).values()
+    assert len(stored) < len(original) / 4
     served = await client.get(f"/photos/{photo.id}")
     assert b"PhoneMaker" not in served.content
     with Image.open(io.BytesIO(served.content)) as image:
@@ -164,7 +164,7 @@ async def test_three_photos_at_once_are_decoded_two_at_a_time(
     responses = await asyncio.gather(*(upload(client, list_id, picture) for _ in range(3)))
     assert [r.status_code for r, _fields in responses] == [303, 303, 303]
     assert most == services.IMAGE_WORKERS == 2
-    assert await Photo.all().count() == 3 and len(stored_files(settings)) == 3
+    assert await Photo.all().count() == 3 and len(await stored_files()) == 3
 
 
 # --- a real server: its memory while three photos come at once ---------------------------------
@@ -232,16 +232,20 @@ def three_at_once(http: httpx.Client, data: bytes, name: str) -> list[httpx.Resp
     return responses
 
 
-def photo_files(folder: Path) -> list[Path]:
-    return list((folder / "photos").glob("*.jpg")) if (folder / "photos").exists() else []
+def photo_files(server: Server) -> dict[str, bytes]:
+    """The photos' bytes in the server's database, by key (pwa/core/blobs.py)."""
+    rows = databases.query(
+        server.env["DATABASE_URL"], "SELECT key, data FROM blob WHERE key LIKE 'photos/%'"
+    )
+    return {str(key): bytes(data) for key, data in rows}
 
 
 def test_three_bombs_at_once_are_refused_with_memory_bounded(
     server_and_folder: tuple[Server, Path], parent: httpx.Client
 ) -> None:
-    server, folder = server_and_folder
+    server, _folder = server_and_folder
     data = bomb()
-    before = photo_files(folder)
+    before = photo_files(server)
     # Once small, so what the first upload loads (Pillow's plugins) is not counted.
     three_at_once(parent, encoded(Image.new("RGB", (40, 30)), "PNG"), "small.png")
     responses, growth = server.growth_while(lambda: three_at_once(parent, data, "bomb.png"))
@@ -249,21 +253,21 @@ def test_three_bombs_at_once_are_refused_with_memory_bounded(
         assert response.status_code == 400
         assert TOO_MANY in response.text
     assert growth < BOMB_BOUND, f"grew {growth / 2**20:.0f} MB"
-    assert len(photo_files(folder)) == len(before) + 3  # only the three small ones
+    assert len(photo_files(server)) == len(before) + 3  # only the three small ones
 
 
 def test_three_camera_jpegs_at_once_are_stored_with_memory_bounded(
     server_and_folder: tuple[Server, Path], parent: httpx.Client
 ) -> None:
-    server, folder = server_and_folder
+    server, _folder = server_and_folder
     data = camera_jpeg()
     three_at_once(parent, encoded(Image.new("RGB", (40, 30)), "JPEG"), "small.jpg")
-    before = set(photo_files(folder))
+    before = photo_files(server)
     responses, growth = server.growth_while(lambda: three_at_once(parent, data, "camera.jpg"))
     assert [r.status_code for r in responses] == [303, 303, 303]
     assert growth < JPEG_BOUND, f"grew {growth / 2**20:.0f} MB"
-    added = set(photo_files(folder)) - before
+    added = [data for key, data in photo_files(server).items() if key not in before]
     assert len(added) == 3
-    for path in added:
-        with Image.open(path) as image:
+    for stored in added:
+        with Image.open(io.BytesIO(stored)) as image:
             assert image.size == (768, 1024)

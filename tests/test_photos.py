@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import io
 import uuid
-from pathlib import Path
 
 from PIL import Image
 
+from pwa.core import blobs
 from pwa.models import ListItem, Photo
 from pwa.settings import Settings
 from tests.conftest import Client
-from tests.factories import jpeg_bytes, make_family, make_list
+from tests.factories import jpeg_bytes, make_family, make_list, stored_bytes
 from tests.html import find_form
 
 
@@ -27,9 +27,9 @@ async def upload(
     return response, fields
 
 
-def stored_files(settings: Settings) -> list[Path]:
-    folder = settings.data_dir / "photos"
-    return list(folder.iterdir()) if folder.exists() else []
+async def stored_files() -> dict[str, bytes]:
+    """The photos' bytes in the database, by file name."""
+    return await stored_bytes(blobs.PHOTOS)
 
 
 async def test_a_photo_is_reencoded_without_metadata_and_put_on_the_list(
@@ -44,8 +44,8 @@ async def test_a_photo_is_reencoded_without_metadata_and_put_on_the_list(
     assert response.status_code == 303, response.text
     photo = await Photo.get(id=fields["photo_id"])
     assert await ListItem.filter(list=shopping_list, photo=photo).count() == 1
-    [stored] = stored_files(settings)
-    assert stored.name == photo.file_name and stored.name != "photo.jpg"
+    [name] = await stored_files()
+    assert name == photo.file_name and name != "photo.jpg"
     served = await client.get(f"/photos/{photo.id}")
     assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
     assert b"PhoneMaker" not in served.content
@@ -61,7 +61,7 @@ async def test_a_photo_is_reencoded_without_metadata_and_put_on_the_list(
         files={"photo": ("photo.jpg", original, "image/jpeg")},
     )
     assert again.status_code == 303
-    assert await Photo.all().count() == 1 and len(stored_files(settings)) == 1
+    assert await Photo.all().count() == 1 and len(await stored_files()) == 1
 
 
 async def test_a_text_file_called_jpg_is_refused_and_nothing_is_stored(
@@ -73,7 +73,7 @@ async def test_a_text_file_called_jpg_is_refused_and_nothing_is_stored(
     response, _fields = await upload(client, shopping_list.id, b"just some words\n" * 50)
     assert response.status_code == 400
     assert "This file is not a photo. Choose a JPEG or PNG photo." in response.text
-    assert await Photo.all().count() == 0 and stored_files(settings) == []
+    assert await Photo.all().count() == 0 and await stored_files() == {}
     assert await ListItem.filter(list=shopping_list).count() == 0
 
 
@@ -100,7 +100,7 @@ async def test_a_photo_over_2_mb_is_refused(client: Client, settings: Settings) 
     response, _fields = await upload(client, shopping_list.id, big, "big.png")
     assert response.status_code == 400
     assert "The photo is too big. It can be at most 2 MB." in response.text
-    assert await Photo.all().count() == 0 and stored_files(settings) == []
+    assert await Photo.all().count() == 0 and await stored_files() == {}
 
 
 async def test_a_request_over_the_limit_is_refused_before_it_is_read(client: Client) -> None:

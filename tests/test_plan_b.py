@@ -335,7 +335,7 @@ async def test_deleting_a_person_keeps_a_photo_another_list_has_as_its_plan_b(
     )
     for_nobody = await lists.create_list(family.family, list_id=uuid.uuid4(), name="Everyone")
     await make_items(for_nobody, family, plan_b_photo=shared)
-    await deletion.delete_person(family.person, photo_folder=tmp_path)
+    await deletion.delete_person(family.person)
     assert await Photo.filter(id=shared.id).exists()
     assert not await Photo.filter(id=only_theirs.id).exists()
     kept = await ListItem.get(list=for_nobody)

@@ -4,6 +4,7 @@ that order, with the photos, and the story shows the shop's entrance and till.""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
@@ -13,6 +14,7 @@ from contextlib import asynccontextmanager
 from PIL import Image
 from starlette.applications import Starlette
 
+from pwa.core import blobs
 from pwa.core.pictograms import catalogue
 from pwa.models import Organisation, Plan, ShopArea, ShoppingList
 from pwa.shops import areas
@@ -25,6 +27,7 @@ from tests.factories import (
     make_family,
     make_list,
     make_plan,
+    stored_bytes,
 )
 
 APPLE, MILK, SOAP = "1F34E", "1F95B", "1F9FC"  # fruit_veg, milk_eggs, personal_care
@@ -92,13 +95,17 @@ async def test_staff_order_their_areas_and_add_photos(app: Starlette) -> None:
         assert await add_photo(desk, shop, "fruit_veg", jpeg_bytes(exif=True)) == 303
         row = await ShopArea.get(shop=shop, area="fruit_veg")
         assert row.photo.endswith(".jpg")
-        stored = (app.state.settings.data_dir / "shops" / row.photo).read_bytes()
+        stored = (await stored_bytes(blobs.SHOPS))[row.photo]
         assert b"PhoneMaker" not in stored and stored[:2] == b"\xff\xd8"
         # A big photo is kept small enough for a phone's list (a strip above the area).
         assert await add_photo(desk, shop, "drinks", jpeg_bytes(1600, 1200)) == 303
         big = (await ShopArea.get(shop=shop, area="drinks")).photo
-        with Image.open(app.state.settings.data_dir / "shops" / big) as image:
+        with Image.open(io.BytesIO((await stored_bytes(blobs.SHOPS))[big])) as image:
             assert image.size == (480, 160)
+        # A new photo of the area takes a new name; the one it replaces is gone.
+        assert await add_photo(desk, shop, "drinks", jpeg_bytes()) == 303
+        assert (await ShopArea.get(shop=shop, area="drinks")).photo != big
+        assert big not in await stored_bytes(blobs.SHOPS)
         listed = await desk.get(f"/shop/{shop.id}/areas")
         assert f"/photos/shops/{shop.id}/{row.photo}" in listed.text
         assert (await desk.get(f"/photos/shops/{shop.id}/{row.photo}")).status_code == 200
@@ -110,6 +117,8 @@ async def test_staff_order_their_areas_and_add_photos(app: Starlette) -> None:
         )
         assert removed.status_code == 303
         assert (await ShopArea.get(shop=shop, area="fruit_veg")).photo == ""
+        assert row.photo not in await stored_bytes(blobs.SHOPS)
+        assert (await desk.get(f"/photos/shops/{shop.id}/{row.photo}")).status_code == 404
 
 
 async def test_a_file_that_is_not_a_photo_is_refused_in_words(app: Starlette) -> None:
@@ -131,7 +140,7 @@ async def test_a_file_that_is_not_a_photo_is_refused_in_words(app: Starlette) ->
         assert await move(desk, shop, "nowhere", "up") == 303
         assert await move(desk, shop, "fruit_veg", "sideways") == 303
     assert not await ShopArea.exists(shop=shop)
-    assert not list((app.state.settings.data_dir / "shops").glob("*.jpg"))
+    assert await stored_bytes(blobs.SHOPS) == {}
 
 
 async def test_another_shops_staff_and_families_are_refused(app: Starlette) -> None:

@@ -6,15 +6,16 @@ from __future__ import annotations
 import uuid
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from pwa.auth import sessions
 from pwa.auth.routing import Route, action_of
 from pwa.auth.rules import Action
 from pwa.clips import access
-from pwa.clips.services import MAX_BYTES, clip_dir, put_clip, save_clip
-from pwa.core import urls
+from pwa.clips.services import MAX_BYTES, put_clip, save_clip
+from pwa.core import blobs, urls
 from pwa.core.forms import FormErrors
 from pwa.family import access as family_access
 from pwa.i18n import _
@@ -28,13 +29,12 @@ async def serve_clip(request: Request) -> Response:
     clip, _access = await access.clip(
         sessions.principal(request), request.path_params["clip_id"], action_of(request)
     )
-    return FileResponse(
-        clip_dir(request) / clip.file_name,
-        media_type=clip.mime,
-        # The file behind an id never changes. The answer is not stored by the browser's HTTP
-        # cache (pwa/security.py); the person's phone keeps it in the service worker's cache.
-        headers={"Cache-Control": "private, max-age=31536000, immutable"},
-    )
+    blob = await blobs.get(blobs.key(blobs.CLIPS, clip.file_name))
+    if blob is None:
+        raise HTTPException(404)
+    # The file behind an id never changes. The answer is not stored by the browser's HTTP
+    # cache (pwa/security.py); the person's phone keeps it in the service worker's cache.
+    return blobs.BlobResponse(blob, "private, max-age=31536000, immutable")
 
 
 async def _voice(
@@ -45,19 +45,18 @@ async def _voice(
         do = submitted.get("do")
         upload = submitted.get("clip")
         data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
-    folder = clip_dir(request)
     if do == "delete":
-        await put_clip(owner, None, folder)
+        await put_clip(owner, None)
         notify(request, _("The recording is deleted."))
         return RedirectResponse(back, status_code=303)
     try:
         family = await Family.get(id=family_id)
-        clip = await save_clip(family, clip_id=uuid.uuid4(), data=data, folder=folder)
+        clip = await save_clip(family, clip_id=uuid.uuid4(), data=data)
     except FormErrors as exc:
         # Nothing is stored; the reason is shown at the top of the page the form came from.
         notify(request, next(iter(exc.errors.values())), "warning")
         return RedirectResponse(back, status_code=303)
-    await put_clip(owner, clip, folder)
+    await put_clip(owner, clip)
     notify(request, _("Your recording is saved. “Read aloud” on the phone plays it."))
     return RedirectResponse(back, status_code=303)
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from pathlib import Path
 
-from starlette.requests import Request
 from tortoise.transactions import in_transaction
 
 from pwa.clips import opus
+from pwa.core import blobs
 from pwa.core.forms import FormErrors
 from pwa.i18n import _
 from pwa.models import Clip, Family, ListItem, Person, PlanStep
@@ -25,10 +24,6 @@ FIELD = "clip"
 # What a browser records: WebM (Chromium, Firefox) or Ogg (Firefox, Android's recorders).
 WEBM_MAGIC = b"\x1a\x45\xdf\xa3"
 OGG_MAGIC = b"OggS"
-
-
-def clip_dir(request: Request) -> Path:
-    return Path(request.app.state.settings.data_dir) / "clips"
 
 
 def not_audio() -> FormErrors:
@@ -69,7 +64,7 @@ def check(data: bytes) -> tuple[bytes, int]:
     return encoded, duration_ms
 
 
-async def save_clip(family: Family, *, clip_id: uuid.UUID, data: bytes, folder: Path) -> Clip:
+async def save_clip(family: Family, *, clip_id: uuid.UUID, data: bytes) -> Clip:
     """A new clip of the family, or the one this form already made (sent twice)."""
     existing = await Clip.get_or_none(id=clip_id)
     if existing is not None:
@@ -78,9 +73,9 @@ async def save_clip(family: Family, *, clip_id: uuid.UUID, data: bytes, folder: 
         return existing
     encoded, duration_ms = await asyncio.to_thread(check, data)
     file_name = f"{uuid.uuid4().hex}.ogg"
-    path = folder / file_name
-    await asyncio.to_thread(_write, path, encoded)
-    try:
+    # The row and its bytes together, in the database: any app process serves them.
+    async with in_transaction():
+        await blobs.put(blobs.key(blobs.CLIPS, file_name), encoded, MIME)
         return await Clip.create(
             id=clip_id,
             family=family,
@@ -89,19 +84,11 @@ async def save_clip(family: Family, *, clip_id: uuid.UUID, data: bytes, folder: 
             duration_ms=duration_ms,
             size=len(encoded),
         )
-    except Exception:
-        await asyncio.to_thread(path.unlink, missing_ok=True)
-        raise
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-async def put_clip(owner: PlanStep | ListItem | Person, clip: Clip | None, folder: Path) -> None:
+async def put_clip(owner: PlanStep | ListItem | Person, clip: Clip | None) -> None:
     """Give a step, an item or a help card this clip (None: no clip). The clip it had is
-    deleted with its file: a clip belongs to one place only. A step or an item saved this way
+    deleted with its bytes: a clip belongs to one place only. A step or an item saved this way
     takes the next change number, so the phone's pull brings the new clip."""
     field = "help_clip_id" if isinstance(owner, Person) else "clip_id"
     old_id = getattr(owner, field)
@@ -117,5 +104,4 @@ async def put_clip(owner: PlanStep | ListItem | Person, clip: Clip | None, folde
         old = await Clip.get_or_none(id=old_id) if old_id else None
         if old is not None:
             await old.delete()
-    if old is not None:
-        await asyncio.to_thread((folder / old.file_name).unlink, missing_ok=True)
+            await blobs.delete([blobs.key(blobs.CLIPS, old.file_name)])

@@ -2,22 +2,25 @@
 
 Lists and plans that a parent deletes from their pages stay, marked deleted, so the parent can
 undo it. Deleting a person, a family or an account here removes the rows themselves, in one
-transaction (SQLite and PostgreSQL alike), and then the photo files that only they used.
+transaction (SQLite and PostgreSQL alike), with the bytes of the photos and voice clips that
+only they used (kept in the database since issue 19, pwa/core/blobs.py).
 
 What goes, and what stays:
 - A person: their lists with every item and tick, their plans with every step, their trips
   with every event (feelings too) and note, the photos that no other row of the family uses
-  (files too), their phones' links with the phones' sessions, pay codes and sync installs, the
-  field history of their items and steps (and earlier values of other steps that pointed at
-  their lists or photos) and the op log entries that name any of their rows.
+  and their voice clips (the bytes too), their phones' links with the phones' sessions, pay
+  codes and sync installs, the field history of their items and steps (and earlier values of
+  other steps that pointed at their lists or photos) and the op log entries that name any of
+  their rows.
   Push subscriptions belong to parents' browsers, not to a person: alerts about the person's
   trips simply stop, as the trips are gone.
   Consent records stay (the proof that a parent agreed) but no longer point at them. Boards and
   lists or plans for nobody in particular are the whole family's and stay.
 - A family: everything of it (people as above, members' memberships, invitations, the link to
-  a centre and its requests, photos, boards, history, op log). Its vouchers stay, as
-  accounting law asks, with their ledger entries and redemptions, but no longer name a family
-  (voucher.family_id is set to NULL), so `python -m pwa check-ledger` still agrees.
+  a centre and its requests, photos and voice clips with their bytes, boards, history, op
+  log). Its vouchers stay, as accounting law asks, with their ledger entries and redemptions,
+  but no longer name a family (voucher.family_id is set to NULL), so `python -m pwa
+  check-ledger` still agrees.
 - An account: its memberships, sessions, push subscriptions and codes. A family where it is the
   only parent is deleted too, or kept for a new parent (the centre can invite one) as the
   account holder chooses; that choice exists only while a centre is with the family
@@ -35,18 +38,17 @@ kept with the family: pull cannot know when every install has passed one.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from pwa.core import blobs
 from pwa.models import (
     Account,
     CentreFamily,
@@ -374,12 +376,6 @@ def _names_any(args: Any, named: set[str]) -> bool:
     return any(isinstance(v, str) and v.lower() in named for v in values)
 
 
-# A guardian's voice clips (issue 18) are kept beside the photos: data_dir/clips
-# (pwa/clips/services.py clip_dir), the photos in data_dir/photos.
-def clip_folder(photo_folder: Path) -> Path:
-    return photo_folder.parent / "clips"
-
-
 async def _clips_of(person: Person, rows: PersonRows) -> list[Clip]:
     """The clips of the person's items, steps and help card: a clip is used in one place only."""
     used: set[uuid.UUID] = {person.help_clip_id} if person.help_clip_id else set()
@@ -393,11 +389,8 @@ async def _clips_of(person: Person, rows: PersonRows) -> list[Clip]:
     return found
 
 
-async def _delete_person_rows(
-    connection: BaseDBAsyncClient, person: Person
-) -> tuple[list[str], list[str]]:
-    """Inside the caller's transaction; returns the photo and clip files to remove once it
-    commits."""
+async def _delete_person_rows(connection: BaseDBAsyncClient, person: Person) -> None:
+    """Inside the caller's transaction."""
     rows = await person_rows(person)
     clips = await _clips_of(person, rows)
     await _leave_removals(connection, person.family_id, rows.synced())
@@ -424,37 +417,29 @@ async def _delete_person_rows(
     # installs and those installs' op log go with the person (CASCADE); consent records
     # stay, no longer pointing at anyone (SET NULL).
     await Person.filter(id=person.id).delete()
-    files = [photo.file_name for photo in rows.photos]
     for part in chunks([photo.id for photo in rows.photos]):
         await Photo.filter(id__in=part).delete()
     for part in chunks([clip.id for clip in clips]):
         await Clip.filter(id__in=part).delete()
-    return files, [clip.file_name for clip in clips]
+    await _delete_bytes([photo.file_name for photo in rows.photos], [c.file_name for c in clips])
 
 
-async def _remove_files(folder: Path, names: list[str]) -> None:
-    """After the commit: a file whose row is gone is served by nothing, so a failure here
-    (the server stopped) leaves only an unreachable file behind, never a row without its file."""
-
-    def remove() -> None:
-        for name in names:
-            (folder / name).unlink(missing_ok=True)
-
-    if names:
-        await asyncio.to_thread(remove)
+async def _delete_bytes(photo_files: list[str], clip_files: list[str]) -> None:
+    """The photos' and clips' bytes, in the same transaction as their rows: a row and its
+    bytes go together, whichever app process deletes them."""
+    await blobs.delete(blobs.key(blobs.PHOTOS, name) for name in photo_files)
+    await blobs.delete(blobs.key(blobs.CLIPS, name) for name in clip_files)
 
 
-async def delete_person(person: Person, *, photo_folder: Path) -> Counts:
+async def delete_person(person: Person) -> Counts:
     """The person and everything of theirs, for good. Returns what went."""
     counts = await person_counts(person)
     async with in_transaction() as connection:
-        files, clip_files = await _delete_person_rows(connection, person)
-    await _remove_files(photo_folder, files)
-    await _remove_files(clip_folder(photo_folder), clip_files)
+        await _delete_person_rows(connection, person)
     return counts
 
 
-async def _delete_family_rows(family_id: uuid.UUID) -> tuple[list[str], list[str]]:
+async def _delete_family_rows(family_id: uuid.UUID) -> None:
     files = await _flat(Photo.filter(family_id=family_id), "file_name")
     clip_files = await _flat(Clip.filter(family_id=family_id), "file_name")
     # The pay codes of its vouchers, wherever they were fetched (an adult's own log-in outlives
@@ -464,18 +449,14 @@ async def _delete_family_rows(family_id: uuid.UUID) -> tuple[list[str], list[str
     # Everything of the family goes with it (ON DELETE CASCADE), its vouchers excepted: they
     # stay with their ledger and redemptions, naming no family (ON DELETE SET NULL).
     await Family.filter(id=family_id).delete()
-    return [str(name) for name in files], [str(name) for name in clip_files]
+    await _delete_bytes([str(name) for name in files], [str(name) for name in clip_files])
 
 
-async def delete_family(
-    family: Family, *, photo_folder: Path, caller: Account | None = None
-) -> Counts:
+async def delete_family(family: Family, *, caller: Account | None = None) -> Counts:
     """The family and everything of it, for good. Returns what went."""
     counts = await family_counts(family, caller)
     async with in_transaction():
-        files, clip_files = await _delete_family_rows(family.id)
-    await _remove_files(photo_folder, files)
-    await _remove_files(clip_folder(photo_folder), clip_files)
+        await _delete_family_rows(family.id)
     return counts
 
 
@@ -534,9 +515,7 @@ async def _hand_over(account: Account, family_id: uuid.UUID) -> None:
         await invitation.save(update_fields=["created_by_id"])
 
 
-async def delete_account(
-    account: Account, *, delete_families: set[uuid.UUID], photo_folder: Path
-) -> list[uuid.UUID]:
+async def delete_account(account: Account, *, delete_families: set[uuid.UUID]) -> list[uuid.UUID]:
     """The account, for good, with the families in `delete_families` where it is the only
     parent, and those it is the only parent of that no centre is with (can_keep: nobody could
     reach them afterwards); the others stay. Returns the ids of the families deleted."""
@@ -545,13 +524,9 @@ async def delete_account(
     for family_id in sorted(alone):
         if family_id in delete_families or not await can_keep(family_id):
             doomed.append(family_id)
-    files: list[str] = []
-    clip_files: list[str] = []
     async with in_transaction():
         for family_id in doomed:
-            photos, clips = await _delete_family_rows(family_id)
-            files += photos
-            clip_files += clips
+            await _delete_family_rows(family_id)
         kept: list[uuid.UUID] = await _flat(Membership.filter(account=account), "family_id")
         for family_id in kept:
             await _hand_over(account, family_id)
@@ -566,6 +541,4 @@ async def delete_account(
         # codes and sync installs go with it (CASCADE); its name leaves ticks, consent records,
         # payments at a shop's till and a person it was (SET NULL).
         await Account.filter(id=account.id).delete()
-    await _remove_files(photo_folder, files)
-    await _remove_files(clip_folder(photo_folder), clip_files)
     return doomed

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pwa import i18n
-from pwa.core import clock
+from pwa.core import blobs, clock
 from pwa.i18n import _
 from pwa.models import (
     Account,
@@ -468,37 +468,43 @@ async def _history(archive: zipfile.ZipFile, family: Family) -> None:
     await out.close()
 
 
-def _existing(paths: list[Path]) -> list[bool]:
-    return [path.exists() for path in paths]
-
-
-async def _photos(archive: zipfile.ZipFile, family: Family, folder: Path) -> int:
-    """photos.json, and each photo's own file, copied into the archive from disk in a thread
-    (zipfile reads it in pieces): one photo at a time, never all of them in memory."""
+async def _photos(archive: zipfile.ZipFile, family: Family) -> int:
+    """photos.json, and each photo's own file, read from the database and written into the
+    archive in a thread: one photo at a time, never all of them in memory."""
     out = await JsonList.begin(archive, "photos.json")
-    copied: list[tuple[Path, str]] = []
+    copied: list[tuple[str, str]] = []
     async for batch in _batches(Photo.filter(family=family)):
-        sources = [folder / photo.file_name for photo in batch]
-        there = await asyncio.to_thread(_existing, sources)
-        for photo, source, exists in zip(batch, sources, there, strict=True):
+        keys = [blobs.key(blobs.PHOTOS, photo.file_name) for photo in batch]
+        there = await blobs.present(keys)
+        for photo, key in zip(batch, keys, strict=True):
             name = f"photos/{photo.id}.jpg"
             out.add(
                 {
                     **_fields(photo, ("id", "label", "area", "width", "height", "created_at")),
-                    "file": name if exists else None,
+                    "file": name if key in there else None,
                 }
             )
-            if exists:
-                copied.append((source, name))
+            if key in there:
+                copied.append((key, name))
         await out.flush()
     await out.close()
-    for source, name in copied:
-        # JPEGs do not get smaller in a zip: stored as they are.
-        await asyncio.to_thread(archive.write, source, name, zipfile.ZIP_STORED)
-    return len(copied)
+    return await _copy(archive, copied)
 
 
-async def _clips(archive: zipfile.ZipFile, family: Family, folder: Path) -> int:
+async def _copy(archive: zipfile.ZipFile, copied: list[tuple[str, str]]) -> int:
+    """Each blob (key) into the archive under its name, one at a time; JPEGs and Opus do not
+    get smaller in a zip: stored as they are. How many were there."""
+    count = 0
+    for key, name in copied:
+        blob = await blobs.get(key)
+        if blob is None:  # deleted since the list was made (its person deleted meanwhile)
+            continue
+        await asyncio.to_thread(archive.writestr, name, blob.data, zipfile.ZIP_STORED)
+        count += 1
+    return count
+
+
+async def _clips(archive: zipfile.ZipFile, family: Family) -> int:
     """clips.json, and each voice clip's own file (issue 18), as the photos: one at a time.
     Each clip says what it is read aloud for: a step, an item or a person's help card."""
     used_for: dict[Any, dict[str, str]] = {}
@@ -515,26 +521,24 @@ async def _clips(archive: zipfile.ZipFile, family: Family, folder: Path) -> int:
     ).values_list("id", "help_clip_id"):
         used_for[clip_id] = {"kind": "help_card", "id": str(person_id)}
     out = await JsonList.begin(archive, "clips.json")
-    copied: list[tuple[Path, str]] = []
+    copied: list[tuple[str, str]] = []
     async for batch in _batches(Clip.filter(family=family)):
-        sources = [folder / clip.file_name for clip in batch]
-        there = await asyncio.to_thread(_existing, sources)
-        for clip, source, exists in zip(batch, sources, there, strict=True):
+        keys = [blobs.key(blobs.CLIPS, clip.file_name) for clip in batch]
+        there = await blobs.present(keys)
+        for clip, key in zip(batch, keys, strict=True):
             name = f"clips/{clip.id}.ogg"
             out.add(
                 {
                     **_fields(clip, ("id", "duration_ms", "created_at")),
                     "for": used_for.get(clip.id),
-                    "file": name if exists else None,
+                    "file": name if key in there else None,
                 }
             )
-            if exists:
-                copied.append((source, name))
+            if key in there:
+                copied.append((key, name))
         await out.flush()
     await out.close()
-    for source, name in copied:
-        await asyncio.to_thread(archive.write, source, name, zipfile.ZIP_STORED)
-    return len(copied)
+    return await _copy(archive, copied)
 
 
 async def _care_records(archive: zipfile.ZipFile, family: Family) -> list[str]:
@@ -636,9 +640,7 @@ def _readme(counts: dict[str, int], people: list[Person]) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def write_archive(
-    family: Family, target: Path, *, photo_folder: Path, caller: Account
-) -> None:
+async def write_archive(family: Family, target: Path, *, caller: Account) -> None:
     """The whole archive, written to `target`, for `caller` (whose own contacts are in it)."""
     archive = await asyncio.to_thread(
         zipfile.ZipFile, target, "w", zipfile.ZIP_DEFLATED, allowZip64=True
@@ -655,9 +657,8 @@ async def write_archive(
         await _consents(archive, family)
         await _phones(archive, family)
         await _history(archive, family)
-        counts["photos"] = await _photos(archive, family, photo_folder)
-        # The voice clips are kept beside the photos (pwa/clips/services.py clip_dir).
-        counts["clips"] = await _clips(archive, family, photo_folder.parent / "clips")
+        counts["photos"] = await _photos(archive, family)
+        counts["clips"] = await _clips(archive, family)
         await _care_records(archive, family)
         people = list(await Person.filter(family=family).order_by("created_at"))
         await _writestr(archive, "README.txt", _readme(counts, people).encode())

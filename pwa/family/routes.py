@@ -30,7 +30,6 @@ from pwa.family.services import (
 )
 from pwa.i18n import _
 from pwa.models import Account, Role, Voucher, VoucherStatus
-from pwa.photos.services import photo_dir
 from pwa.templating import notify, render
 from pwa.vouchers import services as vouchers
 
@@ -261,12 +260,7 @@ async def family_export(request: Request) -> Response:
     family, _access = await access.family_for(request)
     target = exporting.new_archive_file(request.app.state.settings.data_dir)
     try:
-        await exporting.write_archive(
-            family,
-            target,
-            photo_folder=photo_dir(request),
-            caller=sessions.require_account(request),
-        )
+        await exporting.write_archive(family, target, caller=sessions.require_account(request))
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -306,7 +300,7 @@ async def delete_person_page(request: Request) -> Response:
         return render(
             request, "family/delete_person.html", {**ctx, "form": form, "errors": errors}, 400
         )
-    await deleting.delete_person(person, photo_folder=photo_dir(request))
+    await deleting.delete_person(person)
     notify(request, _("%(name)s is deleted, with everything of theirs.", name=person.display_name))
     return RedirectResponse(data_url, status_code=303)
 
@@ -330,7 +324,7 @@ async def delete_family_page(request: Request) -> Response:
         return render(
             request, "family/delete_family.html", {**ctx, "form": form, "errors": errors}, 400
         )
-    await deleting.delete_family(family, photo_folder=photo_dir(request), caller=account)
+    await deleting.delete_family(family, caller=account)
     notify(request, _("The family %(name)s is deleted, with everything of it.", name=family.name))
     return RedirectResponse(urls.url("home"), status_code=303)
 
@@ -394,7 +388,7 @@ async def delete_account_page(request: Request) -> Response:
         return render(
             request, "family/delete_account.html", {**ctx, "form": form, "errors": errors}, 400
         )
-    await deleting.delete_account(account, delete_families=doomed, photo_folder=photo_dir(request))
+    await deleting.delete_account(account, delete_families=doomed)
     await sessions.end_session(request)
     notify(request, _("Your account is deleted."))
     response = RedirectResponse("/login", status_code=303)

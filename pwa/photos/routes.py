@@ -5,23 +5,20 @@ from __future__ import annotations
 import uuid
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from pwa.auth import sessions
 from pwa.auth.routing import Route, action_of
 from pwa.auth.rules import Action
-from pwa.core import ids, urls
+from pwa.core import blobs, ids, urls
 from pwa.core.forms import FormErrors
 from pwa.i18n import _
 from pwa.lists import access as list_access
 from pwa.lists import services as lists
 from pwa.models import Family
-from pwa.photos.services import (
-    MAX_BYTES,
-    photo_dir,
-    save_photo,
-)
+from pwa.photos.services import MAX_BYTES, save_photo
 from pwa.templating import notify, render
 
 
@@ -29,12 +26,11 @@ async def serve_photo(request: Request) -> Response:
     photo, _access = await list_access.photo(
         sessions.principal(request), request.path_params["photo_id"], action_of(request)
     )
-    return FileResponse(
-        photo_dir(request) / photo.file_name,
-        media_type="image/jpeg",
-        # The file behind an id never changes; only this family may keep it.
-        headers={"Cache-Control": "private, max-age=31536000, immutable"},
-    )
+    blob = await blobs.get(blobs.key(blobs.PHOTOS, photo.file_name))
+    if blob is None:
+        raise HTTPException(404)
+    # The file behind an id never changes; only this family may keep it.
+    return blobs.BlobResponse(blob, "private, max-age=31536000, immutable")
 
 
 async def add_photo_page(request: Request) -> Response:
@@ -61,7 +57,6 @@ async def add_photo_page(request: Request) -> Response:
             data=data,
             label=form.get("label", ""),
             area=form.get("area", ""),
-            folder=photo_dir(request),
         )
         await lists.add_item(
             shopping_list, item_id=ids.form_id(form.get("item_id")), photo_id=str(photo.id)

@@ -8,11 +8,11 @@ import io
 import uuid
 import warnings
 import weakref
-from pathlib import Path
 
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
-from starlette.requests import Request
+from tortoise.transactions import in_transaction
 
+from pwa.core import blobs
 from pwa.core.forms import FormErrors
 from pwa.core.pictograms import catalogue
 from pwa.i18n import _
@@ -42,10 +42,6 @@ IMAGE_WORKERS = 2
 # Text in a PNG (compressed, up to 1 MB a chunk) is unpacked when the file is opened, up to 64 MB
 # by Pillow's default before it gives up; the text is dropped anyway. Pillow is used only here.
 PngImagePlugin.MAX_TEXT_MEMORY = 1024 * 1024
-
-
-def photo_dir(request: Request) -> Path:
-    return Path(request.app.state.settings.data_dir) / "photos"
 
 
 def _too_many_pixels() -> FormErrors:
@@ -139,7 +135,7 @@ async def reencode_in_turn(data: bytes) -> tuple[bytes, int, int]:
 
 
 async def save_photo(
-    family: Family, *, photo_id: uuid.UUID, data: bytes, label: str, area: str, folder: Path
+    family: Family, *, photo_id: uuid.UUID, data: bytes, label: str, area: str
 ) -> Photo:
     existing = await Photo.get_or_none(id=photo_id)
     if existing is not None:
@@ -165,9 +161,9 @@ async def save_photo(
     if errors:
         raise FormErrors(errors)
     file_name = f"{uuid.uuid4().hex}.jpg"
-    path = folder / file_name
-    await asyncio.to_thread(write_file, path, encoded)
-    try:
+    # The row and its bytes together, in the database: any app process serves them.
+    async with in_transaction():
+        await blobs.put(blobs.key(blobs.PHOTOS, file_name), encoded, blobs.JPEG)
         return await Photo.create(
             id=photo_id,
             family=family,
@@ -177,14 +173,6 @@ async def save_photo(
             width=width,
             height=height,
         )
-    except Exception:
-        await asyncio.to_thread(path.unlink, missing_ok=True)
-        raise
-
-
-def write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
 
 
 # --- pages -----------------------------------------------------------------------------------

@@ -13,13 +13,12 @@ import asyncio
 import io
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, ImageOps
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from pwa.core import urls
+from pwa.core import blobs, urls
 from pwa.core.forms import FormErrors
 from pwa.core.pictograms import Area, catalogue
 from pwa.i18n import _
@@ -133,21 +132,25 @@ def _strip(jpeg: bytes) -> bytes:
         return out.getvalue()
 
 
-async def save_photo(shop: Organisation, area_id: str, data: bytes, folder: Path) -> None:
+async def save_photo(shop: Organisation, area_id: str, data: bytes) -> None:
     """A photo of the area, re-encoded (no metadata) as the entrance and till photos are;
-    FormErrors and nothing saved when it is not a photo."""
+    FormErrors and nothing saved when it is not a photo. The photo it replaces goes with the
+    same save."""
     _check_area(area_id)
     if not data:
         raise FormErrors({"photo": _("Choose a photo.")})
     encoded = await asyncio.to_thread(_strip, (await photos.reencode_in_turn(data))[0])
     file_name = f"{uuid.uuid4().hex}.jpg"
-    await asyncio.to_thread(photos.write_file, folder / file_name, encoded)
     try:
         async with in_transaction():
             rows = await _rows_in_order(shop)
             row = next(row for row in rows if row.area == area_id)
+            replaced = row.photo
+            await blobs.put(blobs.key(blobs.SHOPS, file_name), encoded, blobs.JPEG)
             row.photo = file_name
             await row.save(update_fields=["photo"])
+            if replaced:
+                await blobs.delete([blobs.key(blobs.SHOPS, replaced)])
     except IntegrityError:
         raise FormErrors(
             {"photo": _("Someone else changed the order just now. Look again and try again.")}
@@ -156,7 +159,12 @@ async def save_photo(shop: Organisation, area_id: str, data: bytes, folder: Path
 
 async def remove_photo(shop: Organisation, area_id: str) -> None:
     _check_area(area_id)
-    await ShopArea.filter(shop=shop, area=area_id).update(photo="")
+    async with in_transaction():
+        row = await ShopArea.filter(shop=shop, area=area_id).select_for_update().first()
+        if row is not None and row.photo:
+            await blobs.delete([blobs.key(blobs.SHOPS, row.photo)])
+            row.photo = ""
+            await row.save(update_fields=["photo"])
 
 
 async def owns_file(shop: Organisation, file_name: str) -> bool:

@@ -8,20 +8,19 @@ The till always needs the network: a payment is decided by the server, once
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any, cast
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from pwa import errors
 from pwa.auth import access as org_access
 from pwa.auth import offline, sessions, throttle
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action, Role
-from pwa.core import ids, jsonbody, money, urls
+from pwa.core import blobs, ids, jsonbody, money, urls
 from pwa.core.forms import FormErrors, read_form
 from pwa.i18n import _
 from pwa.models import Organisation, OrgKind, OrgMembership, Outcome, Redemption, Voucher
@@ -209,10 +208,6 @@ async def reverse_payment(request: Request) -> Response:
 # --- the directory -----------------------------------------------------------------------------
 
 
-def shop_photo_dir(request: Request) -> Path:
-    return Path(request.app.state.settings.data_dir) / "shops"
-
-
 async def edit_shop(request: Request) -> Response:
     shop = await my_shop(request, request.path_params["shop_id"])
     ctx = {
@@ -242,7 +237,7 @@ async def _save_shop(request: Request, shop: Organisation, ctx: dict[str, Any]) 
         }
     try:
         await services.save_directory_entry(
-            shop, form, files, shop_photo_dir(request), by=sessions.principal(request).account
+            shop, form, files, by=sessions.principal(request).account
         )
     except FormErrors as exc:
         return render(request, "shops/edit.html", {**ctx, "form": form, "errors": exc.errors}, 400)
@@ -327,11 +322,7 @@ async def shop_photo(request: Request) -> Response:
     name = getattr(shop, f"{kind}_photo", "") if shop and kind in ("entrance", "till") else ""
     if not name:
         raise HTTPException(404)
-    return FileResponse(
-        shop_photo_dir(request) / name,
-        media_type="image/jpeg",
-        headers={"Cache-Control": "public, max-age=3600"},
-    )
+    return await _shop_blob(name, "public, max-age=3600")
 
 
 async def shop_file(request: Request) -> Response:
@@ -346,11 +337,14 @@ async def shop_file(request: Request) -> Response:
         raise HTTPException(404)
     who = sessions.principal(request)
     offline.noted([Role.PERSON] if who.person is not None else [])
-    return FileResponse(
-        shop_photo_dir(request) / file_name,
-        media_type="image/jpeg",
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
-    )
+    return await _shop_blob(file_name, "public, max-age=31536000, immutable")
+
+
+async def _shop_blob(file_name: str, cache_control: str) -> Response:
+    blob = await blobs.get(blobs.key(blobs.SHOPS, file_name))
+    if blob is None:
+        raise HTTPException(404)
+    return blobs.BlobResponse(blob, cache_control)
 
 
 # --- the shop's own order of its areas (issue 18) ----------------------------------------------
@@ -417,7 +411,7 @@ async def shop_area_photo(request: Request) -> Response:
         if remove:
             await areas.remove_photo(shop, area.area.id)
         else:
-            await areas.save_photo(shop, area.area.id, data, shop_photo_dir(request))
+            await areas.save_photo(shop, area.area.id, data)
     except FormErrors as exc:
         return render(request, "shops/area_photo.html", {**ctx, "errors": exc.errors}, 400)
     notify(

@@ -3,17 +3,15 @@ reversals are the vouchers' services (pwa/vouchers/services.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
 from pwa.audit import services as audit
 from pwa.audit.services import AuditAction
-from pwa.core import clock
+from pwa.core import blobs, clock
 from pwa.core.forms import FormErrors
 from pwa.i18n import _, format_date
 from pwa.models import Account, Organisation, OrgKind, Outcome, Redemption
@@ -34,7 +32,6 @@ async def save_directory_entry(
     shop: Organisation,
     form: dict[str, str],
     pictures: dict[str, bytes],
-    folder: Path,
     by: Account | None = None,
 ) -> None:
     """The shop's words and its entrance and till photos (re-encoded, no metadata);
@@ -51,10 +48,10 @@ async def save_directory_entry(
             errors[name] = exc.errors["photo"]
     if errors:
         raise FormErrors(errors)
-    for name, data in encoded.items():
-        file_name = f"{uuid.uuid4().hex}.jpg"
-        await asyncio.to_thread(photos.write_file, folder / file_name, data)
-        setattr(shop, f"{name}_photo", file_name)
+    # A new photo takes a new name (its address is kept for a year, pwa/shops/routes.py
+    # shop_file); the one it replaces goes with the same save.
+    replaced = [getattr(shop, f"{name}_photo") for name in encoded]
+    new_names = {name: f"{uuid.uuid4().hex}.jpg" for name in encoded}
     shop.opening_hours = form.get("opening_hours", "")
     shop.quiet_hours = form.get("quiet_hours", "")
     shop.staff_know = form.get("staff_know", "")
@@ -62,6 +59,10 @@ async def save_directory_entry(
     was = shop.accepts_vouchers
     shop.accepts_vouchers = form.get("accepts_vouchers") == "on"
     async with in_transaction():
+        for name, data in encoded.items():
+            await blobs.put(blobs.key(blobs.SHOPS, new_names[name]), data, blobs.JPEG)
+            setattr(shop, f"{name}_photo", new_names[name])
+        await blobs.delete(blobs.key(blobs.SHOPS, old) for old in replaced if old)
         await shop.save()
         if was != shop.accepts_vouchers:
             # Switching vouchers off (or on) stops (or starts) the store's till: audited.

@@ -131,7 +131,8 @@ def _copy_demo(folder: Path) -> str:
         if item.is_file():
             shutil.copy2(item, folder / item.name)
         elif item.is_dir():
-            # The demo's shop photos (pwa/demo_shop.py), in the shops' photo folder.
+            # A folder the server keeps (the demo's shop photos are in the database since
+            # issue 19, pwa/core/blobs.py; older releases kept them here).
             shutil.copytree(item, folder / item.name, dirs_exist_ok=True)
     if databases.ON_POSTGRES:
         return databases.copy_of(template.db_url, folder)
