@@ -1,5 +1,5 @@
 """The command line: serve, migrate, demo, create-staff, check-ledger, expire-vouchers, backup,
-restore, purge, i18n-compile."""
+restore, purge, vapid-key, i18n-compile."""
 
 from __future__ import annotations
 
@@ -73,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         help="remove the op log, field history, failed log-ins, codes and sessions older than "
         "the settings keep them (run daily)",
     )
+    commands.add_parser(
+        "vapid-key",
+        help="print the Web Push key this server signs with, as VAPID_PRIVATE_KEY takes it "
+        "(made and kept in DATA_DIR if neither is there yet)",
+    )
     commands.add_parser("i18n-compile", help="compile locales/*/LC_MESSAGES/messages.po")
     save = commands.add_parser("backup", help="copy the SQLite database while the app runs")
     save.add_argument("path", nargs="?", default=None, help="default: data/backups/…")
@@ -119,22 +124,22 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif args.command == "migrate":
         from pwa.db import migrate
+        from pwa.legacy_files import move_into_database
 
         settings = Settings.from_env()
         asyncio.run(migrate(settings.database_url))
         print("migrations applied")
-    elif args.command == "demo":
-        from pwa.demo import load_demo
-        from pwa.legacy_files import move_into_database
-
-        made = _with_db(load_demo)
-        print("demo data: " + (", ".join(made) if made else "already there"))
         files = _with_db(lambda: move_into_database(settings.data_dir))
         if files.moved or files.left:
             print(
                 f"files under {settings.data_dir}: {files.moved} moved into the database, "
                 f"{files.left} left in place (no row names them)"
             )
+    elif args.command == "demo":
+        from pwa.demo import load_demo
+
+        made = _with_db(load_demo)
+        print("demo data: " + (", ".join(made) if made else "already there"))
     elif args.command == "check-ledger":
         from pwa.budgets.services import money_problems
 
@@ -171,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         removed = _with_db(lambda: purge(settings))
         print("removed: " + ", ".join(f"{count} {kind}" for kind, count in removed.items()))
+    elif args.command == "vapid-key":
+        from pwa.review.services import private_raw
+
+        print(private_raw(Settings.from_env()))
     elif args.command == "i18n-compile":
         from pwa.i18n import compile_catalogues
 

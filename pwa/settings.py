@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import secrets
@@ -71,6 +72,24 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
+def _vapid_key(text: str) -> str:
+    """VAPID_PRIVATE_KEY: the raw P-256 private key, 32 bytes in base64url (what
+    `python -m pwa vapid-key` prints, and what web-push tools call the private key)."""
+    key = text.strip()
+    if not key:
+        return ""
+    try:
+        raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    except ValueError:  # binascii.Error is one
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError(
+            "VAPID_PRIVATE_KEY must be a raw P-256 private key: 32 bytes in base64url "
+            "(python -m pwa vapid-key prints the one this server uses)"
+        )
+    return key
+
+
 def _moment(text: str) -> datetime | None:
     if not text.strip():
         return None
@@ -98,6 +117,9 @@ class Settings:
     port: int = 8000
     database_url: str = ""
     secret_key: str = field(default="", repr=False)
+    # The Web Push (VAPID) private key, base64url; empty: made once and kept in
+    # DATA_DIR/vapid_private.pem. Several app processes share one (docs/DEPLOY.md).
+    vapid_private_key: str = field(default="", repr=False)
     debug: bool = False
     default_locale: str = "zh_Hans"
     data_dir: Path = ROOT / "data"
@@ -163,6 +185,7 @@ class Settings:
             port=int(env.get("PORT", "8000")),
             database_url=database_url_from_env(env),
             secret_key=env.get("SECRET_KEY") or _secret_key(data_dir),
+            vapid_private_key=_vapid_key(env.get("VAPID_PRIVATE_KEY", "")),
             debug=_bool(env.get("DEBUG", "false")),
             default_locale=locale,
             data_dir=data_dir,
@@ -200,6 +223,7 @@ DOCUMENTED = (
     "PORT",
     "DATABASE_URL",
     "SECRET_KEY",
+    "VAPID_PRIVATE_KEY",
     "DEBUG",
     "DEFAULT_LOCALE",
     "DATA_DIR",

@@ -8,17 +8,22 @@ import base64
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import http_ece
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from pwa import ROOT
 from pwa.models import PushSubscription
+from pwa.review import services as review
 from pwa.settings import Settings
 from tests.conftest import Client
 from tests.factories import PASSWORD, link_phone, make_caregiver, make_family, make_plan
@@ -156,3 +161,29 @@ async def test_only_a_guardian_subscribes_and_only_to_a_real_push_service(
     )
     assert response.status_code == 404
     assert await PushSubscription.all().count() == 0
+
+
+def test_every_app_process_signs_with_the_key_of_the_setting(tmp_path: Path) -> None:
+    """VAPID_PRIVATE_KEY (issue 19): a browser's subscription is bound to the key it subscribed
+    with, so a second app process needs the first one's. `python -m pwa vapid-key` prints the
+    key a server made, as the setting takes it; set, the setting is used and no file made."""
+    first = tmp_path / "first"
+    env = {**os.environ, "DATA_DIR": str(first)}
+    env.pop("VAPID_PRIVATE_KEY", None)
+    printed = subprocess.run(
+        [sys.executable, "-m", "pwa", "vapid-key"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert (first / "vapid_private.pem").exists()
+    made_here = review.public_key(Settings(data_dir=first))
+    second = tmp_path / "second"
+    shared = Settings.from_env({"DATA_DIR": str(second), "VAPID_PRIVATE_KEY": printed})
+    assert review.public_key(shared) == made_here
+    assert not (second / "vapid_private.pem").exists()
+    for wrong in ("not a key", printed[:20], "-----BEGIN PRIVATE KEY-----"):
+        with pytest.raises(ValueError, match="VAPID_PRIVATE_KEY"):
+            Settings.from_env({"DATA_DIR": str(second), "VAPID_PRIVATE_KEY": wrong})

@@ -394,7 +394,7 @@ async def subscribe(request: Request) -> Response:
 async def alerts_key(request: Request) -> Response:
     """The public key browsers subscribe with, for static/js/alerts.js."""
     await access.person_for(request)
-    return JSONResponse({"key": alerts.public_key(request.app.state.settings.data_dir)})
+    return JSONResponse({"key": alerts.public_key(request.app.state.settings)})
 
 
 routes = [

@@ -1,7 +1,9 @@
 """Alerts for guardians (issue 7): Web Push, where the browser has it, when a trip starts, when
 the help card is shown, and when the trip ends. The message says only that ("Ming showed the
-help card"), never anything about health. VAPID keys are made on first use and kept under the
-data folder; pywebpush encrypts each message for the one browser that subscribed.
+help card"), never anything about health. The VAPID key comes from the setting
+VAPID_PRIVATE_KEY, the same on every app process (docs/DEPLOY.md); without it, it is made on
+first use and kept under the data folder. pywebpush encrypts each message for the one browser
+that subscribed.
 """
 
 from __future__ import annotations
@@ -35,9 +37,13 @@ log = logging.getLogger(__name__)
 ALERT_KINDS = ("start", "help_shown", "finish")
 
 
-def vapid(data_dir: Path) -> Vapid02:
-    """The server's VAPID key pair, made once and kept as data/vapid_private.pem."""
-    path = Path(data_dir) / "vapid_private.pem"
+def vapid(settings: Settings) -> Vapid02:
+    """The server's VAPID key pair: VAPID_PRIVATE_KEY when set, else made once and kept as
+    DATA_DIR/vapid_private.pem. A browser's subscription is bound to the public half, so every
+    app process must sign with the same key (issue 19)."""
+    if settings.vapid_private_key:
+        return Vapid02.from_raw(settings.vapid_private_key.encode())
+    path = Path(settings.data_dir) / "vapid_private.pem"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         key = Vapid02()
@@ -47,12 +53,20 @@ def vapid(data_dir: Path) -> Vapid02:
     return Vapid02.from_file(str(path))
 
 
-def public_key(data_dir: Path) -> str:
+def public_key(settings: Settings) -> str:
     """The applicationServerKey a browser subscribes with (base64url, no padding)."""
-    raw = vapid(data_dir).public_key.public_bytes(
+    raw = vapid(settings).public_key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def private_raw(settings: Settings) -> str:
+    """The private key as VAPID_PRIVATE_KEY takes it (32 bytes, base64url, no padding), for
+    `python -m pwa vapid-key`: giving every app process the key the first one made keeps the
+    browsers' subscriptions working."""
+    number = vapid(settings).private_key.private_numbers().private_value
+    return base64.urlsafe_b64encode(number.to_bytes(32, "big")).rstrip(b"=").decode()
 
 
 def message(kind: str, name: str) -> str:
@@ -420,7 +434,7 @@ async def deliver(pending: list[tuple[PushSubscription, str]], settings: Setting
     (or at least was tried: a push service that is down is not known from here)."""
     if not pending:
         return 0
-    key = vapid(settings.data_dir)
+    key = vapid(settings)
     sent = 0
     for subscription, payload in pending:
         try:
