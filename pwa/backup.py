@@ -4,6 +4,10 @@ The backup uses SQLite's online backup API, so it is a consistent copy even whil
 serves requests. A restore checks the file first (a SQLite database that passes its integrity
 check and has this app's tables), then copies it over the live database with the same API.
 PostgreSQL deployments use pg_dump and pg_restore instead (docs/DEPLOY.md).
+
+The database holds the photos, voice clips and shop photos too (table blob, issue 19), so a
+backup is the whole of what the families have; only the secret key and the VAPID key stay
+outside it (DATA_DIR or the settings).
 """
 
 from __future__ import annotations
