@@ -10,7 +10,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -78,10 +77,8 @@ async def test_every_money_and_permission_action_appends_its_entry() -> None:
         await shops.confirm_checklist(store, admin, guide_read=True)
         await programme.approve(store, staff)
         entry = {"quiet_hours": store.quiet_hours, "staff_know": store.staff_know}
-        await shops.save_directory_entry(store, entry, {}, Path("/nonexistent"), by=admin)
-        await shops.save_directory_entry(
-            store, {**entry, "accepts_vouchers": "on"}, {}, Path("/nonexistent"), by=admin
-        )
+        await shops.save_directory_entry(store, entry, {}, by=admin)
+        await shops.save_directory_entry(store, {**entry, "accepts_vouchers": "on"}, {}, by=admin)
 
         await budgets.grant(centre, amount="1000", take_back=False, note="2026", actor=staff)
         family = await make_family()
