@@ -610,7 +610,9 @@ class ListItem(SyncedModel):
         table = "list_item"
         # Pull reads one family's changes after a cursor (pwa/sync/routes.py); every list page reads
         # one list's items (bench/growth.py: a scan of every family's items otherwise).
-        indexes = (("family_id", "change_seq"), ("list_id",))
+        # (list_id, position): a new thing goes after the list's last, found from the index
+        # however long the list (issue 19); it serves the list_id look-ups too.
+        indexes = (("family_id", "change_seq"), ("list_id",), ("list_id", "position"))
 
 
 class MarkState(StrEnum):
