@@ -518,7 +518,9 @@ class SyncedModel(Model):
         force_create: bool = False,
         force_update: bool = False,
     ) -> None:
-        if using_db is not None or isinstance(connections.get("default"), TransactionalDBClient):
+        # Model.create passes the plain client as using_db: only a transaction's own client
+        # means the save is already in one.
+        if isinstance(using_db or connections.get("default"), TransactionalDBClient):
             await super().save(using_db, update_fields, force_create, force_update)
             return
         async with in_transaction() as connection:

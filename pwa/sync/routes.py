@@ -145,12 +145,12 @@ async def pull(request: Request) -> Response:
     family_id = client.family_id
     person = who.person if who.device is not None else None
     rows: dict[str, list[dict[str, Any]]] = {}
-    changed = await _kinds_changed(family_id, cursor)
+    changed, high = await _kinds_changed(family_id, cursor)
     for name, (model, columns) in PULLED.items():
         if name not in changed:
             rows[name] = []
             continue
-        query = model.filter(family_id=family_id, change_seq__gt=cursor)
+        query = model.filter(family_id=family_id, change_seq__gt=cursor, change_seq__lte=high)
         if person is not None:
             # The phone sees what is for its person, or for nobody in particular.
             owner = PERSON_OF[name]
@@ -169,7 +169,7 @@ async def pull(request: Request) -> Response:
         [
             {"kind": kind, "id": row_id, "change_seq": seq}
             for kind, row_id, seq in await SyncRemoval.filter(
-                family_id=family_id, change_seq__gt=cursor
+                family_id=family_id, change_seq__gt=cursor, change_seq__lte=high
             )
             .order_by("change_seq")
             .limit(PULL_PAGE)
@@ -201,37 +201,49 @@ async def pull(request: Request) -> Response:
 
 # Which kinds of row changed since a cursor, in one query (issue 19): a pull read each kind
 # with a query of its own (six), though most pulls find one or two kinds changed, or none.
-# Each part is the newest number of its kind for the family, from the (family_id, change_seq)
-# index; the phone's person filter is left to the kind's own query.
+# Each part asks the (family_id, change_seq) index for one row of its kind; the phone's person
+# filter is left to the kind's own query.
+#
+# The same statement reads the server sequence as committed (`high`), and the pull reads
+# nothing above it: a number is taken and its row written in one transaction that holds the
+# counter until it commits (SyncedModel), so every row numbered up to `high` is committed
+# already, and a row numbered after it cannot be skipped by a cursor this answer gives.
 _KIND_TABLES = {
     **{name: model._meta.db_table for name, (model, _columns) in PULLED.items()},
     "removed": SyncRemoval._meta.db_table,
 }
+_HIGH = "(SELECT value FROM change_counter WHERE id = 1)"
 _CHANGED_SQL: dict[str, str] = {}
 
 
 def _changed_sql(dialect: str) -> str:
-    parts = []
+    parts = [f"SELECT 'high' AS kind, {_HIGH} AS seq"]
     for n, (name, table) in enumerate(_KIND_TABLES.items()):
         family, cursor = ("$1", "$2") if dialect == "postgres" else ("?", "?")
         parts.append(
-            f"SELECT '{name}' AS kind FROM (SELECT 1 FROM \"{table}\" "
-            f"WHERE family_id = {family} AND change_seq > {cursor} LIMIT 1) AS k{n}"
+            f"SELECT '{name}' AS kind, 0 AS seq FROM (SELECT 1 FROM \"{table}\" "
+            f"WHERE family_id = {family} AND change_seq > {cursor} "
+            f"AND change_seq <= {_HIGH} LIMIT 1) AS k{n}"
         )
     return " UNION ALL ".join(parts)
 
 
-async def _kinds_changed(family_id: Any, cursor: int) -> set[str]:
+async def _kinds_changed(family_id: Any, cursor: int) -> tuple[set[str], int]:
+    """The kinds with rows numbered after the cursor, and the highest committed number."""
     client = connections.get("default")
     dialect = client.capabilities.dialect
     sql = _CHANGED_SQL.get(dialect)
     if sql is None:
         sql = _CHANGED_SQL[dialect] = _changed_sql(dialect)
     # SQLite numbers its "?" in order, one pair a kind; PostgreSQL's $1 and $2 are used again.
-    values = [str(family_id), cursor]
+    values: list[Any] = [str(family_id), cursor]
     if dialect != "postgres":
         values = values * len(_KIND_TABLES)
-    return {row["kind"] for row in await client.execute_query_dict(sql, values)}
+    found = await client.execute_query_dict(sql, values)
+    high = next((row["seq"] for row in found if row["kind"] == "high"), None)
+    changed = {row["kind"] for row in found if row["kind"] != "high"}
+    # No counter row yet: nothing was ever numbered through it.
+    return changed, MAX_NUMBER if high is None else int(high)
 
 
 async def _add_item_views(items: list[dict[str, Any]]) -> None:
