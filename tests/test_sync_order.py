@@ -52,13 +52,13 @@ async def test_a_phone_pulling_while_many_add_by_form_misses_none(
 
     async def add_all() -> None:
         nonlocal adding
-        for start in range(0, 60, 12):
-            await asyncio.gather(*(add(n) for n in range(start, start + 12)))
+        for start in range(0, 120, 30):
+            await asyncio.gather(*(add(n) for n in range(start, start + 30)))
         adding = False
 
     await asyncio.gather(keep_pulling(), add_all())
     await pull_once()
     added = {str(i.id) for i in await ListItem.filter(list=shopping_list)}
-    assert len(added) == 60
+    assert len(added) == 120
     # Every thing added reached the phone, though it pulled from its cursor all along.
     assert added - seen == set()
