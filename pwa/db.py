@@ -12,6 +12,7 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
+from tortoise.connection import get_connections
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.transactions import in_transaction
 
@@ -81,8 +82,13 @@ class _ImmediateSqliteTransaction(SqliteTransactionWrapper):
         # a phone then drops from its outbox, survives a power cut too. The rest of the app's
         # writes keep SQLITE_PRAGMAS' NORMAL.
         await self._connection.execute("PRAGMA synchronous=FULL")
-        # Take the write lock at the start, so two payments never read the same balance.
-        await self._connection.execute("BEGIN IMMEDIATE")
+        try:
+            # Take the write lock at the start, so two payments never read the same balance.
+            await self._connection.execute("BEGIN IMMEDIATE")
+        except Exception:
+            # Still locked by another process after the busy timeout: nothing began.
+            await self._as_configured()
+            raise
 
     async def commit(self) -> None:
         try:
@@ -99,8 +105,32 @@ class _ImmediateSqliteTransaction(SqliteTransactionWrapper):
     async def _as_configured(self) -> None:
         pragmas = getattr(self._parent, "pragmas", {})
         level = str(pragmas.get("synchronous", SQLITE_PRAGMAS["synchronous"]))
-        if level.isalnum():
+        if level.isalnum() and not self._connection.in_transaction:
+            # (A commit that failed leaves its transaction open, where SQLite refuses the
+            # pragma: the commit's own error is the one to see.)
             await self._connection.execute(f"PRAGMA synchronous={level}")
+
+
+class _ImmediateContext(SqliteTransactionContext):
+    """tortoise's context, except that a BEGIN that fails (the file still locked by another
+    process after the busy timeout) lets go of the connection's lock and context again: as
+    tortoise has it, the lock stayed taken and every later query of the process waited for
+    ever."""
+
+    async def __aenter__(self) -> Any:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection
 
 
 def immediate_transaction() -> TransactionContext:
@@ -108,5 +138,5 @@ def immediate_transaction() -> TransactionContext:
     on PostgreSQL the conditional UPDATE itself serialises concurrent payments."""
     client = connections.get("default")
     if isinstance(client, SqliteClient) and not isinstance(client, SqliteTransactionWrapper):
-        return SqliteTransactionContext(_ImmediateSqliteTransaction(client), client._lock)
+        return _ImmediateContext(_ImmediateSqliteTransaction(client), client._lock)
     return in_transaction()

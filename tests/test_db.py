@@ -239,3 +239,31 @@ async def test_sqlite_waits_for_the_disk_for_money_and_pushes_only(app) -> None:
     except RuntimeError:
         pass
     assert await pragma("synchronous") == 1
+
+
+@pytest.mark.sqlite_only
+async def test_a_payment_that_finds_the_file_locked_fails_and_the_app_goes_on(app) -> None:
+    """Another process holds SQLite's write lock past the busy timeout: the money transaction
+    fails with the lock error, and the app's next queries are answered, not stuck."""
+    import asyncio
+
+    from tortoise import connections
+
+    from pwa.db import immediate_transaction
+    from pwa.models import Family
+
+    client = connections.get("default")
+    other = sqlite3.connect(client.filename, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(Exception, match="locked"):
+            async with immediate_transaction():
+                pass
+    finally:
+        other.rollback()
+        other.close()
+    await asyncio.wait_for(Family.create(name="After", code="AFTER1"), timeout=10)
+    async with immediate_transaction():
+        assert await Family.filter(code="AFTER1").count() == 1
+    rows = await client.execute_query_dict("PRAGMA synchronous")
+    assert rows[0]["synchronous"] == 1
