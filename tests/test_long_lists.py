@@ -16,6 +16,7 @@ from pwa.models import ChangeCounter, ItemMark, ListItem, MarkState
 from pwa.sync.routes import PULL_PAGE
 from tests.conftest import Client
 from tests.factories import make_family, make_list
+from tests.html import find_form
 
 ITEM_ID = re.compile(r'<li class="item-row" id="item-([0-9a-f-]{36})"')
 
@@ -126,3 +127,30 @@ async def test_a_first_pull_of_ten_thousand_things_comes_in_pages(client: Client
     assert answers >= 20_000 // (2 * PULL_PAGE)
     assert sorted(got_items) == sorted(str(i.id) for i in items)
     assert len(set(got_marks)) == len(got_marks) == 10_000
+
+
+async def test_a_button_on_a_later_page_brings_the_parent_back_to_that_page(
+    client: Client,
+) -> None:
+    family = await make_family()
+    await client.log_in(family.email, family.password)
+    shopping_list = await make_list(family, name="Everything")
+    items = await fill(shopping_list, lists.LIST_PAGE + 30)
+    page = await client.get(f"/lists/{shopping_list.id}?page=2")
+    shown = ITEM_ID.findall(page.text)
+    assert len(shown) == 30
+    form = find_form(page.text, f"/lists/{shopping_list.id}/items/{shown[3]}/remove")
+    answer = await client.post(form.action, data=form.fields)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/lists/{shopping_list.id}?page=2"
+    again = await client.get(answer.headers["location"])
+    assert shown[3] not in ITEM_ID.findall(again.text)
+    assert f"{len(items) - 1} things on the list." in again.text
+    # A page past the end shows the last one; a page number int() cannot read, the first.
+    last = await client.get(f"/lists/{shopping_list.id}?page=99")
+    assert last.status_code == 200 and "Things 201 to 229 of 229." in last.text
+    odd = await client.get(f"/lists/{shopping_list.id}?page=²")
+    assert (
+        odd.status_code == 200
+        and ITEM_ID.findall(odd.text)[:3] == [str(i.id) for i in lists.sorted_items(items)][:3]
+    )

@@ -28,8 +28,18 @@ from pwa.shops import services as shops
 from pwa.templating import form_page, notify, render
 
 
-def list_url(shopping_list: ShoppingList, fragment: str = "") -> str:
-    return urls.url("list_page", list_id=shopping_list.id, fragment=fragment)
+def list_url(shopping_list: ShoppingList, fragment: str = "", page: int = 1) -> str:
+    """The list page; `page`: which page of a very long list (issue 19)."""
+    url = urls.url("list_page", list_id=shopping_list.id)
+    if page > 1:
+        url += f"?page={page}"
+    return f"{url}#{fragment}" if fragment else url
+
+
+def page_number(raw: str | None) -> int:
+    """A page number from a link or a form; anything else is the first page. (isdecimal, not
+    isdigit: int() cannot read every digit, "²".)"""
+    return int(raw) if raw and raw.isdecimal() and len(raw) < 6 else 1
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -145,9 +155,8 @@ async def list_page(request: Request) -> Response:
     shopping_list, granted = await access.list_for(request)
     areas = [a.area for a in await shop_areas.ordered(shopping_list.shop_id)]
     # A very long list comes in pages (issue 19): ?page=2 and on, each LIST_PAGE things.
-    raw_page = request.query_params.get("page", "1")
     shown = await lists.item_page(
-        shopping_list, areas, int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
+        shopping_list, areas, page_number(request.query_params.get("page"))
     )
     person = (
         await Person.get_or_none(id=shopping_list.person_id) if shopping_list.person_id else None
@@ -387,10 +396,12 @@ async def item_action(request: Request) -> Response:
         notify(request, _("“%(label)s” is back on the list.", label=label))
     else:
         raise ids.not_found()
+    # Back to the page of the list the button was on (a very long list has several).
+    page = page_number(form.get("page"))
     return redirect(
-        list_url(shopping_list, fragment=f"item-{item.id}")
+        list_url(shopping_list, fragment=f"item-{item.id}", page=page)
         if action != "remove"
-        else list_url(shopping_list)
+        else list_url(shopping_list, page=page)
     )
 
 

@@ -234,7 +234,12 @@ async def add_item(
         if picture is None:
             raise FormErrors({"pictogram": _("Choose one of the pictures.")})
         area = picture.area
-    last = await ListItem.filter(list=shopping_list).order_by("-position").first()
+    last = (
+        await ListItem.filter(list=shopping_list)
+        .annotate(place=_position_order())
+        .order_by("-place")
+        .first()
+    )
     return await ListItem.create(
         id=item_id,
         family_id=shopping_list.family_id,
@@ -614,6 +619,13 @@ _AREA_ID = re.compile(r"^[a-z0-9_]+$")
 _VIEW_COLUMNS = ("id", "pictogram", "photo_id", "clip_id", *history.ITEM_FIELDS)
 
 
+def _position_order() -> RawSQL:
+    """A thing's position as Python compares it (sorted_items): by its bytes, whatever the
+    PostgreSQL database's collation (keys mix upper and lower case: "aZ" < "aa")."""
+    postgres = connections.get("default").capabilities.dialect == "postgres"
+    return RawSQL('position COLLATE "C"' if postgres else "position")
+
+
 @dataclass
 class ItemPage:
     views: list[ItemView]
@@ -635,18 +647,7 @@ async def item_page(shopping_list: ShoppingList, areas: Sequence[Area], page: in
         f"WHEN '{area}' THEN {n}" for n, area in enumerate(order) if _AREA_ID.match(area)
     )
     rank = RawSQL(f"CASE area {cases} ELSE {len(order)} END" if cases else "0")
-    postgres = connections.get("default").capabilities.dialect == "postgres"
-    # Positions compare by their bytes, as Python compares them (sorted_items), whatever the
-    # PostgreSQL database's collation.
-    place = RawSQL('position COLLATE "C"' if postgres else "position")
     mine = ListItem.filter(list_id=shopping_list.id, deleted_at=None)
-    rows = (
-        await mine.annotate(area_rank=rank, place=place)
-        .order_by("area_rank", "place", "id")
-        .offset((page - 1) * LIST_PAGE)
-        .limit(LIST_PAGE + 1)
-        .values(*_VIEW_COLUMNS)
-    )
     summary = (
         await mine.annotate(
             n=Count("id"),
@@ -656,10 +657,20 @@ async def item_page(shopping_list: ShoppingList, areas: Sequence[Area], page: in
         .first()
         .values("n", "priced", "total")
     )
+    count = int(summary["n"] or 0) if summary else 0
+    # A page past the end (an old link, a list that got shorter) shows the last one.
+    page = min(page, max(1, -(-count // LIST_PAGE)))
+    rows = (
+        await mine.annotate(area_rank=rank, place=_position_order())
+        .order_by("area_rank", "place", "id")
+        .offset((page - 1) * LIST_PAGE)
+        .limit(LIST_PAGE + 1)
+        .values(*_VIEW_COLUMNS)
+    )
     views = await views_of(rows[:LIST_PAGE])
     return ItemPage(
         views=views,
-        count=int(summary["n"] or 0) if summary else 0,
+        count=count,
         total=int(summary["total"]) if summary and summary["priced"] else None,
         page=page,
         more=len(rows) > LIST_PAGE,
