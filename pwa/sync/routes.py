@@ -31,8 +31,8 @@ from pwa.sync.services import MAX_BATCH, MAX_NUMBER, Context, Gap, apply
 
 # Rows of each kind in one answer; the client asks again while "more" is true. A first pull
 # (cursor 0) of a family with 10,000 items and their marks comes in pages of this many, each a
-# few tens of milliseconds (issue 19, bench/cycle.py); an incremental pull is far under it.
-PULL_PAGE = 500
+# 10-30 ms (issue 19, bench/first_pull.py); an incremental pull is far under it.
+PULL_PAGE = 250
 
 
 def not_signed_in(who: sessions.Principal) -> Response:
