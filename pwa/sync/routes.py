@@ -30,8 +30,8 @@ from pwa.sync.mutations import MUTATIONS
 from pwa.sync.services import MAX_BATCH, MAX_NUMBER, Context, Gap, apply
 
 # Rows of each kind in one answer; the client asks again while "more" is true. A first pull
-# (cursor 0) of a family with 10,000 items and their marks comes in pages of this many, each a
-# 10-30 ms (issue 19, bench/first_pull.py); an incremental pull is far under it.
+# (cursor 0) of a family with 10,000 items and their marks comes in pages of this many, each
+# answered in 10-30 ms (issue 19, bench/first_pull.py); an incremental pull is far under it.
 PULL_PAGE = 250
 
 
