@@ -19,26 +19,21 @@ import asyncio
 import re
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 from fractional_indexing import generate_n_keys_between
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pwa.accounts import consent  # noqa: E402
-from pwa.accounts import services as accounts  # noqa: E402
-from pwa.app import create_app  # noqa: E402
+from inprocess import app_with_a_family  # noqa: E402
+
 from pwa.core.pictograms import catalogue  # noqa: E402
-from pwa.db import migrate  # noqa: E402
 from pwa.lists import services as lists  # noqa: E402
-from pwa.models import ChangeCounter, ItemMark, ListItem, MarkState, Person  # noqa: E402
-from pwa.settings import Settings  # noqa: E402
+from pwa.models import ChangeCounter, ItemMark, ListItem, MarkState  # noqa: E402
 
 PASSWORD = "bench-password-1"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -80,77 +75,43 @@ async def fill(family_id: uuid.UUID, list_id: uuid.UUID, count: int) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite://{Path(folder) / 'bench.sqlite3'}"
-        await migrate(url)
-        settings = Settings(
-            port=0,
-            database_url=url,
-            secret_key="bench",
-            debug=False,
-            default_locale="en",
-            data_dir=Path(folder),
+    async with app_with_a_family() as bench:
+        family, http = bench.family, bench.http
+        shopping_list = await lists.create_list(
+            family, list_id=uuid.uuid4(), name="Everything", person_id=""
         )
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            guardian = await accounts.sign_up_parent(
-                email="bench@example.test",
-                password=PASSWORD,
-                name="Bench",
-                phone="",
-                person_name="Ming",
-                locale="en",
-            )
-            family = (await guardian.memberships.all().prefetch_related("family"))[0].family
-            person = await Person.get(family=family)
-            await consent.record(
-                guardian, occasion="sign_up", family_id=family.id, person_id=person.id
-            )
-            shopping_list = await lists.create_list(
-                family, list_id=uuid.uuid4(), name="Everything", person_id=""
-            )
-            await fill(family.id, shopping_list.id, args.items)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-                token = CSRF_RE.search((await http.get("/login")).text).group(1)  # type: ignore[union-attr]
-                await http.post(
-                    "/login",
-                    data={"csrf_token": token, "email": "bench@example.test", "password": PASSWORD},
+        await fill(family.id, shopping_list.id, args.items)
+        await bench.log_in()
+        pull_times: list[float] = []
+        page_times: list[float] = []
+        for _round in range(args.rounds):
+            cursor, seen, pages = 0, set(), 0
+            client_id = str(uuid.uuid4())
+            while True:
+                started = time.perf_counter()
+                answer = await http.get(
+                    "/api/sync/pull",
+                    params={"client_id": client_id, "cursor": cursor, "family_id": str(family.id)},
                 )
-                pull_times: list[float] = []
-                page_times: list[float] = []
-                for _round in range(args.rounds):
-                    cursor, seen, pages = 0, set(), 0
-                    client_id = str(uuid.uuid4())
-                    while True:
-                        started = time.perf_counter()
-                        answer = await http.get(
-                            "/api/sync/pull",
-                            params={
-                                "client_id": client_id,
-                                "cursor": cursor,
-                                "family_id": str(family.id),
-                            },
-                        )
-                        data = answer.json()
-                        pull_times.append(time.perf_counter() - started)
-                        pages += 1
-                        seen.update(row["id"] for row in data["rows"]["items"])
-                        cursor = data["cursor"]
-                        if not data["more"]:
-                            break
-                    assert len(seen) == args.items, f"{len(seen)} of {args.items} things arrived"
-                    address = f"/lists/{shopping_list.id}"
-                    list_pages = 0
-                    while address:
-                        started = time.perf_counter()
-                        page = await http.get(address)
-                        page_times.append(time.perf_counter() - started)
-                        assert page.status_code == 200
-                        list_pages += 1
-                        found = NEXT_RE.findall(page.text)
-                        following = [a for a in found if a.endswith(f"page={list_pages + 1}")]
-                        address = following[0] if following and list_pages < 3 else ""
+                data = answer.json()
+                pull_times.append(time.perf_counter() - started)
+                pages += 1
+                seen.update(row["id"] for row in data["rows"]["items"])
+                cursor = data["cursor"]
+                if not data["more"]:
+                    break
+            assert len(seen) == args.items, f"{len(seen)} of {args.items} things arrived"
+            address = f"/lists/{shopping_list.id}"
+            list_pages = 0
+            while address:
+                started = time.perf_counter()
+                page = await http.get(address)
+                page_times.append(time.perf_counter() - started)
+                assert page.status_code == 200
+                list_pages += 1
+                found = NEXT_RE.findall(page.text)
+                following = [a for a in found if a.endswith(f"page={list_pages + 1}")]
+                address = following[0] if following and list_pages < 3 else ""
     ms = [t * 1000 for t in pull_times]
     print("answers, ms:", " ".join(f"{t:.0f}" for t in ms))
     print(

@@ -23,7 +23,6 @@ import io
 import pstats
 import re
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -34,13 +33,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pwa.accounts import consent  # noqa: E402
-from pwa.accounts import services as accounts  # noqa: E402
-from pwa.app import create_app  # noqa: E402
-from pwa.db import migrate  # noqa: E402
+from inprocess import app_with_a_family  # noqa: E402
+
 from pwa.lists import services as lists  # noqa: E402
-from pwa.models import Person  # noqa: E402
-from pwa.settings import Settings  # noqa: E402
 
 PASSWORD = "bench-password-1"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -114,65 +109,34 @@ class Cycle:
 
 
 async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite://{Path(folder) / 'bench.sqlite3'}"
-        await migrate(url)
-        settings = Settings(
-            port=0,
-            database_url=url,
-            secret_key="bench",
-            debug=False,
-            default_locale="en",
-            data_dir=Path(folder),
+    async with app_with_a_family() as bench:
+        shopping_list = await lists.create_list(
+            bench.family, list_id=uuid.uuid4(), name="Household", person_id=""
         )
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            guardian = await accounts.sign_up_parent(
-                email="bench@example.test",
-                password=PASSWORD,
-                name="Bench",
-                phone="",
-                person_name="Ming",
-                locale="en",
+        for n in range(args.preload):
+            item = await lists.add_item(
+                shopping_list, item_id=uuid.uuid4(), pictogram=PICTURES[n % len(PICTURES)]
             )
-            family = (await guardian.memberships.all().prefetch_related("family"))[0].family
-            person = await Person.get(family=family)
-            await consent.record(
-                guardian, occasion="sign_up", family_id=family.id, person_id=person.id
-            )
-            shopping_list = await lists.create_list(
-                family, list_id=uuid.uuid4(), name="Household", person_id=""
-            )
-            for n in range(args.preload):
-                item = await lists.add_item(
-                    shopping_list, item_id=uuid.uuid4(), pictogram=PICTURES[n % len(PICTURES)]
-                )
-                await lists.mark_item(item, mark_id=uuid.uuid4(), state="ticked")
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-                token = CSRF_RE.search((await http.get("/login")).text).group(1)  # type: ignore[union-attr]
-                await http.post(
-                    "/login",
-                    data={"csrf_token": token, "email": "bench@example.test", "password": PASSWORD},
-                )
-                cycle = Cycle(http, str(shopping_list.id), str(family.id), args.fetch)
-                await cycle.start()
-                for _ in range(20):  # warm-up: templates compiled, caches filled
-                    await cycle.once()
-                started = time.process_time()
-                for _ in range(args.cycles):
-                    await cycle.once()
-                cpu = time.process_time() - started
-                print(
-                    f"{args.cycles} cycles, {args.preload} items before: "
-                    f"{cpu / args.cycles * 1000:.2f} ms CPU a cycle, "
-                    f"{cpu / args.cycles / 3 * 1000:.2f} ms a request (3 a cycle, whole process)"
-                )
-                profile = cProfile.Profile()
-                profile.enable()
-                for _ in range(args.cycles):
-                    await cycle.once()
-                profile.disable()
+            await lists.mark_item(item, mark_id=uuid.uuid4(), state="ticked")
+        await bench.log_in()
+        cycle = Cycle(bench.http, str(shopping_list.id), str(bench.family.id), args.fetch)
+        await cycle.start()
+        for _ in range(20):  # warm-up: templates compiled, caches filled
+            await cycle.once()
+        started = time.process_time()
+        for _ in range(args.cycles):
+            await cycle.once()
+        cpu = time.process_time() - started
+        print(
+            f"{args.cycles} cycles, {args.preload} items before: "
+            f"{cpu / args.cycles * 1000:.2f} ms CPU a cycle, "
+            f"{cpu / args.cycles / 3 * 1000:.2f} ms a request (3 a cycle, whole process)"
+        )
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(args.cycles):
+            await cycle.once()
+        profile.disable()
     out = io.StringIO()
     stats = pstats.Stats(profile, stream=out)
     stats.sort_stats("tottime").print_stats(args.top)

@@ -14,25 +14,15 @@ ticks (item.mark), each applied in its own transaction with its op log entry, an
 from __future__ import annotations
 
 import asyncio
-import re
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-import httpx
 from fractional_indexing import generate_n_keys_between
+from inprocess import CSRF_RE, app_with_a_family
 
-from pwa.accounts import services as accounts
-from pwa.app import create_app
-from pwa.db import migrate
 from pwa.lists import services as lists
 from pwa.models import ChangeCounter, Family, ListItem, OpLog, ShoppingList
-from pwa.settings import Settings
-
-PASSWORD = "bench-password-1"
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 async def older_changes(family: Family, shopping_list: ShoppingList, count: int) -> None:
@@ -61,77 +51,46 @@ async def older_changes(family: Family, shopping_list: ShoppingList, count: int)
 
 
 async def run(older: int) -> tuple[float, float, float]:
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite://{Path(folder) / 'bench.sqlite3'}"
-        await migrate(url)
-        app = create_app(
-            Settings(
-                port=0,
-                database_url=url,
-                secret_key="bench",
-                debug=False,
-                default_locale="en",
-                data_dir=Path(folder),
-            )
+    async with app_with_a_family() as bench:
+        family, http = bench.family, bench.http
+        shopping_list = await lists.create_list(
+            family, list_id=uuid.uuid4(), name="Bench", person_id=""
         )
-        async with app.router.lifespan_context(app):
-            guardian = await accounts.sign_up_parent(
-                email="bench@example.test",
-                password=PASSWORD,
-                name="Bench",
-                phone="",
-                person_name="Ming",
-                locale="en",
-            )
-            family = (await guardian.memberships.all().prefetch_related("family"))[0].family
-            shopping_list = await lists.create_list(
-                family, list_id=uuid.uuid4(), name="Bench", person_id=""
-            )
-            await older_changes(family, shopping_list, older)
-            new = [
-                await lists.add_item(
-                    shopping_list, item_id=uuid.uuid4(), pictogram="1F95B", quantity=1
-                )
-                for _ in range(100)
-            ]
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-                token = CSRF_RE.search((await http.get("/login")).text).group(1)
-                await http.post(
-                    "/login",
-                    data={"csrf_token": token, "email": "bench@example.test", "password": PASSWORD},
-                )
-                token = CSRF_RE.search((await http.get("/help")).text).group(1)
-                client_id = str(uuid.uuid4())
-                params = {"client_id": client_id, "cursor": older, "family_id": str(family.id)}
-                times = []
-                for _ in range(30):
-                    started = time.perf_counter()
-                    answer = (await http.get("/api/sync/pull", params=params)).json()
-                    times.append(time.perf_counter() - started)
-                    assert len(answer["rows"]["items"]) == 100, answer["rows"]["items"][:1]
-                mutations = [
-                    {
-                        "mutation_id": n + 1,
-                        "name": "item.mark",
-                        "args": {
-                            "id": str(uuid.uuid4()),
-                            "item_id": str(new[n % 100].id),
-                            "state": "ticked" if n % 2 == 0 else "cleared",
-                        },
-                    }
-                    for n in range(1000)
-                ]
-                body = {"client_id": client_id, "family_id": str(family.id), "mutations": mutations}
-                started = time.perf_counter()
-                response = await http.post(
-                    "/api/sync/push", json=body, headers={"X-CSRF-Token": token}
-                )
-                push_seconds = time.perf_counter() - started
-                assert response.status_code == 200 and response.json()["last_mutation_id"] == 1000
-                assert await OpLog.filter(error="").count() == 1000
-        times.sort()
-        return statistics.median(times), times[int(len(times) * 0.95) - 1], push_seconds
+        await older_changes(family, shopping_list, older)
+        new = [
+            await lists.add_item(shopping_list, item_id=uuid.uuid4(), pictogram="1F95B", quantity=1)
+            for _ in range(100)
+        ]
+        await bench.log_in()
+        token = CSRF_RE.search((await http.get("/help")).text).group(1)  # type: ignore[union-attr]
+        client_id = str(uuid.uuid4())
+        params = {"client_id": client_id, "cursor": older, "family_id": str(family.id)}
+        times = []
+        for _ in range(30):
+            started = time.perf_counter()
+            answer = (await http.get("/api/sync/pull", params=params)).json()
+            times.append(time.perf_counter() - started)
+            assert len(answer["rows"]["items"]) == 100, answer["rows"]["items"][:1]
+        mutations = [
+            {
+                "mutation_id": n + 1,
+                "name": "item.mark",
+                "args": {
+                    "id": str(uuid.uuid4()),
+                    "item_id": str(new[n % 100].id),
+                    "state": "ticked" if n % 2 == 0 else "cleared",
+                },
+            }
+            for n in range(1000)
+        ]
+        body = {"client_id": client_id, "family_id": str(family.id), "mutations": mutations}
+        started = time.perf_counter()
+        response = await http.post("/api/sync/push", json=body, headers={"X-CSRF-Token": token})
+        push_seconds = time.perf_counter() - started
+        assert response.status_code == 200 and response.json()["last_mutation_id"] == 1000
+        assert await OpLog.filter(error="").count() == 1000
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1], push_seconds
 
 
 async def main() -> None:
