@@ -154,3 +154,29 @@ async def test_a_button_on_a_later_page_brings_the_parent_back_to_that_page(
         odd.status_code == 200
         and ITEM_ID.findall(odd.text)[:3] == [str(i.id) for i in lists.sorted_items(items)][:3]
     )
+
+
+async def test_things_added_at_the_same_moment_can_still_be_moved(client: Client) -> None:
+    """Two adds at once both go after the same last thing and get the same position; moving
+    the thing below them up needs a place between the two, and there is none (fractional
+    indexing refused: a 500). It moves now."""
+    family = await make_family()
+    await client.log_in(family.email, family.password)
+    shopping_list = await make_list(family, name="Fruit", pictures={"1F34E": 1})
+    first = await ListItem.get(list=shopping_list)
+    await ListItem.create(
+        id=uuid.uuid4(),
+        family_id=family.family.id,
+        list=shopping_list,
+        pictogram="1F34C",
+        area=first.area,
+        position=first.position,
+    )
+    await lists.add_item(shopping_list, item_id=uuid.uuid4(), pictogram="1F347")
+    before = [str(i.id) for i in lists.sorted_items(await ListItem.filter(list=shopping_list))]
+    page = await client.get(f"/lists/{shopping_list.id}")
+    form = find_form(page.text, f"/lists/{shopping_list.id}/items/{before[2]}/move", direction="up")
+    answer = await client.post(form.action, data=form.fields)
+    assert answer.status_code == 303
+    after = [str(i.id) for i in lists.sorted_items(await ListItem.filter(list=shopping_list))]
+    assert after == [before[0], before[2], before[1]]

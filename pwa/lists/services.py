@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fractional_indexing import generate_key_between
+from fractional_indexing import FIError, generate_key_between, generate_n_keys_between
 from tortoise import connections
 from tortoise.expressions import Q, RawSQL
 from tortoise.functions import Count, Sum
@@ -337,15 +337,32 @@ async def move_item(item: ListItem, direction: str) -> None:
         await ListItem.filter(list_id=item.list_id, area=item.area, deleted_at=None)
     )
     index = next(i for i, sibling in enumerate(siblings) if sibling.id == item.id)
-    if direction == "up" and index > 0:
-        before = siblings[index - 2].position if index > 1 else None
-        item.position = generate_key_between(before, siblings[index - 1].position)
-    elif direction == "down" and index < len(siblings) - 1:
-        after = siblings[index + 2].position if index + 2 < len(siblings) else None
-        item.position = generate_key_between(siblings[index + 1].position, after)
-    else:
+    if not (direction == "up" and index > 0) and not (
+        direction == "down" and index < len(siblings) - 1
+    ):
         return
+    try:
+        item.position = _moved_position(siblings, index, direction)
+    except FIError:
+        # Two things with the same position (added at the same moment, each after the same
+        # last one): no key lies between them. The area's things get fresh positions in the
+        # order shown, then the move is made.
+        for sibling, key in zip(
+            siblings, generate_n_keys_between(None, None, len(siblings)), strict=True
+        ):
+            if sibling.position != key:
+                sibling.position = key
+                await sibling.save(update_fields=["position", "updated_at"])
+        item.position = _moved_position(siblings, index, direction)
     await item.save(update_fields=["position", "updated_at"])
+
+
+def _moved_position(siblings: list[ListItem], index: int, direction: str) -> str:
+    if direction == "up":
+        before = siblings[index - 2].position if index > 1 else None
+        return str(generate_key_between(before, siblings[index - 1].position))
+    after = siblings[index + 2].position if index + 2 < len(siblings) else None
+    return str(generate_key_between(siblings[index + 1].position, after))
 
 
 async def remove_item(item: ListItem) -> None:
