@@ -99,6 +99,10 @@ async def throttled(request: Request, exc: Exception) -> Response:
     return response
 
 
+def unlinked_words() -> str:
+    return _("This phone is no longer linked. Ask your parent for a new code.")
+
+
 async def login_required(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         # An API answers in JSON: 401 with no session, 403 for a phone that was unlinked.
@@ -110,7 +114,7 @@ async def login_required(request: Request, exc: Exception) -> Response:
     if getattr(who, "unlinked", False):
         # The person's phone, unlinked by the parent: not an adult's log-in form, but the page
         # that links a phone, saying in words what happened.
-        notify(request, _("This phone is no longer linked. Ask your parent for a new code."))
+        notify(request, unlinked_words())
         return RedirectResponse("/link", status_code=303)
     return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 

@@ -355,6 +355,13 @@ async def link_page(request: Request) -> Response:
     except throttle.Throttled as exc:
         status, errors = 429, {"code": errors_module.wait_text(exc)}
         headers["Retry-After"] = str(exc.seconds)
+    if sessions.principal(request).unlinked and request.method == "GET":
+        # Said on this page whenever the phone's link was ended, not only through the notice
+        # the page it came from left in the session: a request of the phone's own scripts at
+        # the same moment could answer with the cookie as it was before, without the notice.
+        words = errors_module.unlinked_words()
+        if not any(n.get("text") == words for n in request.session.get("notices", [])):
+            notify(request, words)
     response = render(
         request,
         "accounts/link.html",
