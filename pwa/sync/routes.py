@@ -12,7 +12,6 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from tortoise import connections
-from tortoise.expressions import Q
 
 from pwa import conflicts
 from pwa.auth import sessions
@@ -25,6 +24,7 @@ from pwa.i18n import _
 from pwa.lists import services as lists
 from pwa.models import Family, ItemMark, ListItem, Plan, PlanStep, ShoppingList, SyncRemoval
 from pwa.review import services as alerts
+from pwa.sync import queries
 from pwa.sync.access import bind_client
 from pwa.sync.mutations import MUTATIONS
 from pwa.sync.services import MAX_BATCH, MAX_NUMBER, Context, Gap, apply
@@ -91,10 +91,10 @@ async def push(request: Request) -> Response:
 # --- pull -------------------------------------------------------------------------------------
 
 PULLED = {
-    "lists": (ShoppingList, ["id", "person_id", "name", "budget", "archived_at", "deleted_at"]),
+    "lists": (ShoppingList, ("id", "person_id", "name", "budget", "archived_at", "deleted_at")),
     "items": (
         ListItem,
-        [
+        (
             "id",
             "list_id",
             "pictogram",
@@ -103,21 +103,11 @@ PULLED = {
             *conflicts.ITEM_FIELDS,
             "position",
             "deleted_at",
-        ],
+        ),
     ),
-    "marks": (ItemMark, ["id", "item_id", "state", "client_time", "plan_b"]),
-    "plans": (Plan, ["id", "person_id", "name", "deleted_at"]),
-    "steps": (PlanStep, ["id", "plan_id", "position", *conflicts.STEP_FIELDS, "deleted_at"]),
-}
-
-
-# Where each kind of row says whose it is.
-PERSON_OF = {
-    "lists": "person_id",
-    "items": "list__person_id",
-    "marks": "item__list__person_id",
-    "plans": "person_id",
-    "steps": "plan__person_id",
+    "marks": (ItemMark, ("id", "item_id", "state", "client_time", "plan_b")),
+    "plans": (Plan, ("id", "person_id", "name", "deleted_at")),
+    "steps": (PlanStep, ("id", "plan_id", "position", *conflicts.STEP_FIELDS, "deleted_at")),
 }
 
 
@@ -146,20 +136,20 @@ async def pull(request: Request) -> Response:
     person = who.person if who.device is not None else None
     rows: dict[str, list[dict[str, Any]]] = {}
     changed, high = await _kinds_changed(family_id, cursor)
+    person_id = person.id if person is not None else None
     for name, (model, columns) in PULLED.items():
-        if name not in changed:
-            rows[name] = []
-            continue
-        query = model.filter(family_id=family_id, change_seq__gt=cursor, change_seq__lte=high)
-        if person is not None:
-            # The phone sees what is for its person, or for nobody in particular.
-            owner = PERSON_OF[name]
-            mine: dict[str, Any] = {owner: person.id}
-            nobodys: dict[str, Any] = {owner: None}
-            query = query.filter(Q(**mine) | Q(**nobodys))
-        # Plain rows as the database gives them: FastJSONResponse writes UUIDs and times.
         rows[name] = (
-            await query.order_by("change_seq").limit(PULL_PAGE).values(*columns, "change_seq")
+            await queries.changed_rows(
+                model,
+                columns,
+                family_id=family_id,
+                cursor=cursor,
+                high=high,
+                person_id=person_id,
+                limit=PULL_PAGE,
+            )
+            if name in changed
+            else []
         )
     # Rows deleted for good (a person and everything of theirs, pwa/family/deletion.py): the
     # client drops its copy. Ids only, whoever's they were: a phone that never had the row
