@@ -79,4 +79,5 @@ async def changed_rows(
     if person_id is not None:
         values.append(str(person_id))
     sql = _sql(model, columns, dialect, person_id is not None, limit)
-    return await client.execute_query_dict(sql, values)
+    rows: list[dict[str, Any]] = await client.execute_query_dict(sql, values)
+    return rows
