@@ -5,7 +5,8 @@ times into datetimes and its ids into UUIDs (for FastJSONResponse to write them 
 same text) than in the database. These statements give the columns as the answer shows them:
 on SQLite a time is stored as "2026-12-01 06:04:07.369979+00:00" and comes back with the "T"
 that isoformat() (and so the ORM's answer) has; on PostgreSQL asyncpg's datetimes and UUIDs
-are written by FastJSONResponse as before. tests/test_sync.py checks the rows are the ORM's.
+are written by FastJSONResponse as before. tests/test_sync_queries.py checks the rows are the
+ORM's.
 """
 
 from __future__ import annotations
