@@ -7,12 +7,16 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import TransactionContext
-from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.sqlite.client import (
+    SqliteClient,
+    SqliteTransactionContext,
+    SqliteTransactionWrapper,
+)
+from tortoise.connection import get_connections
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.transactions import in_transaction
 
 from pwa.settings import database_url_from_env
-from pwa.sqlite_client import GatedTransactionContext, ImmediateTransaction, ServerSqliteClient
 
 MODEL_MODULES = ["pwa.models"]
 
@@ -32,18 +36,15 @@ SQLITE_PRAGMAS = {
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
-    connection: str | dict[str, Any] = database_url
-    if database_url.startswith("sqlite://"):
+    url = database_url
+    if url.startswith("sqlite://"):
         # SQLite set up as a server's database (issue 19, docs/DEPLOY.md). Each is a PRAGMA the
         # connection runs when it opens; a URL that names one keeps its own.
-        url = database_url
         for pragma, value in SQLITE_PRAGMAS.items():
             if f"{pragma}=" not in url:
                 url += ("&" if "?" in url else "?") + f"{pragma}={value}"
-        # A read connection beside the writer, and writers in turn (pwa/sqlite_client.py).
-        connection = {**expand_db_url(url), "engine": "pwa.sqlite_client"}
     return {
-        "connections": {"default": connection},
+        "connections": {"default": url},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -73,7 +74,7 @@ async def migrate(database_url: str, target: str | None = None) -> None:
         await Tortoise.close_connections()
 
 
-class _DurableTransaction(ImmediateTransaction):
+class _ImmediateSqliteTransaction(SqliteTransactionWrapper):
     async def begin(self) -> None:
         await self._connection.commit()
         # Money and the phones' pushes wait for the disk at their commit, whatever the
@@ -82,10 +83,10 @@ class _DurableTransaction(ImmediateTransaction):
         # writes keep SQLITE_PRAGMAS' NORMAL.
         await self._connection.execute("PRAGMA synchronous=FULL")
         try:
-            # The write lock from the start, so two payments never read the same balance.
-            await super().begin()
+            # Take the write lock at the start, so two payments never read the same balance.
+            await self._connection.execute("BEGIN IMMEDIATE")
         except Exception:
-            # Still locked (by a tool outside the app) after the busy timeout: nothing began.
+            # Still locked by another process after the busy timeout: nothing began.
             await self._as_configured()
             raise
 
@@ -110,11 +111,32 @@ class _DurableTransaction(ImmediateTransaction):
             await self._connection.execute(f"PRAGMA synchronous={level}")
 
 
+class _ImmediateContext(SqliteTransactionContext):
+    """tortoise's context, except that a BEGIN that fails (the file still locked by another
+    process after the busy timeout) lets go of the connection's lock and context again: as
+    tortoise has it, the lock stayed taken and every later query of the process waited for
+    ever."""
+
+    async def __aenter__(self) -> Any:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection
+
+
 def immediate_transaction() -> TransactionContext:
-    """A transaction for money: BEGIN IMMEDIATE after the writer gate on SQLite (SYNC.md,
-    vouchers at the till), committed with synchronous=FULL; on PostgreSQL the conditional
-    UPDATE itself serialises concurrent payments."""
+    """A transaction for money: BEGIN IMMEDIATE on SQLite (SYNC.md, vouchers at the till);
+    on PostgreSQL the conditional UPDATE itself serialises concurrent payments."""
     client = connections.get("default")
-    if isinstance(client, ServerSqliteClient):
-        return GatedTransactionContext(_DurableTransaction(client), client._lock, client.gate)
+    if isinstance(client, SqliteClient) and not isinstance(client, SqliteTransactionWrapper):
+        return _ImmediateContext(_ImmediateSqliteTransaction(client), client._lock)
     return in_transaction()
