@@ -7,6 +7,7 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import TransactionContext
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
@@ -36,15 +37,18 @@ SQLITE_PRAGMAS = {
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
-    url = database_url
-    if url.startswith("sqlite://"):
+    connection: str | dict[str, Any] = database_url
+    if database_url.startswith("sqlite://"):
         # SQLite set up as a server's database (issue 19, docs/DEPLOY.md). Each is a PRAGMA the
         # connection runs when it opens; a URL that names one keeps its own.
+        url = database_url
         for pragma, value in SQLITE_PRAGMAS.items():
             if f"{pragma}=" not in url:
                 url += ("&" if "?" in url else "?") + f"{pragma}={value}"
+        # Statements in the loop's own thread (pwa/sqlite_client.py).
+        connection = {**expand_db_url(url), "engine": "pwa.sqlite_client"}
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

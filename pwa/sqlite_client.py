@@ -1,0 +1,161 @@
+"""SQLite statements run on the event loop's own thread, and only a statement that finds the
+file locked by the other worker waits in a thread (issue 19, docs/DEPLOY.md).
+
+tortoise's SQLite client goes through aiosqlite, which hands every statement to a thread of its
+own and back: a queue, a wake-up and a callback into the loop for a query SQLite answers in
+tens of microseconds. Measured under issue 19's cycle, that hand-over and the loop's work
+around it cost more than the queries themselves. And each hand-over is a turn of the loop: a
+transaction of four statements holds SQLite's write lock across four turns, while the loop
+serves other requests in between, and the other worker waits all that time.
+
+Here the connection has no busy timeout of its own: a statement runs at once, in the loop, and
+only when SQLite answers SQLITE_BUSY (the other worker holds the write lock) is it run again in
+a thread with the configured timeout, so the loop serves other requests while it waits, as
+before. Reads in WAL mode never wait for a writer, so they always run in the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from tortoise.backends.sqlite.client import SqliteClient
+
+T = TypeVar("T")
+
+SQLITE_BUSY = 5
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return "locked" in str(error)
+    return bool(code & 0xFF == SQLITE_BUSY)
+
+
+class _Cursor:
+    """What aiosqlite's execute returns, as far as tortoise uses it."""
+
+    __slots__ = ("cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.cursor = cursor
+
+    async def fetchall(self) -> list[Any]:
+        return self.cursor.fetchall()
+
+    async def close(self) -> None:
+        self.cursor.close()
+
+
+class InlineConnection:
+    """The part of aiosqlite.Connection that tortoise's SQLite client uses."""
+
+    def __init__(self, path: str, busy_timeout_ms: int) -> None:
+        # No busy timeout of its own: a locked file answers at once (see _run). Used from a
+        # thread only while the loop's task awaits that thread, under tortoise's lock.
+        self._conn = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
+        self.busy_timeout_ms = busy_timeout_ms
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            done = fn(*args)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
+        else:
+            if not self._conn.in_transaction:
+                # A turn for the loop's other tasks after each statement or transaction, as the
+                # thread's answer gave them: a task that only reads in a loop cannot keep the
+                # worker to itself. Not inside a transaction, which would hold the write lock
+                # across the turn.
+                await asyncio.sleep(0)
+            return done
+        # The other worker holds the write lock: wait for it in a thread, with the busy
+        # timeout, so that this worker's loop goes on serving (nothing ran: SQLite refuses a
+        # statement whole).
+        waiting = asyncio.ensure_future(asyncio.to_thread(self._waiting, fn, *args))
+        try:
+            return await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # The connection is the worker's only one: let the statement end before anything
+            # else uses it, as aiosqlite's one thread did.
+            while not waiting.done():
+                try:
+                    await asyncio.shield(waiting)
+                except asyncio.CancelledError:
+                    pass
+                except Exception:
+                    break
+            raise
+
+    def _waiting(self, fn: Callable[..., T], *args: Any) -> T:
+        self._conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+        try:
+            return fn(*args)
+        finally:
+            self._conn.execute("PRAGMA busy_timeout=0")
+
+    def _execute(self, sql: str, parameters: Any) -> sqlite3.Cursor:
+        return self._conn.execute(sql, parameters)
+
+    def _execute_fetchall(self, sql: str, parameters: Any) -> list[Any]:
+        return self._conn.execute(sql, parameters).fetchall()
+
+    def _execute_insert(self, sql: str, parameters: Any) -> Any:
+        cursor = self._conn.execute(sql, parameters)
+        cursor.execute("SELECT last_insert_rowid()")
+        return cursor.fetchone()
+
+    async def execute(self, sql: str, parameters: Any = None) -> _Cursor:
+        return _Cursor(await self._run(self._execute, sql, parameters or []))
+
+    async def execute_fetchall(self, sql: str, parameters: Any = None) -> Any:
+        return await self._run(self._execute_fetchall, sql, parameters or [])
+
+    async def execute_insert(self, sql: str, parameters: Any = None) -> Any:
+        return await self._run(self._execute_insert, sql, parameters or [])
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> None:
+        await self._run(self._conn.executemany, sql, parameters)
+
+    async def executescript(self, script: str) -> None:
+        # Schema changes (migrations): several statements, each its own commit, so a locked
+        # file half-way must not run the first ones twice: always with the busy timeout.
+        await asyncio.to_thread(self._waiting, self._conn.executescript, script)
+
+    async def commit(self) -> None:
+        await self._run(self._conn.commit)
+
+    async def rollback(self) -> None:
+        await self._run(self._conn.rollback)
+
+    async def close(self) -> None:
+        self._conn.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    @property
+    def total_changes(self) -> int:
+        return self._conn.total_changes
+
+
+class InlineSqliteClient(SqliteClient):
+    async def create_connection(self, with_db: bool) -> None:
+        if self._connection:
+            return
+        pragmas = dict(self.pragmas)
+        busy = int(pragmas.pop("busy_timeout", 0) or 0)
+        connection = InlineConnection(self.filename, busy)
+        connection._conn.row_factory = sqlite3.Row
+        for pragma, value in pragmas.items():
+            await (await connection.execute(f"PRAGMA {pragma}={value}")).close()
+        self._connection = connection  # type: ignore[assignment]
+        await self._post_connect()
+
+
+client_class = InlineSqliteClient
