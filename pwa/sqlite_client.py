@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 from tortoise.backends.sqlite.client import SqliteClient
@@ -58,12 +60,18 @@ class InlineConnection:
         # thread only while the loop's task awaits that thread, under tortoise's lock.
         self._conn = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
         self.busy_timeout_ms = busy_timeout_ms
+        # A thread of the connection's own for the waits: the loop's shared pool also sends
+        # mail and Web Push, and a wait queued behind those would hold every query up.
+        self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-wait")
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        changes, began = self._conn.total_changes, self._conn.in_transaction
         try:
             done = fn(*args)
         except sqlite3.OperationalError as error:
-            if not _is_busy(error):
+            # Retried only if nothing ran: SQLite refuses a statement whole, but of several
+            # rows (executemany) the first may have gone in before a later one was refused.
+            if not _is_busy(error) or self._conn.total_changes != changes:
                 raise
         else:
             if not self._conn.in_transaction:
@@ -74,9 +82,9 @@ class InlineConnection:
                 await asyncio.sleep(0)
             return done
         # The other worker holds the write lock: wait for it in a thread, with the busy
-        # timeout, so that this worker's loop goes on serving (nothing ran: SQLite refuses a
-        # statement whole).
-        waiting = asyncio.ensure_future(asyncio.to_thread(self._waiting, fn, *args))
+        # timeout, so that this worker's loop goes on serving.
+        loop = asyncio.get_running_loop()
+        waiting = loop.run_in_executor(self._waiter, partial(self._waiting, fn, *args))
         try:
             return await asyncio.shield(waiting)
         except asyncio.CancelledError:
@@ -89,6 +97,10 @@ class InlineConnection:
                     pass
                 except Exception:
                     break
+            if not began and self._conn.in_transaction:
+                # A BEGIN that got the lock for a request that is gone: nobody would end it,
+                # and the other worker would wait for it.
+                self._conn.rollback()
             raise
 
     def _waiting(self, fn: Callable[..., T], *args: Any) -> T:
@@ -124,7 +136,10 @@ class InlineConnection:
     async def executescript(self, script: str) -> None:
         # Schema changes (migrations): several statements, each its own commit, so a locked
         # file half-way must not run the first ones twice: always with the busy timeout.
-        await asyncio.to_thread(self._waiting, self._conn.executescript, script)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(
+            self._waiter, partial(self._waiting, self._conn.executescript, script)
+        )
 
     async def commit(self) -> None:
         await self._run(self._conn.commit)
@@ -134,6 +149,7 @@ class InlineConnection:
 
     async def close(self) -> None:
         self._conn.close()
+        self._waiter.shutdown(wait=False)
 
     @property
     def in_transaction(self) -> bool:
@@ -152,8 +168,12 @@ class InlineSqliteClient(SqliteClient):
         busy = int(pragmas.pop("busy_timeout", 0) or 0)
         connection = InlineConnection(self.filename, busy)
         connection._conn.row_factory = sqlite3.Row
-        for pragma, value in pragmas.items():
-            await (await connection.execute(f"PRAGMA {pragma}={value}")).close()
+        try:
+            for pragma, value in pragmas.items():
+                await (await connection.execute(f"PRAGMA {pragma}={value}")).close()
+        except BaseException:
+            await connection.close()
+            raise
         self._connection = connection  # type: ignore[assignment]
         await self._post_connect()
 

@@ -110,6 +110,31 @@ async def test_a_request_that_gave_up_waiting_leaves_the_connection_usable(worke
     assert await tally(worker) == ["other worker", "gave up", "next"]
 
 
+async def test_a_payment_that_gave_up_waiting_leaves_no_transaction_open(worker) -> None:
+    """Its BEGIN got the lock after the request was gone: nobody would have ended that
+    transaction, and the other worker would have waited for it."""
+    from pwa.db import immediate_transaction
+
+    async def pay() -> None:
+        async with immediate_transaction() as connection:
+            await connection.execute_query("INSERT INTO tally (who) VALUES ('payment')")
+
+    with OtherWorker(worker.filename) as other:
+        paying = asyncio.create_task(pay())
+        await asyncio.sleep(0.2)
+        paying.cancel()
+        await asyncio.sleep(0.1)
+        other.connection.execute("COMMIT")
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(paying, timeout=5)
+    assert not worker._connection.in_transaction
+    # The other worker writes at once, and so does this one.
+    with OtherWorker(worker.filename):
+        pass
+    await asyncio.wait_for(pay(), timeout=5)
+    assert await tally(worker) == ["other worker", "other worker", "payment"]
+
+
 async def test_a_task_that_only_reads_in_a_loop_lets_the_others_run(worker) -> None:
     stop = False
 
