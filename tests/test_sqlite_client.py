@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from tortoise import Tortoise, connections
 
-from pwa.db import tortoise_config
+from pwa.db import immediate_transaction, tortoise_config
 from pwa.sqlite_client import InlineSqliteClient
 
 pytestmark = pytest.mark.sqlite_only
@@ -51,6 +51,12 @@ class OtherWorker:
         self.connection.close()
 
 
+async def pay() -> None:
+    """A payment, as the voucher services make it: BEGIN IMMEDIATE, then the write."""
+    async with immediate_transaction() as connection:
+        await connection.execute_query("INSERT INTO tally (who) VALUES ('payment')")
+
+
 async def loop_turns_during(seconds: float) -> int:
     turns = 0
     end = asyncio.get_running_loop().time() + seconds
@@ -76,12 +82,6 @@ async def test_a_write_waits_for_the_other_workers_commit_and_the_worker_goes_on
 
 
 async def test_a_transaction_begins_once_the_other_worker_commits(worker) -> None:
-    from pwa.db import immediate_transaction
-
-    async def pay() -> None:
-        async with immediate_transaction() as connection:
-            await connection.execute_query("INSERT INTO tally (who) VALUES ('payment')")
-
     with OtherWorker(worker.filename) as other:
         paying = asyncio.create_task(pay())
         await asyncio.sleep(0.3)
@@ -113,12 +113,6 @@ async def test_a_request_that_gave_up_waiting_leaves_the_connection_usable(worke
 async def test_a_payment_that_gave_up_waiting_leaves_no_transaction_open(worker) -> None:
     """Its BEGIN got the lock after the request was gone: nobody would have ended that
     transaction, and the other worker would have waited for it."""
-    from pwa.db import immediate_transaction
-
-    async def pay() -> None:
-        async with immediate_transaction() as connection:
-            await connection.execute_query("INSERT INTO tally (who) VALUES ('payment')")
-
     with OtherWorker(worker.filename) as other:
         paying = asyncio.create_task(pay())
         await asyncio.sleep(0.2)
@@ -152,7 +146,9 @@ async def test_a_task_that_only_reads_in_a_loop_lets_the_others_run(worker) -> N
         stop = True
 
     reads, _ = await asyncio.wait_for(asyncio.gather(keep_reading(), stop_soon()), timeout=5)
-    # The writer had its turn after the reader's first read or so, not after 2,000.
+    # The writer had its turn after the reader's first read or so. Without a turn for the
+    # loop after each statement the reader keeps the worker: it reaches its bound of 2,000
+    # reads before the writer starts (checked: that is how this fails).
     assert 1 <= reads < 10
     assert await tally(worker) == ["writer"]
 
