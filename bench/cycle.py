@@ -88,6 +88,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+import lighthttp  # noqa: E402
 import load  # noqa: E402
 
 PG_URL = os.environ.get(
@@ -101,6 +102,8 @@ COOKIE = "startrip_session"
 LOGINS_AT_ONCE = 3
 # After an error (a server that went away), a pause, so a client does not spin.
 ERROR_PAUSE = 0.1
+# Seconds between one client's connecting and the next's (connect_all).
+CONNECT_SPACING = 0.02
 
 
 # --- the data, made through the service functions (--as-preparer) -----------------------------
@@ -248,7 +251,7 @@ def decoded(cookie: str) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def session_of(answer: httpx.Response) -> dict[str, Any]:
+def session_of(answer: Any) -> dict[str, Any]:
     """The session the server wrote into the answer's cookie: where a form's notice goes."""
     for header in answer.headers.get_list("set-cookie"):
         name, _eq, rest = header.partition("=")
@@ -257,7 +260,7 @@ def session_of(answer: httpx.Response) -> dict[str, Any]:
     return {}
 
 
-def warnings_in(answer: httpx.Response) -> str:
+def warnings_in(answer: Any) -> str:
     notices = session_of(answer).get("notices", [])
     return "; ".join(n.get("text", "") for n in notices if n.get("kind") != "success")
 
@@ -269,9 +272,18 @@ class Client:
     """One member of the household: a browser of the parent's (its own session), or the same
     browser's outbox when it adds and finishes by sync."""
 
-    def __init__(self, base_url: str, state: dict[str, Any], timeout: float) -> None:
+    def __init__(
+        self, base_url: str, state: dict[str, Any], timeout: float, light: bool = False
+    ) -> None:
         self.state = state
         fixed = state.get("cookie")
+        self.http: Any
+        if light and fixed:
+            # Measuring: lighthttp.py's client, which leaves the server the CPU httpx took.
+            self.http = lighthttp.Connection(
+                base_url, timeout=timeout, headers={"Cookie": f"{COOKIE}={fixed}"}
+            )
+            return
         # One connection per client, kept open between requests as a browser does.
         self.http = httpx.AsyncClient(
             base_url=base_url,
@@ -418,7 +430,15 @@ class Recorder:
         sent = time.monotonic()
         try:
             ok, problem = await request()
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        except (
+            httpx.HTTPError,
+            OSError,
+            EOFError,
+            TimeoutError,
+            ValueError,
+            KeyError,
+            TypeError,
+        ) as exc:
             ok, problem = False, f"{type(exc).__name__}: {exc}"
         done = time.monotonic()
         if self.inside(done):
@@ -475,13 +495,27 @@ async def log_in_all(clients: list[Client]) -> None:
     await asyncio.gather(*(one(client) for client in clients))
 
 
+async def connect_all(clients: list[Client]) -> None:
+    """Each client's connection, opened before the window, one after another as phones come
+    and go, not all in the same millisecond: uvicorn's workers share one listening socket,
+    and a burst of connections goes mostly to whichever worker wakes first (41 of 50 to one
+    worker in a run measured so), whose clients then wait twice as long. A connection stays
+    with its worker for the run (kept alive 75 s)."""
+    for client in clients:
+        if isinstance(client.http, lighthttp.Connection):
+            await client.http.connect()
+            await asyncio.sleep(CONNECT_SPACING)
+
+
 async def run_client(spec: dict[str, Any]) -> dict[str, Any]:
     random.seed(spec["seed"])
-    clients = [Client(spec["base_url"], state, spec["timeout"]) for state in spec["clients"]]
+    light = spec["mode"] != "login" and spec.get("client", "light") == "light"
+    clients = [Client(spec["base_url"], state, spec["timeout"], light) for state in spec["clients"]]
     try:
         if spec["mode"] == "login":
             await log_in_all(clients)
             return {"clients": [client.state for client in clients]}
+        await connect_all(clients)
         # Ready: the orchestra sends the moment to start (time.monotonic, shared by every
         # process of the machine) when every client process is.
         print("ready", flush=True)
@@ -621,6 +655,7 @@ def one_run(
         states = results_of(login, work)[0]["clients"]
         spec = {
             "mode": "run",
+            "client": args.client,
             "timeout": args.timeout,
             "modes": modes,
             "codes": prepared["codes"],
@@ -790,6 +825,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="rounds of every run, alternated")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds a request may take")
+    parser.add_argument(
+        "--client",
+        choices=("light", "httpx"),
+        default="light",
+        help="the measured requests' HTTP client: bench/lighthttp.py's (default) or httpx",
+    )
     parser.add_argument("--keep", action="store_true", help="keep each run's data folder and logs")
     args = parser.parse_args()
     variants = [

@@ -9,9 +9,10 @@ transaction of four statements holds SQLite's write lock across four turns, whil
 serves other requests in between, and the other worker waits all that time.
 
 Here the connection has no busy timeout of its own: a statement runs at once, in the loop, and
-only when SQLite answers SQLITE_BUSY (the other worker holds the write lock) is it run again in
-a thread with the configured timeout, so the loop serves other requests while it waits, as
-before. Reads in WAL mode never wait for a writer, so they always run in the loop.
+when SQLite answers SQLITE_BUSY (the other worker holds the write lock) it is tried again after
+short pauses on the loop, which serves other requests meanwhile, until the configured busy
+timeout. Reads in WAL mode never wait for a writer. Schema scripts (migrations) run in a thread
+with SQLite's own busy timeout.
 """
 
 from __future__ import annotations
@@ -28,13 +29,20 @@ from tortoise.backends.sqlite.client import SqliteClient
 T = TypeVar("T")
 
 SQLITE_BUSY = 5
+# A read transaction whose snapshot is older than the other worker's commit cannot become a
+# write transaction: trying again cannot help, so it is not retried.
+SQLITE_BUSY_SNAPSHOT = SQLITE_BUSY | (2 << 8)
+# The pauses between tries of a statement that found the file locked: doubling from the first
+# to the longest, about as long as another worker's write transaction takes.
+FIRST_PAUSE = 0.0005
+LONGEST_PAUSE = 0.004
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
     if code is None:
         return "locked" in str(error)
-    return bool(code & 0xFF == SQLITE_BUSY)
+    return bool(code & 0xFF == SQLITE_BUSY and code != SQLITE_BUSY_SNAPSHOT)
 
 
 class _Cursor:
@@ -60,12 +68,12 @@ class InlineConnection:
         # thread only while the loop's task awaits that thread, under tortoise's lock.
         self._conn = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
         self.busy_timeout_ms = busy_timeout_ms
-        # A thread of the connection's own for the waits: the loop's shared pool also sends
-        # mail and Web Push, and a wait queued behind those would hold every query up.
+        # A thread of the connection's own for schema scripts, which wait with SQLite's own
+        # busy timeout: the loop's shared pool also sends mail and Web Push.
         self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-wait")
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        changes, began = self._conn.total_changes, self._conn.in_transaction
+        changes = self._conn.total_changes
         try:
             done = fn(*args)
         except sqlite3.OperationalError as error:
@@ -73,35 +81,41 @@ class InlineConnection:
             # rows (executemany) the first may have gone in before a later one was refused.
             if not _is_busy(error) or self._conn.total_changes != changes:
                 raise
-        else:
+            return await self._retry(error, fn, *args)
+        if not self._conn.in_transaction:
+            # A turn for the loop's other tasks after each statement or transaction, as the
+            # thread's answer gave them: a task that only reads in a loop cannot keep the
+            # worker to itself. Not inside a transaction, which would hold the write lock
+            # across the turn.
+            await asyncio.sleep(0)
+        return done
+
+    async def _retry(self, error: sqlite3.OperationalError, fn: Callable[..., T], *args: Any) -> T:
+        """The other worker holds the write lock: the statement again, after a pause on the
+        loop (which serves other requests meanwhile), until it runs or the busy timeout has
+        passed. Not SQLite's own busy handler, which sleeps 25 to 100 ms between tries once a
+        wait has lasted a while, when the other worker's writes take a millisecond or two:
+        under load that sleep was most of the slowest answers' time (bench/README.md). Short
+        pauses on the loop cost a failed try (microseconds) each. Cancelled during a pause,
+        nothing of the statement has run."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.busy_timeout_ms / 1000
+        pause = FIRST_PAUSE
+        while loop.time() < deadline:
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE)
+            changes = self._conn.total_changes
+            try:
+                done = fn(*args)
+            except sqlite3.OperationalError as again:
+                if not _is_busy(again) or self._conn.total_changes != changes:
+                    raise
+                error = again
+                continue
             if not self._conn.in_transaction:
-                # A turn for the loop's other tasks after each statement or transaction, as the
-                # thread's answer gave them: a task that only reads in a loop cannot keep the
-                # worker to itself. Not inside a transaction, which would hold the write lock
-                # across the turn.
                 await asyncio.sleep(0)
             return done
-        # The other worker holds the write lock: wait for it in a thread, with the busy
-        # timeout, so that this worker's loop goes on serving.
-        loop = asyncio.get_running_loop()
-        waiting = loop.run_in_executor(self._waiter, partial(self._waiting, fn, *args))
-        try:
-            return await asyncio.shield(waiting)
-        except asyncio.CancelledError:
-            # The connection is the worker's only one: let the statement end before anything
-            # else uses it, as aiosqlite's one thread did.
-            while not waiting.done():
-                try:
-                    await asyncio.shield(waiting)
-                except asyncio.CancelledError:
-                    pass
-                except Exception:
-                    break
-            if not began and self._conn.in_transaction:
-                # A BEGIN that got the lock for a request that is gone: nobody would end it,
-                # and the other worker would wait for it.
-                self._conn.rollback()
-            raise
+        raise error
 
     def _waiting(self, fn: Callable[..., T], *args: Any) -> T:
         self._conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
