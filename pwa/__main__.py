@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["PORT"] = str(args.port)
         settings = Settings.from_env()
         uvicorn.run(
-            "pwa.app:create_app",
+            "pwa.app:create_served_app",
             factory=True,
             host=args.host,
             port=args.port or settings.port,

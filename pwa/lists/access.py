@@ -12,6 +12,7 @@ from pwa.auth.access import Access
 from pwa.auth.routing import action_of
 from pwa.auth.rules import Action, Hidden
 from pwa.auth.sessions import Principal
+from pwa.core import plain
 from pwa.family.access import family_row, id_of
 from pwa.models import ListItem, Photo, ShoppingList
 
@@ -19,7 +20,7 @@ from pwa.models import ListItem, Photo, ShoppingList
 async def shopping_list(
     who: Principal, list_id: Any, action: Action, *, deleted: bool = False
 ) -> tuple[ShoppingList, Access]:
-    found = await ShoppingList.get_or_none(id=id_of(list_id))
+    found = await plain.by_id(ShoppingList, id_of(list_id))
     if found is None or (found.deleted_at is not None and not deleted):
         raise Hidden()
     return found, await family_row(who, action, found.family_id, found.person_id)
@@ -30,10 +31,10 @@ async def item(
 ) -> tuple[ShoppingList, ListItem, Access]:
     """An item and its list; with list_id, only an item of that list."""
     # The item and its list in one query (issue 19: a tick is three queries before it writes).
-    found = await ListItem.get_or_none(id=id_of(item_id)).select_related("list")
-    if found is None or (list_id is not None and found.list_id != id_of(list_id)):
+    both = await plain.by_id_with(ListItem, id_of(item_id), "list", ShoppingList)
+    if both is None or (list_id is not None and both[0].list_id != id_of(list_id)):
         raise Hidden()
-    parent = found.list
+    found, parent = both
     if parent.deleted_at is not None:
         raise Hidden()
     return parent, found, await family_row(who, action, parent.family_id, parent.person_id)

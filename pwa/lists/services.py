@@ -21,7 +21,7 @@ from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
 
 from pwa import conflicts as history
-from pwa.core import clock, ids, money, urls
+from pwa.core import clock, ids, money, plain, urls
 from pwa.core.forms import FormErrors
 from pwa.core.pictograms import Area, Pictogram, catalogue, pictogram_url
 from pwa.i18n import _
@@ -215,7 +215,7 @@ async def add_item(
 ) -> ListItem:
     """Put a picture on the list. Sent again for the same item id, it sets the quantity."""
     count = parse_quantity(quantity)
-    existing = await ListItem.get_or_none(id=item_id)
+    existing = await plain.by_id(ListItem, item_id)
     if existing is not None:
         if existing.list_id != shopping_list.id:
             raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
@@ -234,12 +234,7 @@ async def add_item(
         if picture is None:
             raise FormErrors({"pictogram": _("Choose one of the pictures.")})
         area = picture.area
-    last = (
-        await ListItem.filter(list=shopping_list)
-        .annotate(place=_position_order())
-        .order_by("-place")
-        .first()
-    )
+    last = await plain.rows("last_position", _last_position_sql, [str(shopping_list.id)])
     return await ListItem.create(
         id=item_id,
         family_id=shopping_list.family_id,
@@ -248,7 +243,15 @@ async def add_item(
         photo=photo,
         quantity=count,
         area=area,
-        position=generate_key_between(last.position if last else None, None),
+        position=generate_key_between(last[0]["position"] if last else None, None),
+    )
+
+
+def _last_position_sql() -> str:
+    """The list's last position (deleted items too), as _position_order compares them."""
+    return (
+        f'SELECT position FROM "{ListItem._meta.db_table}" WHERE list_id = ? '
+        f"ORDER BY {_position_order().sql} DESC LIMIT 1"
     )
 
 
@@ -392,7 +395,7 @@ async def mark_item(
     once), so the look-up is skipped and a reused id fails at the insert. `plan_b`: the plan B
     the person used (issue 18): with "not found", "other" (took the other item), "ask" or
     "leave"; asking the staff can also end with the item in the basket."""
-    existing = None if once else await ItemMark.get_or_none(id=mark_id)
+    existing = None if once else await plain.by_id(ItemMark, mark_id)
     if existing is not None:
         if existing.item_id != item.id:
             raise FormErrors({"id": _("This form is old. Reload the page and try again.")})

@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from pwa.auth import access
 from pwa.auth.rules import Action, Denied, Hidden
 from pwa.auth.sessions import Principal
+from pwa.core import plain
 from pwa.core.forms import FormErrors
 from pwa.core.ids import BadId, parse_uuid
 from pwa.i18n import _
@@ -31,7 +32,7 @@ async def may_sync(who: Principal, family_id: uuid.UUID) -> bool:
 async def bind_client(who: Principal, client_id: uuid.UUID, family_id: Any) -> SyncClient:
     """The install's record; a client_id already bound to someone else is refused (403), and
     so is everyone who may not read the family any more, on every call (may_sync)."""
-    client = await SyncClient.get_or_none(id=client_id)
+    client = await plain.by_id(SyncClient, client_id)
     account_id = who.account.id if who.account and who.device is None else None
     device_id = who.device.id if who.device else None
     if client is not None:
