@@ -12,6 +12,7 @@ PostgreSQL). tests/test_plain.py checks that they give what the ORM gives.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from tortoise import connections
@@ -44,14 +45,14 @@ def made(model: type[M], row: dict[str, Any], alias: str) -> M | None:
     return model._init_from_db(**values)
 
 
-async def rows(key: Any, write: Any, values: list[Any]) -> list[dict[str, Any]]:
-    """The rows of the statement `write()` makes (with "?" placeholders), written once per
-    key and database."""
+async def rows(key: Any, write: Callable[[str], str], values: list[Any]) -> list[dict[str, Any]]:
+    """The rows of the statement `write(dialect)` makes (with "?" placeholders), written once
+    per key and database ("sqlite" or "postgres")."""
     client = connections.get("default")
     dialect = client.capabilities.dialect
     sql = _SQL.get((key, dialect))
     if sql is None:
-        text = write()
+        text = write(dialect)
         sql = _SQL[(key, dialect)] = _numbered(text) if dialect == "postgres" else text
     found: list[dict[str, Any]] = await client.execute_query_dict(sql, values)
     return found
@@ -64,7 +65,7 @@ def _table(model: type[Model]) -> str:
 async def by_id(model: type[M], pk: Any) -> M | None:
     """`model.get_or_none(pk=pk)`."""
 
-    def write() -> str:
+    def write(_dialect: str) -> str:
         pk_column = model._meta.db_pk_column
         return f'SELECT {columns(model, "t")} FROM {_table(model)} t WHERE t."{pk_column}" = ?'
 
@@ -78,7 +79,7 @@ async def by_id_with(model: type[M], pk: Any, field: str, related: type[R]) -> t
     does)."""
     assert model._meta.fields_map[field].related_model is related  # type: ignore[attr-defined]
 
-    def write() -> str:
+    def write(_dialect: str) -> str:
         source = model._meta.fields_map[f"{field}_id"].source_field or f"{field}_id"
         return (
             f"SELECT {columns(model, 't')}, {columns(related, 'r')} FROM {_table(model)} t "

@@ -247,11 +247,12 @@ async def add_item(
     )
 
 
-def _last_position_sql() -> str:
+def _last_position_sql(dialect: str) -> str:
     """The list's last position (deleted items too), as _position_order compares them."""
+    place = 'position COLLATE "C"' if dialect == "postgres" else "position"
     return (
         f'SELECT position FROM "{ListItem._meta.db_table}" WHERE list_id = ? '
-        f"ORDER BY {_position_order().sql} DESC LIMIT 1"
+        f"ORDER BY {place} DESC LIMIT 1"
     )
 
 

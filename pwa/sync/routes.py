@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from tortoise import connections
@@ -17,7 +18,7 @@ from pwa import conflicts
 from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import ids, jsonbody
+from pwa.core import ids, jsonbody, plain
 from pwa.core.forms import FormErrors
 from pwa.core.jsonbody import FastJSONResponse
 from pwa.i18n import _
@@ -64,7 +65,9 @@ async def push(request: Request) -> Response:
         client = await bind_client(who, client_id, body.get("family_id"))
     except FormErrors as exc:
         return JSONResponse({"error": next(iter(exc.errors.values()))}, 400)
-    family = await Family.get(id=client.family_id)
+    family = await plain.by_id(Family, client.family_id)
+    if family is None:  # a client's family cannot go without it (on delete cascade)
+        raise HTTPException(404)
     ctx = Context(who=who, family=family, client_id=str(client.id))
     try:
         last, results = await apply(client, ctx, mutations, MUTATIONS)

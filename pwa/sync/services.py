@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from pwa.auth.rules import Action
 from pwa.auth.sessions import Principal
+from pwa.core import plain
 from pwa.core.clock import parse_time
 from pwa.core.forms import FormErrors
 from pwa.db import immediate_transaction
@@ -121,7 +122,8 @@ async def apply(
     The client's place is read under the write lock (BEGIN IMMEDIATE on SQLite, FOR UPDATE on
     PostgreSQL), so two pushes of the same batch at once apply it once."""
     async with immediate_transaction():
-        last = (await SyncClient.filter(id=client.id).select_for_update().get()).last_mutation_id
+        place = await plain.rows("sync_client_place", _place_sql, [str(client.id)])
+        last = int(place[0]["last_mutation_id"])
         new = [m for m in mutations if int(m["mutation_id"]) > last]
         if [int(m["mutation_id"]) for m in new] != list(range(last + 1, last + 1 + len(new))):
             raise Gap(last)
@@ -150,5 +152,17 @@ async def apply(
         if new:
             await OpLog.bulk_create(logs)
             last = int(new[-1]["mutation_id"])
-            await SyncClient.filter(id=client.id).update(last_mutation_id=last)
+            await plain.rows("sync_client_moved", _moved_sql, [last, str(client.id)])
     return last, results
+
+
+# The client's place, read and moved by statements written once (issue 19: built by the query
+# builder, these two were a tenth of a push's server time). FOR UPDATE: PostgreSQL locks the
+# row until the batch commits; SQLite's BEGIN IMMEDIATE already holds the whole file.
+def _place_sql(dialect: str) -> str:
+    lock = " FOR UPDATE" if dialect == "postgres" else ""
+    return f'SELECT last_mutation_id FROM "{SyncClient._meta.db_table}" WHERE id = ?{lock}'
+
+
+def _moved_sql(_dialect: str) -> str:
+    return f'UPDATE "{SyncClient._meta.db_table}" SET last_mutation_id = ? WHERE id = ?'
