@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -17,7 +18,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware, GZipResponder
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import FileResponse, Response
-from starlette.routing import BaseRoute, Mount, Router
+from starlette.routing import BaseRoute, Match, Mount, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from tortoise.contrib.starlette import RegisterTortoise
@@ -114,6 +115,60 @@ class LeveledGZip(GZipMiddleware):
             exclude_content_types=self.exclude_content_types,
         )
         await responder(scope, receive, send)
+
+
+class IndexedRouter(Router):
+    """Starlette's router asks every route in turn whether it matches, a regular expression
+    each: about 25 for a request here, and 5 % of the server's time under issue 19's cycle.
+    This one asks only the routes that can match: those whose path begins with the request
+    path's first segment, and those whose first segment is a parameter, in the same order,
+    so the first that matches is the one Starlette would choose. A request none of them
+    matches (a 404, a 405, a missing slash) goes through Starlette's own search, unchanged."""
+
+    _index: tuple[int, dict[str, list[BaseRoute]], list[BaseRoute]] | None = None
+
+    def _candidates(self, path: str) -> list[BaseRoute]:
+        index = self._index
+        if index is None or index[0] != len(self.routes):
+            index = self._index = (len(self.routes), *_by_first_segment(self.routes))
+        _count, by_segment, anywhere = index
+        return by_segment.get(path[1:].split("/", 1)[0], anywhere)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in self._candidates(get_route_path(scope)):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self)
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await super().app(scope, receive, send)
+
+
+def _first_segment(route: BaseRoute) -> str | None:
+    """The literal first segment every path the route matches begins with; None when there
+    is none (a parameter, a mount at the root, a route without a path)."""
+    path = getattr(route, "path", None)
+    if not isinstance(path, str) or not path.startswith("/"):
+        return None
+    segment = path[1:].split("/", 1)[0]
+    if "{" in segment or (not segment and isinstance(route, Mount)):
+        return None
+    return segment
+
+
+def _by_first_segment(
+    routes: list[BaseRoute],
+) -> tuple[dict[str, list[BaseRoute]], list[BaseRoute]]:
+    firsts = [_first_segment(route) for route in routes]
+    anywhere = [route for route, first in zip(routes, firsts, strict=True) if first is None]
+    by_segment = {
+        segment: [r for r, first in zip(routes, firsts, strict=True) if first in (segment, None)]
+        for segment in {first for first in firsts if first is not None}
+    }
+    return by_segment, anywhere
 
 
 def all_routes() -> list[BaseRoute]:
@@ -237,6 +292,8 @@ def create_app(settings: Settings | None = None, *, freeze_after_start: bool = F
         },
         lifespan=lifespan,
     )
+    # The same routes, asked only where they can match (IndexedRouter).
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.settings = settings
     urls.install(app.router)
     return app
