@@ -73,49 +73,38 @@ class InlineConnection:
         self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-wait")
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        changes = self._conn.total_changes
-        try:
-            done = fn(*args)
-        except sqlite3.OperationalError as error:
-            # Retried only if nothing ran: SQLite refuses a statement whole, but of several
-            # rows (executemany) the first may have gone in before a later one was refused.
-            if not _is_busy(error) or self._conn.total_changes != changes:
-                raise
-            return await self._retry(error, fn, *args)
-        if not self._conn.in_transaction:
-            # A turn for the loop's other tasks after each statement or transaction, as the
-            # thread's answer gave them: a task that only reads in a loop cannot keep the
-            # worker to itself. Not inside a transaction, which would hold the write lock
-            # across the turn.
-            await asyncio.sleep(0)
-        return done
-
-    async def _retry(self, error: sqlite3.OperationalError, fn: Callable[..., T], *args: Any) -> T:
-        """The other worker holds the write lock: the statement again, after a pause on the
-        loop (which serves other requests meanwhile), until it runs or the busy timeout has
-        passed. Not SQLite's own busy handler, which sleeps 25 to 100 ms between tries once a
-        wait has lasted a while, when the other worker's writes take a millisecond or two:
-        under load that sleep was most of the slowest answers' time (bench/README.md). Short
-        pauses on the loop cost a failed try (microseconds) each. Cancelled during a pause,
+        """The statement, at once; when the other worker holds the write lock, again after a
+        pause on the loop (which serves other requests meanwhile), until it runs or the busy
+        timeout has passed. Not SQLite's own busy handler, which sleeps 25 to 100 ms between
+        tries once a wait has lasted a while, when the other worker's writes take a
+        millisecond or two: under load that sleep was most of the slowest answers' time
+        (bench/README.md). A failed try costs microseconds. Cancelled during a pause,
         nothing of the statement has run."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.busy_timeout_ms / 1000
-        pause = FIRST_PAUSE
-        while loop.time() < deadline:
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, LONGEST_PAUSE)
+        deadline, pause = None, 0.0
+        while True:
             changes = self._conn.total_changes
             try:
                 done = fn(*args)
-            except sqlite3.OperationalError as again:
-                if not _is_busy(again) or self._conn.total_changes != changes:
+            except sqlite3.OperationalError as error:
+                # Tried again only if nothing ran: SQLite refuses a statement whole, but of
+                # several rows (executemany) the first may have gone in before one was refused.
+                if not _is_busy(error) or self._conn.total_changes != changes:
                     raise
-                error = again
+                loop = asyncio.get_running_loop()
+                if deadline is None:
+                    deadline = loop.time() + self.busy_timeout_ms / 1000
+                if loop.time() >= deadline:
+                    raise
+                pause = min(pause * 2, LONGEST_PAUSE) if pause else FIRST_PAUSE
+                await asyncio.sleep(pause)
                 continue
             if not self._conn.in_transaction:
+                # A turn for the loop's other tasks after each statement or transaction, as
+                # the thread's answer gave them: a task that only reads in a loop cannot keep
+                # the worker to itself. Not inside a transaction, which would hold the write
+                # lock across the turn.
                 await asyncio.sleep(0)
             return done
-        raise error
 
     def _waiting(self, fn: Callable[..., T], *args: Any) -> T:
         self._conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
