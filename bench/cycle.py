@@ -78,6 +78,7 @@ import sys
 import tempfile
 import time
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -438,6 +439,8 @@ class Recorder:
             ValueError,
             KeyError,
             TypeError,
+            zlib.error,
+            asyncio.LimitOverrunError,
         ) as exc:
             ok, problem = False, f"{type(exc).__name__}: {exc}"
         done = time.monotonic()

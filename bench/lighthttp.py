@@ -106,17 +106,23 @@ class Connection:
             head += f"Content-Length: {len(body)}\r\n"
         message = head.encode("latin-1") + b"\r\n" + body
         async with asyncio.timeout(self.timeout):
-            fresh = self.writer is None
-            if fresh:
-                await self._open()
             try:
-                return await self._exchange(message)
-            except ClosedError:
+                fresh = self.writer is None
                 if fresh:
-                    raise
-                # A kept connection the server had closed: once more on a new one.
-                await self._open()
-                return await self._exchange(message)
+                    await self._open()
+                try:
+                    return await self._exchange(message)
+                except ClosedError:
+                    if fresh:
+                        raise
+                    # A kept connection the server had closed: once more on a new one.
+                    await self._open()
+                    return await self._exchange(message)
+            except BaseException:
+                # A connection that failed part-way (a timeout, a bad answer) may still bring
+                # the late answer, which the next request would take for its own: never reuse it.
+                self._drop()
+                raise
 
     async def connect(self) -> None:
         """Open the connection now, before the first request."""
@@ -134,7 +140,6 @@ class Connection:
         try:
             raw = await reader.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionResetError) as exc:
-            self.writer = None
             raise ClosedError() from exc
         lines = raw.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
@@ -153,6 +158,11 @@ class Connection:
         if headers.get("connection").lower() == "close":
             await self.aclose()
         return Answer(status, headers, body)
+
+    def _drop(self) -> None:
+        writer, self.writer, self.reader = self.writer, None, None
+        if writer is not None:
+            writer.close()
 
     async def aclose(self) -> None:
         writer, self.writer, self.reader = self.writer, None, None

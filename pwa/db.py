@@ -85,12 +85,14 @@ class _ImmediateSqliteTransaction(SqliteTransactionWrapper):
         # connection's own setting (docs/DEPLOY.md): a payment the till was told of, or a change
         # a phone then drops from its outbox, survives a power cut too. The rest of the app's
         # writes keep SQLITE_PRAGMAS' NORMAL.
-        await self._connection.execute("PRAGMA synchronous=FULL")
         try:
+            await self._connection.execute("PRAGMA synchronous=FULL")
             # Take the write lock at the start, so two payments never read the same balance.
             await self._connection.execute("BEGIN IMMEDIATE")
-        except Exception:
-            # Still locked by another process after the busy timeout: nothing began.
+        except BaseException:
+            # Still locked by another process after the busy timeout, or the request was
+            # cancelled while waiting: nothing began, and the connection's other writes go
+            # back to its own setting.
             await self._as_configured()
             raise
 

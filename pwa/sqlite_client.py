@@ -1,5 +1,5 @@
-"""SQLite statements run on the event loop's own thread, and only a statement that finds the
-file locked by the other worker waits in a thread (issue 19, docs/DEPLOY.md).
+"""SQLite statements run on the event loop's own thread; a statement that finds the file locked
+by the other worker is tried again after short pauses on the loop (issue 19, docs/DEPLOY.md).
 
 tortoise's SQLite client goes through aiosqlite, which hands every statement to a thread of its
 own and back: a queue, a wake-up and a callback into the loop for a query SQLite answers in
@@ -134,7 +134,8 @@ class InlineConnection:
         return await self._run(self._execute_insert, sql, parameters or [])
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> None:
-        await self._run(self._conn.executemany, sql, parameters)
+        # A list, so that a try after a pause sends every row again, not what an iterator left.
+        await self._run(self._conn.executemany, sql, list(parameters))
 
     async def executescript(self, script: str) -> None:
         # Schema changes (migrations): several statements, each its own commit, so a locked

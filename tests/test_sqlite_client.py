@@ -112,8 +112,9 @@ async def test_a_request_that_gave_up_waiting_leaves_the_connection_usable(worke
 
 
 async def test_a_payment_that_gave_up_waiting_leaves_no_transaction_open(worker) -> None:
-    """Its BEGIN got the lock after the request was gone: nobody would have ended that
-    transaction, and the other worker would have waited for it."""
+    """Nothing of a payment whose request was cancelled while it waited for the lock stays
+    behind: no transaction that nobody would end (the other worker would wait for it), and
+    not the payment's wait for the disk on every later commit of this worker."""
     with OtherWorker(worker.filename) as other:
         paying = asyncio.create_task(pay())
         await asyncio.sleep(0.2)
@@ -123,6 +124,8 @@ async def test_a_payment_that_gave_up_waiting_leaves_no_transaction_open(worker)
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(paying, timeout=5)
     assert not worker._connection.in_transaction
+    # Back to the connection's own synchronous=NORMAL (1), not the payment's FULL (2).
+    assert (await worker.execute_query_dict("PRAGMA synchronous"))[0]["synchronous"] == 1
     # The other worker writes at once, and so does this one.
     with OtherWorker(worker.filename):
         pass
