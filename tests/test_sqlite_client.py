@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,17 +92,25 @@ async def test_a_transaction_begins_once_the_other_worker_commits(worker) -> Non
     assert await tally(worker) == ["other worker", "payment"]
 
 
-async def test_a_request_that_gave_up_waiting_leaves_the_connection_usable(worker) -> None:
+async def gives_up_while_the_other_worker_writes(
+    worker: Any, start: Callable[[], Awaitable[Any]]
+) -> None:
+    """The request starts while the other worker holds the lock and is cancelled (its client
+    went away) before the other worker commits."""
     with OtherWorker(worker.filename) as other:
-        gave_up = asyncio.create_task(
-            worker.execute_insert("INSERT INTO tally (who) VALUES ('gave up')", [])
-        )
+        request = asyncio.create_task(start())
         await asyncio.sleep(0.2)
-        gave_up.cancel()
+        request.cancel()
         await asyncio.sleep(0.1)
         other.connection.execute("COMMIT")
     with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(gave_up, timeout=5)
+        await asyncio.wait_for(request, timeout=5)
+
+
+async def test_a_request_that_gave_up_waiting_leaves_the_connection_usable(worker) -> None:
+    await gives_up_while_the_other_worker_writes(
+        worker, lambda: worker.execute_insert("INSERT INTO tally (who) VALUES ('gave up')", [])
+    )
     await asyncio.wait_for(
         worker.execute_insert("INSERT INTO tally (who) VALUES ('next')", []), timeout=5
     )
@@ -115,14 +123,7 @@ async def test_a_payment_that_gave_up_waiting_leaves_no_transaction_open(worker)
     """Nothing of a payment whose request was cancelled while it waited for the lock stays
     behind: no transaction that nobody would end (the other worker would wait for it), and
     not the payment's wait for the disk on every later commit of this worker."""
-    with OtherWorker(worker.filename) as other:
-        paying = asyncio.create_task(pay())
-        await asyncio.sleep(0.2)
-        paying.cancel()
-        await asyncio.sleep(0.1)
-        other.connection.execute("COMMIT")
-    with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(paying, timeout=5)
+    await gives_up_while_the_other_worker_writes(worker, pay)
     assert not worker._connection.in_transaction
     # Back to the connection's own synchronous=NORMAL (1), not the payment's FULL (2).
     assert (await worker.execute_query_dict("PRAGMA synchronous"))[0]["synchronous"] == 1

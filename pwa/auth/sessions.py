@@ -19,9 +19,9 @@ from uuid import UUID
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from tortoise import connections
 
 from pwa.auth.passwords import token_digest
+from pwa.core import plain
 from pwa.core.clock import now
 from pwa.core.ids import uuid_or_none
 from pwa.models import Account, DeviceLink, OrgKind, Person, Session
@@ -181,7 +181,7 @@ _JOINED: tuple[tuple[str, Any, str], ...] = (
 )
 
 
-def _principal_sql(placeholder: str) -> str:
+def _principal_sql() -> str:
     columns = ["s.id AS s__id", "s.expires_at AS s__expires_at"]
     joins = []
     for alias, model, on in _JOINED:
@@ -190,13 +190,7 @@ def _principal_sql(placeholder: str) -> str:
     has_orgs = "EXISTS (SELECT 1 FROM org_membership m WHERE m.account_id = s.account_id)"
     columns += [f"{has_orgs} AS has_orgs", "mb.family_id AS mb__family_id", "mb.role AS mb__role"]
     joins.append("LEFT JOIN membership mb ON mb.account_id = s.account_id")
-    return (
-        f"SELECT {', '.join(columns)} FROM session s "
-        f"{' '.join(joins)} WHERE s.key_hash = {placeholder}"
-    )
-
-
-_SQL: dict[str, str] = {}
+    return f"SELECT {', '.join(columns)} FROM session s {' '.join(joins)} WHERE s.key_hash = ?"
 
 
 async def _session_row(
@@ -205,12 +199,7 @@ async def _session_row(
     tuple[dict[str, Any], Account | None, DeviceLink | None, Person | None, bool, dict[UUID, str]]
     | None
 ):
-    client = connections.get("default")
-    dialect = client.capabilities.dialect
-    sql = _SQL.get(dialect)
-    if sql is None:
-        sql = _SQL[dialect] = _principal_sql("$1" if dialect == "postgres" else "?")
-    rows = await client.execute_query_dict(sql, [key_hash])
+    rows = await plain.rows("principal", lambda _dialect: _principal_sql(), [key_hash])
     if not rows:
         return None
     row = rows[0]

@@ -249,10 +249,9 @@ async def add_item(
 
 def _last_position_sql(dialect: str) -> str:
     """The list's last position (deleted items too), as _position_order compares them."""
-    place = 'position COLLATE "C"' if dialect == "postgres" else "position"
     return (
         f'SELECT position FROM "{ListItem._meta.db_table}" WHERE list_id = ? '
-        f"ORDER BY {place} DESC LIMIT 1"
+        f"ORDER BY {_position_sql(dialect)} DESC LIMIT 1"
     )
 
 
@@ -643,8 +642,11 @@ _VIEW_COLUMNS = ("id", "pictogram", "photo_id", "clip_id", *history.ITEM_FIELDS)
 def _position_order() -> RawSQL:
     """A thing's position as Python compares it (sorted_items): by its bytes, whatever the
     PostgreSQL database's collation (keys mix upper and lower case: "aZ" < "aa")."""
-    postgres = connections.get("default").capabilities.dialect == "postgres"
-    return RawSQL('position COLLATE "C"' if postgres else "position")
+    return RawSQL(_position_sql(connections.get("default").capabilities.dialect))
+
+
+def _position_sql(dialect: str) -> str:
+    return 'position COLLATE "C"' if dialect == "postgres" else "position"
 
 
 @dataclass
