@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from pwa import conflicts as history
-from pwa.auth import sessions
+from pwa.auth import middleware, sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import ids, urls
@@ -20,7 +20,7 @@ from pwa.core.forms import FormErrors, read_form, safe_next
 from pwa.core.pictograms import catalogue
 from pwa.family import access as family_access
 from pwa.i18n import _
-from pwa.lists import access
+from pwa.lists import access, rows
 from pwa.lists import services as lists
 from pwa.models import Family, ListItem, Person, Photo, ShoppingList
 from pwa.shops import areas as shop_areas
@@ -162,6 +162,7 @@ async def list_page(request: Request) -> Response:
         await Person.get_or_none(id=shopping_list.person_id) if shopping_list.person_id else None
     )
     is_person = granted.is_person
+    can_edit = granted.may(Action.LIST_EDIT)
     undo = None
     if undo_id := request.session.pop("undo_item", None):
         undo = await ListItem.get_or_none(id=undo_id, list=shopping_list, deleted_at__isnull=False)
@@ -175,14 +176,22 @@ async def list_page(request: Request) -> Response:
             "list": shopping_list,
             "person": person,
             # In the order of the list's shop, as the shopping view shows it (issue 18).
-            "groups": lists.group_by_area(shown.views, areas),
+            "groups": rows.list_rows(
+                shopping_list.id,
+                lists.group_by_area(shown.views, areas),
+                page=shown.page,
+                is_person=is_person,
+                can_edit=can_edit,
+                can_manage=granted.may(Action.LIST_MANAGE),
+                csrf_token=middleware.csrf_token(request),
+            ),
             "count": shown.count,
             "total": shown.total,
             "page": shown.page,
             "first_shown": (shown.page - 1) * lists.LIST_PAGE + 1,
             "last_shown": (shown.page - 1) * lists.LIST_PAGE + len(shown.views),
             "more": shown.more,
-            "can_edit": granted.may(Action.LIST_EDIT),
+            "can_edit": can_edit,
             "can_manage": granted.may(Action.LIST_MANAGE),
             "is_person": is_person,
             "back_url": "/me"

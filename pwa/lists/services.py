@@ -7,7 +7,6 @@ what it already made instead of making it again.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from typing import Any
 from fractional_indexing import FIError, generate_key_between, generate_n_keys_between
 from tortoise import connections
 from tortoise.expressions import Q, RawSQL
-from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
 
 from pwa import conflicts as history
@@ -505,6 +503,11 @@ class ItemView:
         return self.quantity if self.quantity <= PICTURES_UP_TO else 1
 
     @property
+    def picture_slots(self) -> range:
+        """One slot for each picture the row shows (a template loops over it)."""
+        return range(self.picture_count)
+
+    @property
     def quantity_label(self) -> str:
         return _("%(label)s × %(n)s", label=self.label, n=self.quantity)
 
@@ -635,7 +638,6 @@ async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) 
 # The list page shows this many things at a time (issue 19): a list of 2,000 things comes in
 # pages with a link to the next, so one page's cost does not grow with the list.
 LIST_PAGE = 200
-_AREA_ID = re.compile(r"^[a-z0-9_]+$")
 _VIEW_COLUMNS = ("id", "pictogram", "photo_id", "clip_id", *history.ITEM_FIELDS)
 
 
@@ -661,42 +663,48 @@ class ItemPage:
 async def item_page(shopping_list: ShoppingList, areas: Sequence[Area], page: int) -> ItemPage:
     """One page of the list's things in the shop's area order, then position and id, as
     sorted_items orders them; the count and estimated total of the whole list beside it. Read
-    as plain rows, sorted and cut by the database."""
+    as plain rows in statements written once (pwa/core/plain.py), sorted and cut by the
+    database."""
     page = max(1, page)
-    order = [area.id for area in areas]
-    # The area ids are the catalogue's own (letters and underscores), so they can be written
-    # into the statement; anything else is placed last rather than trusted.
-    cases = " ".join(
-        f"WHEN '{area}' THEN {n}" for n, area in enumerate(order) if _AREA_ID.match(area)
-    )
-    rank = RawSQL(f"CASE area {cases} ELSE {len(order)} END" if cases else "0")
-    mine = ListItem.filter(list_id=shopping_list.id, deleted_at=None)
-    summary = (
-        await mine.annotate(
-            n=Count("id"),
-            priced=Count("price"),
-            total=Sum(RawSQL("price * quantity")),  # type: ignore[arg-type]
-        )
-        .first()
-        .values("n", "priced", "total")
-    )
-    count = int(summary["n"] or 0) if summary else 0
+    list_id = str(shopping_list.id)
+    summary = (await plain.rows("list_summary", _summary_sql, [list_id]))[0]
+    count = int(summary["n"] or 0)
     # A page past the end (an old link, a list that got shorter) shows the last one.
     page = min(page, max(1, -(-count // LIST_PAGE)))
-    rows = (
-        await mine.annotate(area_rank=rank, place=_position_order())
-        .order_by("area_rank", "place", "id")
-        .offset((page - 1) * LIST_PAGE)
-        .limit(LIST_PAGE + 1)
-        .values(*_VIEW_COLUMNS)
+    # The shop's area order as values, so the statement is the same for every shop with that
+    # many areas (a few statements in all, not one for each shop's order).
+    order = [area.id for area in areas]
+    rows = await plain.rows(
+        ("item_page", len(order)),
+        lambda dialect: _page_sql(dialect, len(order)),
+        [list_id, *order, LIST_PAGE + 1, (page - 1) * LIST_PAGE],
     )
     views = await views_of(rows[:LIST_PAGE])
     return ItemPage(
         views=views,
         count=count,
-        total=int(summary["total"]) if summary and summary["priced"] else None,
+        total=int(summary["total"]) if summary["priced"] else None,
         page=page,
         more=len(rows) > LIST_PAGE,
+    )
+
+
+def _summary_sql(_dialect: str) -> str:
+    return (
+        'SELECT COUNT("id") AS n, COUNT("price") AS priced, SUM("price" * "quantity") AS total '
+        'FROM "list_item" WHERE "list_id" = ? AND "deleted_at" IS NULL'
+    )
+
+
+def _page_sql(dialect: str, areas: int) -> str:
+    """A page of a list's things. Its values: the list, then the shop's `areas` in order (a
+    thing in none of them goes last), how many and how many to skip."""
+    cases = " ".join(f"WHEN ? THEN {n}" for n in range(areas))
+    rank = f"CASE \"area\" {cases} ELSE {areas} END" if areas else "0"
+    columns = ", ".join(f'"{column}"' for column in _VIEW_COLUMNS)
+    return (
+        f'SELECT {columns} FROM "list_item" WHERE "list_id" = ? AND "deleted_at" IS NULL '
+        f'ORDER BY {rank}, {_position_sql(dialect)}, "id" LIMIT ? OFFSET ?'
     )
 
 
