@@ -700,7 +700,7 @@ def _page_sql(dialect: str, areas: int) -> str:
     """A page of a list's things. Its values: the list, then the shop's `areas` in order (a
     thing in none of them goes last), how many and how many to skip."""
     cases = " ".join(f"WHEN ? THEN {n}" for n in range(areas))
-    rank = f"CASE \"area\" {cases} ELSE {areas} END" if areas else "0"
+    rank = f'CASE "area" {cases} ELSE {areas} END' if areas else "0"
     columns = ", ".join(f'"{column}"' for column in _VIEW_COLUMNS)
     return (
         f'SELECT {columns} FROM "list_item" WHERE "list_id" = ? AND "deleted_at" IS NULL '
