@@ -614,7 +614,14 @@ class ListItem(SyncedModel):
         # one list's items (bench/growth.py: a scan of every family's items otherwise).
         # (list_id, position): a new thing goes after the list's last, found from the index
         # however long the list (issue 19); it serves the list_id look-ups too.
-        indexes = (("family_id", "change_seq"), ("list_id",), ("list_id", "position"))
+        # (list_id, deleted_at): the list page and its count read only the things on the list,
+        # not every thing ever taken off it (issue 19: the cycle's list had thousands).
+        indexes = (
+            ("family_id", "change_seq"),
+            ("list_id",),
+            ("list_id", "position"),
+            ("list_id", "deleted_at"),
+        )
 
 
 class MarkState(StrEnum):
