@@ -1,22 +1,28 @@
-"""The list page's rows: each thing with the buttons its row shows, worked out in Python.
+"""The list page's rows (issue 19): each thing with its buttons, written out once and kept.
 
-Jinja asks a few checks of every call a template makes (a filter, `_()`, `url()`, a method):
-on the list page that was about thirty calls a row, most of the page's time (issue 19). Here the
-words, the pictures' addresses and the links are found once a page and put together for each
-row, so the template only writes them out; and the buttons of rows that show the same buttons are
-written once, each row's id put in. What a row shows is the same as before: a parent who
-may change the list gets Change (if they manage it), Move up / Move down within the area and
-Take off the list; the person gets One more / One less and Take off the list.
+Jinja asks a few checks of every call a template makes (a filter, `_()`, `url()`, a macro):
+on the list page that was about thirty calls a row, most of the page's time. Here the words,
+the pictures' addresses and the links of a page's buttons are found once a page, and a row is
+written (templates/lists/row.html) only when this worker has not written the same row before:
+what a row shows is all in its key (the thing's view, its buttons, the page, the language), so
+a thing that changes is a new key, never an old row. The session's CSRF token is put in each
+time, so rows are shared between sessions. At most ROWS_KEPT rows are kept, the least recently
+shown going first.
+
+A parent who may change the list gets Change (if they manage it), Move up / Move down within
+the area and Take off the list; the person gets One more / One less and Take off the list.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
+from pwa import i18n
 from pwa.core import urls
 from pwa.core.pictograms import pictogram_url
 from pwa.i18n import _
@@ -24,6 +30,12 @@ from pwa.lists.services import MAX_QUANTITY, ItemView
 from pwa.templating import templates
 
 Fields = tuple[tuple[str, str], ...]
+ROWS_KEPT = 2000
+# Where a row's buttons have the item's id and the session's CSRF token: an id no item has and
+# a value no token has (ids are UUIDs and tokens URL-safe text: nothing in them needs escaping).
+_ITEM = "00000000-0000-0000-0000-000000000000"
+_TOKEN = "csrf-token-of-the-page"
+_kept: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 
 
 class RowButton(NamedTuple):
@@ -35,20 +47,9 @@ class RowButton(NamedTuple):
     fields: Fields | None
 
 
-class Row(NamedTuple):
-    view: ItemView
-    # The row's buttons as HTML (components/row_buttons.html), empty for none.
-    buttons: Markup
-
-
-# An id no item has: a row's buttons are written once for it, and each row of the same buttons
-# gets its own id in its place (ids are UUIDs, nothing in them needs escaping).
-_MARK = "00000000-0000-0000-0000-000000000000"
-
-
 def _address(name: str, **params: Any) -> str:
-    """A route's path for the item _MARK."""
-    return urls.url(name, item_id=_MARK, **params)
+    """A route's path for the item _ITEM."""
+    return urls.url(name, item_id=_ITEM, **params)
 
 
 def list_rows(
@@ -60,62 +61,82 @@ def list_rows(
     can_edit: bool,
     can_manage: bool,
     csrf_token: str,
-) -> list[tuple[Any, list[Row]]]:
-    """[(area, rows)] for `groups` (lists.group_by_area's). Without `can_edit` a row has no
-    buttons. A button on a later page of a long list brings the parent back to that page."""
-    if not can_edit:
-        return [(area, [Row(view, Markup()) for view in views]) for area, views in groups]
+) -> list[tuple[Any, list[Markup]]]:
+    """[(area, rows as HTML)] for `groups` (lists.group_by_area's). Without `can_edit` a row
+    has no buttons. A button on a later page of a long list brings the parent back to that
+    page."""
     on_page: Fields = (("page", str(page)),) if page > 1 else ()
-    move = _address("item_action", list_id=list_id, action="move")
-    quantity = _address("item_action", list_id=list_id, action="quantity")
-    each = {
-        "more": RowButton(
-            _("One more"), pictogram_url("2795"), quantity, (*on_page, ("direction", "more"))
-        ),
-        "less": RowButton(
-            _("One less"), pictogram_url("2796"), quantity, (*on_page, ("direction", "less"))
-        ),
-        "change": RowButton(
-            _("Change"), pictogram_url("270F"), _address("edit_item", list_id=list_id), None
-        ),
-        "up": RowButton(_("Move up"), pictogram_url("2B06"), move, (*on_page, ("direction", "up"))),
-        "down": RowButton(
-            _("Move down"), pictogram_url("2B07"), move, (*on_page, ("direction", "down"))
-        ),
-        "remove": RowButton(
-            _("Take off the list"),
-            pictogram_url("274C"),
-            _address("item_action", list_id=list_id, action="remove"),
-            on_page,
-        ),
-    }
-    macro = templates.env.get_template("components/row_buttons.html").module.row_buttons  # type: ignore[attr-defined]
-    written: dict[tuple[str, ...], str] = {}
+    locale = i18n.current_locale()
+    buttons_of: dict[tuple[str, ...], Markup] = {}
+    row_macro = templates.env.get_template("lists/row.html").module.item_row  # type: ignore[attr-defined]
 
-    def buttons(view: ItemView, first: bool, last: bool) -> Markup:
-        kinds: tuple[str, ...]
+    def each() -> dict[str, RowButton]:
+        move = _address("item_action", list_id=list_id, action="move")
+        quantity = _address("item_action", list_id=list_id, action="quantity")
+
+        def form(label: str, code: str, target: str, direction: str) -> RowButton:
+            return RowButton(
+                label, pictogram_url(code), target, (*on_page, ("direction", direction))
+            )
+
+        return {
+            "more": form(_("One more"), "2795", quantity, "more"),
+            "less": form(_("One less"), "2796", quantity, "less"),
+            "up": form(_("Move up"), "2B06", move, "up"),
+            "down": form(_("Move down"), "2B07", move, "down"),
+            "change": RowButton(
+                _("Change"), pictogram_url("270F"), _address("edit_item", list_id=list_id), None
+            ),
+            "remove": RowButton(
+                _("Take off the list"),
+                pictogram_url("274C"),
+                _address("item_action", list_id=list_id, action="remove"),
+                on_page,
+            ),
+        }
+
+    found: dict[str, RowButton] = {}
+
+    def buttons(kinds: tuple[str, ...]) -> Markup:
+        """The buttons of these kinds for the item _ITEM, written once a page."""
+        if (html := buttons_of.get(kinds)) is None:
+            found.update(found or each())
+            macro = templates.env.get_template("components/row_buttons.html").module.row_buttons  # type: ignore[attr-defined]
+            html = buttons_of[kinds] = macro(
+                buttons=[found[kind] for kind in kinds], csrf_token=_TOKEN
+            )
+        return html
+
+    def kinds_of(view: ItemView, first: bool, last: bool) -> tuple[str, ...]:
+        if not can_edit:
+            return ()
         if is_person:
-            kinds = (
+            return (
                 *(("more",) if view.quantity < MAX_QUANTITY else ()),
                 *(("less",) if view.quantity > 1 else ()),
+                "remove",
             )
+        return (
+            *(("change",) if can_manage else ()),
+            *(("up",) if not first else ()),
+            *(("down",) if not last else ()),
+            "remove",
+        )
+
+    def row(view: ItemView, first: bool, last: bool) -> Markup:
+        kinds = kinds_of(view, first, last)
+        key = (tuple(view.__dict__.values()), kinds, on_page, list_id, locale, is_person)
+        html = _kept.get(key)
+        if html is None:
+            written = buttons(kinds).replace(_ITEM, view.id) if kinds else Markup()
+            html = _kept[key] = str(row_macro(view=view, buttons=written, is_person=is_person))
+            if len(_kept) > ROWS_KEPT:
+                _kept.popitem(last=False)
         else:
-            kinds = (
-                *(("change",) if can_manage else ()),
-                *(("up",) if not first else ()),
-                *(("down",) if not last else ()),
-            )
-        kinds = (*kinds, "remove")
-        if (html := written.get(kinds)) is None:
-            html = written[kinds] = str(
-                macro(buttons=[each[kind] for kind in kinds], csrf_token=csrf_token)
-            )
-        return Markup(html.replace(_MARK, view.id))
+            _kept.move_to_end(key)
+        return Markup(html.replace(_TOKEN, csrf_token))
 
     return [
-        (
-            area,
-            [Row(view, buttons(view, n == 0, n == len(views) - 1)) for n, view in enumerate(views)],
-        )
+        (area, [row(view, n == 0, n == len(views) - 1) for n, view in enumerate(views)])
         for area, views in groups
     ]
