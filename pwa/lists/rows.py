@@ -61,8 +61,8 @@ def list_rows(
     can_edit: bool,
     can_manage: bool,
     csrf_token: str,
-) -> list[tuple[Any, list[Markup]]]:
-    """[(area, rows as HTML)] for `groups` (lists.group_by_area's). Without `can_edit` a row
+) -> list[tuple[Any, Markup]]:
+    """[(area, its rows as HTML)] for `groups` (lists.group_by_area's). Without `can_edit` a row
     has no buttons. A button on a later page of a long list brings the parent back to that
     page."""
     on_page: Fields = (("page", str(page)),) if page > 1 else ()
@@ -123,7 +123,7 @@ def list_rows(
             "remove",
         )
 
-    def row(view: ItemView, first: bool, last: bool) -> Markup:
+    def row(view: ItemView, first: bool, last: bool) -> str:
         kinds = kinds_of(view, first, last)
         key = (tuple(view.__dict__.values()), kinds, on_page, list_id, locale, is_person)
         html = _kept.get(key)
@@ -134,9 +134,16 @@ def list_rows(
                 _kept.popitem(last=False)
         else:
             _kept.move_to_end(key)
-        return Markup(html.replace(_TOKEN, csrf_token))
+        return html
 
     return [
-        (area, [row(view, n == 0, n == len(views) - 1) for n, view in enumerate(views)])
+        (
+            area,
+            Markup(
+                "\n".join(
+                    row(view, n == 0, n == len(views) - 1) for n, view in enumerate(views)
+                ).replace(_TOKEN, csrf_token)
+            ),
+        )
         for area, views in groups
     ]
