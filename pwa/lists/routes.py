@@ -15,7 +15,7 @@ from pwa import conflicts as history
 from pwa.auth import middleware, sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
-from pwa.core import ids, urls
+from pwa.core import ids, plain, urls
 from pwa.core.forms import FormErrors, read_form, safe_next
 from pwa.core.pictograms import catalogue
 from pwa.family import access as family_access
@@ -158,14 +158,16 @@ async def list_page(request: Request) -> Response:
     shown = await lists.item_page(
         shopping_list, areas, page_number(request.query_params.get("page"))
     )
-    person = (
-        await Person.get_or_none(id=shopping_list.person_id) if shopping_list.person_id else None
-    )
+    # By their ids in statements written once (pwa/core/plain.py): the page is the list's
+    # most shown, and building the ORM's queries cost more than reading the rows (issue 19).
+    person = await plain.by_id(Person, shopping_list.person_id) if shopping_list.person_id else None
     is_person = granted.is_person
     can_edit = granted.may(Action.LIST_EDIT)
     undo = None
-    if undo_id := request.session.pop("undo_item", None):
-        undo = await ListItem.get_or_none(id=undo_id, list=shopping_list, deleted_at__isnull=False)
+    if undo_id := ids.uuid_or_none(request.session.pop("undo_item", None)):
+        undo = await plain.by_id(ListItem, undo_id)
+        if undo is not None and (undo.list_id != shopping_list.id or undo.deleted_at is None):
+            undo = None
     return render(
         request,
         "lists/list.html",
