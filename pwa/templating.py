@@ -56,14 +56,21 @@ class PageEnvironment(jinja2.Environment):
     render, each `{% from … import … with context %}`) and compares them with an imported
     template's on every import; through a ChainMap that is Python code for each of the twenty
     globals, and a page's imports took about 60 µs each: most of a list page's time outside
-    its rows (issue 19). Templates here have no globals of their own (nothing passes
-    `globals=` to get_template), so they see the same names; a template that is given some
-    still gets the ChainMap."""
+    its rows (issue 19). Templates from files have no globals of their own: Jinja would add
+    those given to get_template to the template it already holds, here the environment's, so
+    it refuses them. A template made from a string with globals still gets the ChainMap."""
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         if not d:
             return self.globals
         return super().make_globals(d)
+
+    def _load_template(
+        self, name: str, globals: MutableMapping[str, Any] | None
+    ) -> jinja2.Template:
+        if globals:
+            raise TypeError("templates from files take no globals of their own here")
+        return super()._load_template(name, globals)
 
 
 def make_env() -> jinja2.Environment:
