@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -237,7 +238,14 @@ def install_urls() -> None:
 
 
 def create_served_app() -> Starlette:
-    """The app as each worker of `python -m pwa serve` runs it."""
+    """The app as each worker of `python -m pwa serve` runs it. Its log records leave out
+    what no format here writes (the calling line, thread and process names), as the logging
+    HOWTO's "Optimization" section describes: the access log's record of each request was
+    about a fifth of its cost (issue 19)."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     return create_app(freeze_after_start=True)
 
 

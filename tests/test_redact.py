@@ -17,6 +17,9 @@ def test_capability_parts_of_a_path_are_hidden() -> None:
     # Paths without a secret are written as they are.
     assert redact_path("/link") == "/link"
     assert redact_path("/lists/5?page=2") == "/lists/5?page=2"
+    # A secret's name in any case, and a secret path riding in a value, are hidden too.
+    assert redact_path("/shop/redeem?CODE=K7M2") == "/shop/redeem?CODE=***"
+    assert redact_path("/login?next=%2Finvite%2Fabc123") == "/login?next=%2Finvite%2F***"
 
 
 async def test_the_access_log_never_holds_a_token_or_a_code(
