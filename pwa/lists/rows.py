@@ -130,7 +130,7 @@ def list_rows(
         if html is None:
             written = buttons(kinds).replace(_ITEM, view.id) if kinds else Markup()
             html = _kept[key] = str(row_macro(view=view, buttons=written, is_person=is_person))
-            if len(_kept) > ROWS_KEPT:
+            while len(_kept) > ROWS_KEPT:
                 _kept.popitem(last=False)
         else:
             _kept.move_to_end(key)
