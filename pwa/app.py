@@ -132,9 +132,14 @@ LARGE_PAGE = 32 * 1024
 
 
 class _SizedGZipResponder(GZipResponder):
+    _sized = False
+
     async def apply_compression(self, body: bytes, *, more_body: bool) -> bytes:
-        if self._compressor is None and len(body) > LARGE_PAGE and self.compresslevel < 9:
-            self.compresslevel = min(self.compresslevel, 3)
+        # The first part of the answer decides, before anything is compressed.
+        if not self._sized:
+            self._sized = True
+            if len(body) > LARGE_PAGE and self.compresslevel < 9:
+                self.compresslevel = min(self.compresslevel, 3)
         return await super().apply_compression(body, more_body=more_body)
 
 

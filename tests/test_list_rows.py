@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import pytest
+import starlette.middleware.gzip as gzip_middleware
 from starlette.applications import Starlette
 
 from pwa.lists import rows
@@ -42,6 +44,22 @@ async def test_each_session_takes_a_thing_off_with_its_own_token(app: Starlette)
             answer = await client.post(form.action, data=form.fields)
             assert answer.status_code == 303
         assert await ListItem.filter(list_id=shopping_list.id, deleted_at=None).count() == 0
+
+
+async def test_a_note_that_looks_like_the_token_s_place_stays_as_written(
+    client: Client,
+) -> None:
+    family = await make_family()
+    await client.log_in(family.email, family.password)
+    shopping_list = await make_list(family, name="Saturday")
+    item = await lists.add_item(shopping_list, item_id=uuid.uuid4(), pictogram="1F95B")
+    await lists.update_item(item, {"note": "<csrf-token> csrf-token-of-the-page"}, writer="test")
+    page = await client.get(f"/lists/{shopping_list.id}")
+    (token,) = set(TOKEN.findall(page.text))
+    note = page.text[page.text.index('<span class="note">') :]
+    note = note[: note.index("</span>")]
+    assert "&lt;csrf-token&gt; csrf-token-of-the-page" in note
+    assert token not in note
 
 
 async def test_a_row_shows_the_thing_as_it_is_now_in_the_page_language(client: Client) -> None:
@@ -84,17 +102,32 @@ async def test_the_rows_a_worker_keeps_are_bounded(
     assert len(rows._kept) <= 20
 
 
-async def test_a_long_page_arrives_compressed_and_whole(client: Client) -> None:
+async def test_a_long_page_arrives_compressed_and_whole(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    levels: list[int] = []
+    made = gzip_middleware.zlib.compressobj
+
+    def compressobj(level: int, *args: int) -> Any:
+        levels.append(level)
+        return made(level, *args)
+
+    monkeypatch.setattr(gzip_middleware.zlib, "compressobj", compressobj)
     family = await make_family()
     await client.log_in(family.email, family.password)
     shopping_list = await make_list(family, name="Everything")
     await fill(shopping_list, lists.LIST_PAGE)
+    levels.clear()
     page = await client.get(f"/lists/{shopping_list.id}", headers={"Accept-Encoding": "gzip"})
     assert page.headers["content-encoding"] == "gzip"
     assert int(page.headers["content-length"]) < len(page.content) / 5
     assert len(re.findall(r'<li class="item-row"', page.text)) == lists.LIST_PAGE
     assert page.text.rstrip().endswith("</html>")
     assert len(forms(page.text)) > lists.LIST_PAGE
+    # Compressed faster than a page of the usual size, which stays at zlib's default level.
+    small = await client.get("/help", headers={"Accept-Encoding": "gzip"})
+    assert small.headers["content-encoding"] == "gzip"
+    assert levels == [3, 6]
 
 
 def test_a_template_from_a_file_takes_no_globals_of_its_own() -> None:

@@ -20,6 +20,9 @@ def test_capability_parts_of_a_path_are_hidden() -> None:
     # A secret's name in any case, and a secret path riding in a value, are hidden too.
     assert redact_path("/shop/redeem?CODE=K7M2") == "/shop/redeem?CODE=***"
     assert redact_path("/login?next=%2Finvite%2Fabc123") == "/login?next=%2Finvite%2F***"
+    # Letters sent percent-encoded, as the app reads them.
+    assert redact_path("/shop/redeem?c%6Fde=K7M2") == "/shop/redeem?code=***"
+    assert "abc123" not in redact_path("/login?next=%2F%69nvite%2Fabc123")
 
 
 async def test_the_access_log_never_holds_a_token_or_a_code(

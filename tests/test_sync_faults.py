@@ -108,20 +108,24 @@ def test_a_server_killed_in_the_middle_of_a_push_leaves_nothing_half_applied(
             item_ids = [
                 str(r[0]) for r in query("SELECT id FROM list_item WHERE deleted_at IS NULL")
             ]
-            # How long such a batch takes here, from another install: the kill comes halfway.
-            started = time.monotonic()
-            timing = parent.post(
-                "/api/sync/push",
-                json={
-                    "client_id": str(uuid.uuid4()),
-                    "family_id": family_id,
-                    "mutations": ticks(item_ids, BATCH),
-                },
-                headers={"X-CSRF-Token": token},
-                timeout=30,
-            )
-            assert timing.status_code == 200
-            halfway = (time.monotonic() - started) / 2
+            # How long such a batch takes here, from other installs (the second, once the
+            # server is warm): the kill comes halfway.
+            took = []
+            for _ in range(2):
+                started = time.monotonic()
+                timing = parent.post(
+                    "/api/sync/push",
+                    json={
+                        "client_id": str(uuid.uuid4()),
+                        "family_id": family_id,
+                        "mutations": ticks(item_ids, BATCH),
+                    },
+                    headers={"X-CSRF-Token": token},
+                    timeout=30,
+                )
+                assert timing.status_code == 200
+                took.append(time.monotonic() - started)
+            halfway = min(took) / 2
             marks_before = query("SELECT count(*) FROM item_mark")[0][0]
             body = {
                 "client_id": str(uuid.uuid4()),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 # Email links (issue 16): a new password, a sign-up's end, an email's check.
 # A staff invitation (issue 17): /staff-invitation/<token>.
@@ -19,7 +19,8 @@ SECRET_PATH = re.compile(
 )
 SECRET_QUERY = frozenset({"code", "token", "key"})
 HIDDEN = "***"
-# A query without any of these (in any case) has no secret name and no secret path in a value,
+# A query without any of these (in any case, once decoded) has no secret name and no secret path
+# in a value,
 # so it is written as it came: parsing and writing again every sync pull's query was 1.4 % of
 # the server's time under issue 19's cycle.
 _MAYBE_SECRET = re.compile(
@@ -33,7 +34,7 @@ def redact_path(path: str) -> str:
     path = _hide_path(path)
     if not question:
         return path
-    if not _MAYBE_SECRET.search(query):
+    if not _MAYBE_SECRET.search(unquote_plus(query)):
         return f"{path}?{query}"
     pairs = parse_qsl(query, keep_blank_values=True)
     # A secret path can also ride in a value: "Log in" from an invitation sends ?next=/invite/….

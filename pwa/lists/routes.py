@@ -163,6 +163,7 @@ async def list_page(request: Request) -> Response:
     person = await plain.by_id(Person, shopping_list.person_id) if shopping_list.person_id else None
     is_person = granted.is_person
     can_edit = granted.may(Action.LIST_EDIT)
+    can_manage = granted.may(Action.LIST_MANAGE)
     undo = None
     if undo_id := ids.uuid_or_none(request.session.pop("undo_item", None)):
         undo = await plain.by_id(ListItem, undo_id)
@@ -184,7 +185,7 @@ async def list_page(request: Request) -> Response:
                 page=shown.page,
                 is_person=is_person,
                 can_edit=can_edit,
-                can_manage=granted.may(Action.LIST_MANAGE),
+                can_manage=can_manage,
                 csrf_token=middleware.csrf_token(request),
             ),
             "count": shown.count,
@@ -194,7 +195,7 @@ async def list_page(request: Request) -> Response:
             "last_shown": (shown.page - 1) * lists.LIST_PAGE + len(shown.views),
             "more": shown.more,
             "can_edit": can_edit,
-            "can_manage": granted.may(Action.LIST_MANAGE),
+            "can_manage": can_manage,
             "is_person": is_person,
             "back_url": "/me"
             if is_person

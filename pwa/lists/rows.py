@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from pwa import i18n
 from pwa.core import urls
@@ -31,10 +31,10 @@ from pwa.templating import templates
 
 Fields = tuple[tuple[str, str], ...]
 ROWS_KEPT = 2000
-# Where a row's buttons have the item's id and the session's CSRF token: an id no item has and
-# a value no token has (ids are UUIDs and tokens URL-safe text: nothing in them needs escaping).
+# Where a row's buttons have the item's id and the session's CSRF token: an id no item has, and
+# markup no text written into a row can hold (a "<" in a thing's name or note is escaped).
 _ITEM = "00000000-0000-0000-0000-000000000000"
-_TOKEN = "csrf-token-of-the-page"
+_TOKEN = Markup("<csrf-token>")
 _kept: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 
 
@@ -142,7 +142,7 @@ def list_rows(
             Markup(
                 "\n".join(
                     row(view, n == 0, n == len(views) - 1) for n, view in enumerate(views)
-                ).replace(_TOKEN, csrf_token)
+                ).replace(_TOKEN, str(escape(csrf_token)))
             ),
         )
         for area, views in groups

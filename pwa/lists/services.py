@@ -15,7 +15,7 @@ from typing import Any
 
 from fractional_indexing import FIError, generate_key_between, generate_n_keys_between
 from tortoise import connections
-from tortoise.expressions import Q, RawSQL
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from pwa import conflicts as history
@@ -246,7 +246,7 @@ async def add_item(
 
 
 def _last_position_sql(dialect: str) -> str:
-    """The list's last position (deleted items too), as _position_order compares them."""
+    """The list's last position (deleted items too), as _position_sql compares them."""
     return (
         f'SELECT position FROM "{ListItem._meta.db_table}" WHERE list_id = ? '
         f"ORDER BY {_position_sql(dialect)} DESC LIMIT 1"
@@ -641,13 +641,9 @@ LIST_PAGE = 200
 _VIEW_COLUMNS = ("id", "pictogram", "photo_id", "clip_id", *history.ITEM_FIELDS)
 
 
-def _position_order() -> RawSQL:
+def _position_sql(dialect: str) -> str:
     """A thing's position as Python compares it (sorted_items): by its bytes, whatever the
     PostgreSQL database's collation (keys mix upper and lower case: "aZ" < "aa")."""
-    return RawSQL(_position_sql(connections.get("default").capabilities.dialect))
-
-
-def _position_sql(dialect: str) -> str:
     return 'position COLLATE "C"' if dialect == "postgres" else "position"
 
 
@@ -692,7 +688,7 @@ async def item_page(shopping_list: ShoppingList, areas: Sequence[Area], page: in
 def _summary_sql(_dialect: str) -> str:
     return (
         'SELECT COUNT("id") AS n, COUNT("price") AS priced, SUM("price" * "quantity") AS total '
-        'FROM "list_item" WHERE "list_id" = ? AND "deleted_at" IS NULL'
+        f'FROM "{ListItem._meta.db_table}" WHERE "list_id" = ? AND "deleted_at" IS NULL'
     )
 
 
@@ -703,7 +699,8 @@ def _page_sql(dialect: str, areas: int) -> str:
     rank = f'CASE "area" {cases} ELSE {areas} END' if areas else "0"
     columns = ", ".join(f'"{column}"' for column in _VIEW_COLUMNS)
     return (
-        f'SELECT {columns} FROM "list_item" WHERE "list_id" = ? AND "deleted_at" IS NULL '
+        f'SELECT {columns} FROM "{ListItem._meta.db_table}" '
+        f'WHERE "list_id" = ? AND "deleted_at" IS NULL '
         f'ORDER BY {rank}, {_position_sql(dialect)}, "id" LIMIT ? OFFSET ?'
     )
 
