@@ -70,40 +70,33 @@ def list_rows(
     buttons_of: dict[tuple[str, ...], Markup] = {}
     row_macro = templates.env.get_template("lists/row.html").module.item_row  # type: ignore[attr-defined]
 
-    def each() -> dict[str, RowButton]:
-        move = _address("item_action", list_id=list_id, action="move")
-        quantity = _address("item_action", list_id=list_id, action="quantity")
+    def form(label: str, code: str, target: str, direction: str) -> RowButton:
+        return RowButton(label, pictogram_url(code), target, (*on_page, ("direction", direction)))
 
-        def form(label: str, code: str, target: str, direction: str) -> RowButton:
-            return RowButton(
-                label, pictogram_url(code), target, (*on_page, ("direction", direction))
-            )
-
-        return {
-            "more": form(_("One more"), "2795", quantity, "more"),
-            "less": form(_("One less"), "2796", quantity, "less"),
-            "up": form(_("Move up"), "2B06", move, "up"),
-            "down": form(_("Move down"), "2B07", move, "down"),
-            "change": RowButton(
-                _("Change"), pictogram_url("270F"), _address("edit_item", list_id=list_id), None
-            ),
-            "remove": RowButton(
-                _("Take off the list"),
-                pictogram_url("274C"),
-                _address("item_action", list_id=list_id, action="remove"),
-                on_page,
-            ),
-        }
-
-    found: dict[str, RowButton] = {}
+    move = _address("item_action", list_id=list_id, action="move")
+    quantity = _address("item_action", list_id=list_id, action="quantity")
+    each = {
+        "more": form(_("One more"), "2795", quantity, "more"),
+        "less": form(_("One less"), "2796", quantity, "less"),
+        "up": form(_("Move up"), "2B06", move, "up"),
+        "down": form(_("Move down"), "2B07", move, "down"),
+        "change": RowButton(
+            _("Change"), pictogram_url("270F"), _address("edit_item", list_id=list_id), None
+        ),
+        "remove": RowButton(
+            _("Take off the list"),
+            pictogram_url("274C"),
+            _address("item_action", list_id=list_id, action="remove"),
+            on_page,
+        ),
+    }
+    buttons_macro = templates.env.get_template("components/row_buttons.html").module.row_buttons  # type: ignore[attr-defined]
 
     def buttons(kinds: tuple[str, ...]) -> Markup:
         """The buttons of these kinds for the item _ITEM, written once a page."""
         if (html := buttons_of.get(kinds)) is None:
-            found.update(found or each())
-            macro = templates.env.get_template("components/row_buttons.html").module.row_buttons  # type: ignore[attr-defined]
-            html = buttons_of[kinds] = macro(
-                buttons=[found[kind] for kind in kinds], csrf_token=_TOKEN
+            html = buttons_of[kinds] = buttons_macro(
+                buttons=[each[kind] for kind in kinds], csrf_token=_TOKEN
             )
         return html
 
