@@ -20,9 +20,8 @@ SECRET_PATH = re.compile(
 SECRET_QUERY = frozenset({"code", "token", "key"})
 HIDDEN = "***"
 # A query without any of these (in any case, once decoded) has no secret name and no secret path
-# in a value,
-# so it is written as it came: parsing and writing again every sync pull's query was 1.4 % of
-# the server's time under issue 19's cycle.
+# in a value, so it is written as it came: parsing and writing again every sync pull's query
+# was 1.4 % of the server's time under issue 19's cycle.
 _MAYBE_SECRET = re.compile(
     r"code|token|key|invite|staff-invitation|link|password|signup|email", re.IGNORECASE
 )
