@@ -42,6 +42,8 @@ def _log_config() -> dict[str, object]:
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["pwa"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    # The same line, written without uvicorn's copy of each record (pwa/core/redact.py).
+    config["formatters"]["access"]["()"] = "pwa.core.redact.AccessFormatter"
     return config
 
 

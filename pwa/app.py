@@ -17,20 +17,20 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware, GZipResponder
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from tortoise.contrib.starlette import RegisterTortoise
 
-from pwa import errors, i18n, legacy_files, pages
+from pwa import errors, i18n, legacy_files, pages, templating
 from pwa.accounts import join as join_pages
 from pwa.accounts import mobile, privacy, recovery
 from pwa.accounts import routes as accounts
 from pwa.accounts.consent import ConsentGate
 from pwa.audit import routes as audit_pages
 from pwa.auth.middleware import CSRFMiddleware, PrincipalMiddleware
+from pwa.auth.session_cookie import SessionCookieMiddleware
 from pwa.auth.sessions import LoginRequired
 from pwa.auth.throttle import Throttled
 from pwa.budgets import routes as budget_pages
@@ -251,7 +251,13 @@ def create_served_app() -> Starlette:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    return create_app(freeze_after_start=True)
+    settings = Settings.from_env()
+    if not settings.debug:
+        # A served worker's templates are the release's: Jinja would look at each file's
+        # time again whenever a page takes it (eight or more a page, each a system call).
+        # With DEBUG=true an edited template still shows on the next page.
+        templating.templates.env.auto_reload = False
+    return create_app(settings, freeze_after_start=True)
 
 
 def create_app(settings: Settings | None = None, *, freeze_after_start: bool = False) -> Starlette:
@@ -294,7 +300,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_start: bool = F
         Middleware(LeveledGZip, minimum_size=800),
         Middleware(SecurityHeadersMiddleware),
         Middleware(
-            SessionMiddleware,
+            SessionCookieMiddleware,
             secret_key=settings.secret_key,
             session_cookie="startrip_session",
             max_age=SESSION_MAX_AGE,

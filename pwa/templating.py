@@ -152,7 +152,10 @@ def render(
 
 def notify(request: Request, text: str, kind: str = "success") -> None:
     """A notice shown once on the next page, in its status area."""
-    request.session.setdefault("notices", []).append({"text": text, "kind": kind})
+    # A new list, set again: appending to the one the session holds would not mark the session
+    # changed, and a second notice before a page shows them would never reach the cookie.
+    notices = request.session.get("notices", [])
+    request.session["notices"] = [*notices, {"text": text, "kind": kind}]
 
 
 async def form_page(

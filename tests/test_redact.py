@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -38,3 +39,32 @@ async def test_the_access_log_never_holds_a_token_or_a_code(
     assert len(lines) == 3
     assert not any("secret-token-123" in line or "K7M29QXD" in line for line in lines)
     assert 'GET /invite/*** HTTP/1.1" 200' in lines[0]
+
+
+def test_the_access_line_is_uvicorns_and_its_secrets_are_hidden() -> None:
+    """The served worker's access formatter (python -m pwa serve's log config) writes the line
+    uvicorn's own formatter writes, for each kind of answer, after the filter hid a code."""
+    import uvicorn.logging
+
+    from pwa.__main__ import _log_config
+    from pwa.core.redact import AccessFormatter, AccessLogFilter
+
+    config: Any = _log_config()
+    access = config["formatters"]["access"]
+    assert access["()"] == "pwa.core.redact.AccessFormatter"
+    ours = AccessFormatter(access["fmt"], use_colors=False)
+    theirs = uvicorn.logging.AccessFormatter(access["fmt"], use_colors=False)
+    for status in (200, 303, 404, 500, 599):
+        record = logging.LogRecord(
+            "uvicorn.access",
+            logging.INFO,
+            __file__,
+            1,
+            '%s - "%s %s HTTP/%s" %d',
+            ("203.0.113.7:5000", "GET", "/shop/redeem?code=K7M2", "1.1", status),
+            None,
+        )
+        AccessLogFilter().filter(record)
+        line = ours.format(record)
+        assert line == theirs.format(record)
+        assert "K7M2" not in line and f'"GET /shop/redeem?code=*** HTTP/1.1" {status}' in line

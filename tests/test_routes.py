@@ -388,3 +388,18 @@ def test_every_route_is_built_by_its_name(app) -> None:
         scope = {"type": "http", "path": path, "method": sorted(route.methods or {"GET"})[0]}
         matched = next(r for r in declared_routes(app) if r.matches(scope)[0] == Match.FULL)
         assert matched is route, (route.name, route.path, path, matched.path)
+
+
+def test_a_path_built_again_is_the_same_and_the_paths_kept_stay_bounded(app, monkeypatch) -> None:
+    """urls.url keeps the paths it built: asked again, with the same or other ids, it gives
+    what starlette builds; the paths kept stay within their bound."""
+    monkeypatch.setattr(urls, "BUILT_KEPT", 5)
+    for round_ in range(3):
+        for n in range(8):
+            list_id, item_id = uuid.UUID(int=n), uuid.UUID(int=100 + n)
+            built = urls.url("item_action", list_id=list_id, item_id=item_id, action="move")
+            assert built == f"/lists/{list_id}/items/{item_id}/move", round_
+            assert urls.url("list_page", fragment="add", list_id=list_id) == (
+                f"/lists/{list_id}#add"
+            )
+            assert len(urls._built) <= 5

@@ -204,12 +204,7 @@ async def _session_row(
         return None
     row = rows[0]
     expires = Session._meta.fields_map["expires_at"].to_python_value(row["s__expires_at"])
-    made: dict[str, Any] = {}
-    for alias, model, _on in _JOINED:
-        values = {c: row[f"{alias}__{c}"] for c in model._meta.db_fields}
-        made[alias] = (
-            None if values[model._meta.db_pk_column] is None else model._init_from_db(**values)
-        )
+    made: dict[str, Any] = {alias: plain.made(model, row, alias) for alias, model, _on in _JOINED}
     record = {"id": row["s__id"], "expires_at": expires}
     memberships = {
         UUID(str(r["mb__family_id"])): str(r["mb__role"]) for r in rows if r["mb__family_id"]

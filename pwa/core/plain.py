@@ -11,6 +11,7 @@ PostgreSQL). tests/test_plain.py checks that they give what the ORM gives.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -39,10 +40,17 @@ def columns(model: type[Model], alias: str) -> str:
 def made(model: type[M], row: dict[str, Any], alias: str) -> M | None:
     """The model from a row's alias__column values; None when the row has none of it (a
     LEFT JOIN that found nothing)."""
-    values = {c: row[f"{alias}__{c}"] for c in model._meta.db_fields}
+    names = _names(model, alias)
+    values = {column: row[name] for column, name in names}
     if values[model._meta.db_pk_column] is None:
         return None
     return model._init_from_db(**values)
+
+
+@functools.cache
+def _names(model: type[Model], alias: str) -> tuple[tuple[str, str], ...]:
+    """Each column of the model and its name in a row (alias__column), worked out once."""
+    return tuple((c, f"{alias}__{c}") for c in model._meta.db_fields)
 
 
 async def rows(key: Any, write: Callable[[str], str], values: list[Any]) -> list[dict[str, Any]]:

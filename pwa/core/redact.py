@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import ClassVar
 from urllib.parse import parse_qsl, unquote_plus, urlencode
+
+import uvicorn.logging
 
 # Email links (issue 16): a new password, a sign-up's end, an email's check.
 # A staff invitation (issue 17): /staff-invitation/<token>.
@@ -56,6 +59,30 @@ class AccessLogFilter(logging.Filter):
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
             record.args = (*args[:2], redact_path(args[2]), *args[3:])
         return True
+
+
+class AccessFormatter(uvicorn.logging.AccessFormatter):
+    """uvicorn's access line, as its AccessFormatter writes it with its own format. Without
+    colours (a log file, not a terminal) the line is put together directly: uvicorn copies each
+    record and looks up the status's name first, about 10 µs of every request (issue 19)."""
+
+    _lines: ClassVar[dict[int, str]] = {}
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        args = record.args
+        if self.use_colors or self._fmt != ACCESS_FORMAT or not isinstance(args, tuple):
+            return super().formatMessage(record)
+        client, method, path, version, status = args
+        code = status if isinstance(status, int) else int(str(status))
+        if (status_line := self._lines.get(code)) is None:
+            status_line = self._lines[code] = self.get_status_code(code)
+        prefix = f"{record.levelname}:".ljust(9)
+        return f'{prefix} {client} - "{method} {path} HTTP/{version}" {status_line}'
+
+
+# uvicorn's access format (uvicorn.config.LOGGING_CONFIG), the one AccessFormatter writes
+# directly.
+ACCESS_FORMAT = '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s'
 
 
 def install() -> None:
