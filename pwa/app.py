@@ -100,13 +100,13 @@ class CachedStaticFiles(StaticFiles):
 class LeveledGZip(GZipMiddleware):
     """gzip at zlib's own default level (6) for pages, made for each request, at the highest
     (9) for static files, which the browser keeps once fetched (OpenMoji pictures too), and at
-    3 for the JSON answers of /api/ (sync), which a phone asks for again and again, and for a
-    page of more than LARGE_PAGE bytes. Issue 19: at 9, compressing a pull of a hundred rows
-    was a tenth of the server's time; 6 took half as long, and was still the largest part of a
-    pull (12 % of the server's time under the cycle); 3 takes under half of 6's time for 9 %
-    more bytes (4.7 against 4.3 KB for a pull of 50 items and their ticks; bench/README.md).
-    A list page of 50 things is about 100 KB of HTML: 6 took 1.2 ms of it, 3 takes 0.4 ms for
-    about a fifth more bytes, and a page of the usual size stays at 6."""
+    FAST_LEVEL for the JSON answers of /api/ (sync), which a phone asks for again and again, and
+    for a page of more than LARGE_PAGE bytes. Issue 19: at 9, compressing a pull of a hundred
+    rows was a tenth of the server's time; 6 took half as long, and was still the largest part
+    of a pull. A list page of 50 things is about 100 KB of HTML, so repetitive that level 1
+    makes 6.0 KB of it in 560 µs where 3 made 5.7 KB in 800 µs and 6 4.9 KB in 970 µs; a pull
+    of 50 items and their ticks (39 KB) is 4.9 KB in 125 µs at 1, 4.7 KB in 143 µs at 3
+    (bench/README.md). A page of the usual size stays at 6."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or "gzip" not in Headers(scope=scope).get("Accept-Encoding", ""):
@@ -116,7 +116,7 @@ class LeveledGZip(GZipMiddleware):
         if path.startswith(("/static/", "/openmoji/")):
             level = 9
         else:
-            level = 3 if path.startswith("/api/") else 6
+            level = FAST_LEVEL if path.startswith("/api/") else 6
         responder = _SizedGZipResponder(
             self.app,
             self.minimum_size,
@@ -127,8 +127,9 @@ class LeveledGZip(GZipMiddleware):
         await responder(scope, receive, send)
 
 
-# Pages longer than this are compressed at level 3 (LeveledGZip).
+# Pages longer than this are compressed at FAST_LEVEL (LeveledGZip).
 LARGE_PAGE = 32 * 1024
+FAST_LEVEL = 1
 
 
 class _SizedGZipResponder(GZipResponder):
@@ -139,7 +140,7 @@ class _SizedGZipResponder(GZipResponder):
         if not self._sized:
             self._sized = True
             if len(body) > LARGE_PAGE and self.compresslevel < 9:
-                self.compresslevel = min(self.compresslevel, 3)
+                self.compresslevel = min(self.compresslevel, FAST_LEVEL)
         return await super().apply_compression(body, more_body=more_body)
 
 
