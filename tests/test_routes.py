@@ -403,3 +403,13 @@ def test_a_path_built_again_is_the_same_and_the_paths_kept_stay_bounded(app, mon
                 f"/lists/{list_id}#add"
             )
             assert len(urls._built) <= 5
+    # The fragment and each parameter as text are part of what is kept.
+    list_id = uuid.UUID(int=1)
+    assert urls.url("list_page", list_id=list_id) == f"/lists/{list_id}"
+    assert urls.url("list_page", fragment="add", list_id=list_id) == f"/lists/{list_id}#add"
+    assert urls.url("item_action", list_id=1, item_id=True, action="move") == (
+        "/lists/1/items/True/move"
+    )
+    assert urls.url("item_action", list_id=1, item_id=1, action="move") == "/lists/1/items/1/move"
+    urls.install(app.router)  # a route table installed again starts with nothing kept
+    assert not urls._built

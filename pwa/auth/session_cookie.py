@@ -4,9 +4,10 @@ per worker.
 A browser sends the same cookie with every request until an answer changes it; starlette
 checks its signature (HMAC-SHA1, base64 and JSON) every time, about 25 µs a request. Here a
 cookie whose signature passed is kept with its contents and the time it was signed, so the
-next request with it only reads its JSON. The cookie, what it holds and when it is written
-are as starlette has them: written only when a request changed the session, ended when it
-was cleared, refused once older than max_age (issue 19)."""
+next request with it only reads its JSON (with json, as starlette does), into a dict of its
+own. The cookie, what it holds and when it is written are as starlette has them: written only
+when a request changed the session, ended when it was cleared, refused once older than
+max_age or signed in the future (issue 19)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import json
 import time
 from base64 import b64decode, b64encode
 
-import orjson
 from itsdangerous.exc import BadSignature
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import Session, SessionMiddleware
@@ -39,7 +39,7 @@ class SessionCookieMiddleware(SessionMiddleware):
             try:
                 data, stamp = self.signer.unsign(cookie, return_timestamp=True)
                 payload = b64decode(data)
-                if not isinstance(orjson.loads(payload), dict):
+                if not isinstance(json.loads(payload), dict):
                     return None
             except (BadSignature, ValueError):
                 return None
@@ -53,7 +53,7 @@ class SessionCookieMiddleware(SessionMiddleware):
             self._checked.pop(cookie, None)
             return None
         # A new dict each request: a page may change what it holds.
-        opened: dict[str, object] = orjson.loads(payload)
+        opened: dict[str, object] = json.loads(payload)
         return opened
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

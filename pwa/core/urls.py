@@ -30,12 +30,9 @@ def install(router: Router) -> None:
 def url(name: str, /, fragment: str = "", **params: Any) -> str:
     """The path of the route called `name` with these path parameters (ids as they are);
     `fragment` adds "#fragment"."""
-    key = (name, fragment, *params.items())
-    try:
-        built = _built.get(key)
-    except TypeError:  # a parameter that cannot be a key: built each time
-        return _build(name, fragment, params)
-    if built is not None:
+    # By each parameter as text, as the path is built from it: 1, True and 1.0 differ here.
+    key = (name, fragment, *((k, str(v)) for k, v in params.items()))
+    if (built := _built.get(key)) is not None:
         return built
     if len(_built) >= BUILT_KEPT:
         _built.clear()
