@@ -518,6 +518,13 @@ class SyncedModel(Model):
         force_create: bool = False,
         force_update: bool = False,
     ) -> None:
+        if update_fields is not None and self.pk is not None:
+            # The number _stamp_change takes is written in the same UPDATE as the fields
+            # (issue 19: it was a statement of its own, built by the query builder each time).
+            update_fields = [
+                *update_fields,
+                *(() if "change_seq" in update_fields else ("change_seq",)),
+            ]
         # Model.create passes the plain client as using_db: only a transaction's own client
         # means the save is already in one.
         if isinstance(using_db or connections.get("default"), TransactionalDBClient):
@@ -1348,6 +1355,7 @@ async def _stamp_change(
         )
     value = rows[0]["value"]
     instance.change_seq = value
-    if update_fields and instance.pk is not None:
-        # A save of some fields only: the sequence is written beside them.
+    if update_fields and instance.pk is not None and "change_seq" not in update_fields:
+        # A save of some fields only, not through SyncedModel.save (which adds change_seq to
+        # them): the sequence is written beside them.
         await sender.filter(pk=instance.pk).using_db(using_db).update(change_seq=value)
