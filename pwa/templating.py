@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,17 @@ def file_hash(path: Path) -> str:
 def static_url(path: str) -> str:
     """A URL that changes when the file does, so static files can be cached for a year."""
     return f"/static/{path}?v={file_hash(STATIC_DIR / path)}"
+
+
+@lru_cache(maxsize=1024)
+def icon(code: str, size: str = "md") -> Markup:
+    """A pictogram shown beside its label (templates/components/icon.html, where pages import it
+    from): the label carries the meaning, so the picture has no alt text; loaded when shown.
+    Written here rather than as a Jinja macro: a page shows ten to twenty, and a macro call took
+    6 µs against 2 for a function (issue 19). The same code and size always give the same tag."""
+    return Markup(
+        '<img class="icon icon-{}" src="{}" alt="" width="40" height="40" loading="lazy">'
+    ).format(size, pictogram_url(code))
 
 
 def json_script(value: Any, element_id: str) -> Markup:
@@ -92,6 +103,7 @@ def make_env() -> jinja2.Environment:
         url=urls.url,
         static_url=static_url,
         pictogram_url=pictogram_url,
+        icon_tag=icon,
         json_script=json_script,
         native_name=i18n.NATIVE_NAME,
     )
