@@ -1,4 +1,6 @@
-"""Reading pages the way a browser would: the forms on a page, with their hidden fields."""
+"""Reading pages the way a browser would: the forms on a page, with their hidden fields. A
+submit button outside its form (`form="id"`) with a `formaction` is read as a form of its own,
+as a browser sends it: its owner form's fields, the button's name and value, to its action."""
 
 from __future__ import annotations
 
@@ -19,12 +21,21 @@ class _FormParser(HTMLParser):
         self.forms: list[Form] = []
         self._current: Form | None = None
         self._select: str | None = None
+        self._by_id: dict[str, Form] = {}
+        # Buttons sending another form: (that form's id, their action, their name and value).
+        self._outside: list[tuple[str, str, dict[str, str]]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {k: v or "" for k, v in attrs}
         if tag == "form":
             self._current = Form(action=attributes.get("action", ""))
             self.forms.append(self._current)
+            if attributes.get("id"):
+                self._by_id[attributes["id"]] = self._current
+        elif tag == "button" and attributes.get("form") and "formaction" in attributes:
+            name = attributes.get("name")
+            sent = {name: attributes.get("value", "")} if name else {}
+            self._outside.append((attributes["form"], attributes["formaction"], sent))
         elif self._current is not None and tag == "select":
             self._select = attributes.get("name")
         elif self._current is not None and tag == "option" and self._select:
@@ -53,7 +64,12 @@ class _FormParser(HTMLParser):
 def forms(html: str) -> list[Form]:
     parser = _FormParser()
     parser.feed(html)
-    return parser.forms
+    sent_by_buttons = [
+        Form(action=action, fields={**parser._by_id[owner].fields, **sent})
+        for owner, action, sent in parser._outside
+        if owner in parser._by_id
+    ]
+    return parser.forms + sent_by_buttons
 
 
 def find_form(html: str, action: str, **having: str) -> Form:

@@ -1,6 +1,7 @@
-"""The list page's rows, written once and kept (issue 19, pwa/lists/rows.py): each session
-still gets its own CSRF token in them, a thing that changes shows its change, each language
-its own words, and what a worker keeps is bounded. Also the template environment the rows
+"""The list page's rows, written once and kept (issue 19, pwa/lists/rows.py): a row holds
+nothing of the session (its buttons send the page's one form, with that session's CSRF token),
+a thing that changes shows its change, each language its own words, and what a worker keeps is
+bounded. Also the template environment the rows
 rely on, and the compression of a long page."""
 
 from __future__ import annotations
@@ -47,20 +48,24 @@ async def test_each_session_takes_a_thing_off_with_its_own_token(app: Starlette)
         assert await ListItem.filter(list_id=shopping_list.id, deleted_at=None).count() == 0
 
 
-async def test_a_note_that_looks_like_the_token_s_place_stays_as_written(
-    client: Client,
-) -> None:
+async def test_a_row_holds_no_form_and_nothing_of_the_session(client: Client) -> None:
     family = await make_family()
     await client.log_in(family.email, family.password)
     shopping_list = await make_list(family, name="Saturday")
     item = await lists.add_item(shopping_list, item_id=uuid.uuid4(), pictogram="1F95B")
-    await lists.update_item(item, {"note": "<csrf-token> csrf-token-of-the-page"}, writer="test")
+    await lists.update_item(item, {"note": "<csrf-token> <form>"}, writer="test")
     page = await client.get(f"/lists/{shopping_list.id}")
     (token,) = set(TOKEN.findall(page.text))
-    note = page.text[page.text.index('<span class="note">') :]
-    note = note[: note.index("</span>")]
-    assert "&lt;csrf-token&gt; csrf-token-of-the-page" in note
-    assert token not in note
+    row = page.text[page.text.index(f'id="item-{item.id}"') :]
+    row = row[: row.index("</li>")]
+    assert "&lt;csrf-token&gt; &lt;form&gt;" in row
+    assert token not in row and "<form" not in row
+    # Its buttons send the page's form: Take off the list, and Move … only where there is room.
+    assert f'formaction="/lists/{shopping_list.id}/items/{item.id}/remove"' in row
+    assert 'form="row-actions"' in row and "Move up" not in row
+    assert find_form(page.text, f"/lists/{shopping_list.id}/items/{item.id}/remove").fields == {
+        "csrf_token": token
+    }
 
 
 async def test_a_row_shows_the_thing_as_it_is_now_in_the_page_language(client: Client) -> None:

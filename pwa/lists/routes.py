@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from pwa import conflicts as history
-from pwa.auth import middleware, sessions
+from pwa.auth import sessions
 from pwa.auth.routing import Route
 from pwa.auth.rules import Action
 from pwa.core import ids, plain, urls
@@ -182,12 +182,11 @@ async def list_page(request: Request) -> Response:
             "groups": rows.list_rows(
                 shopping_list.id,
                 lists.group_by_area(shown.views, areas),
-                page=shown.page,
                 is_person=is_person,
                 can_edit=can_edit,
                 can_manage=can_manage,
-                csrf_token=middleware.csrf_token(request),
             ),
+            "row_form": rows.ROW_FORM,
             "count": shown.count,
             "total": shown.total,
             "page": shown.page,
