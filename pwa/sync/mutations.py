@@ -11,13 +11,14 @@ from typing import Any
 
 from pwa import conflicts
 from pwa.auth.rules import Action, Denied, Hidden
+from pwa.core import plain
 from pwa.core.clock import parse_time
 from pwa.core.ids import BadId, parse_uuid
 from pwa.family.access import family_row
 from pwa.i18n import _
 from pwa.lists import access as list_access
 from pwa.lists import services as lists
-from pwa.models import Plan, PlanStep, ShoppingList, Trip
+from pwa.models import Family, Plan, PlanStep, ShoppingList, Trip
 from pwa.plans import access as plan_access
 from pwa.plans import services as plans
 from pwa.sync.services import Context, Refused, not_allowed
@@ -45,7 +46,7 @@ async def _decided(ctx: Context, key: Any, load: Callable[[], Awaitable[Any]], g
     except Denied:
         raise Refused(not_allowed()) from None
     row = found[0]
-    if row.family_id != ctx.family.id:
+    if row.family_id != ctx.family_id:
         raise Refused(gone)
     ctx.rows[key] = found
     return found
@@ -79,11 +80,14 @@ async def list_create(ctx: Context, args: dict[str, Any]) -> None:
     person = ctx.who.person if ctx.who.device is not None else None
     owner = person.id if person else (_uuid(args["person_id"]) if args.get("person_id") else None)
     try:
-        await family_row(ctx.who, ctx.action, ctx.family.id, owner)
+        await family_row(ctx.who, ctx.action, ctx.family_id, owner)
     except (Hidden, Denied):
         raise Refused(not_allowed()) from None
+    family = await plain.by_id(Family, ctx.family_id)
+    if family is None:  # a client's family cannot go without it (on delete cascade)
+        raise Refused(not_allowed())
     await lists.create_list(
-        ctx.family,
+        family,
         list_id=_uuid(args.get("id")),
         name=str(args.get("name", "")),
         person_id=str(owner or ""),

@@ -9,6 +9,7 @@ to the append-only op log. Vouchers never come through here.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -23,7 +24,7 @@ from pwa.core.clock import parse_time
 from pwa.core.forms import FormErrors
 from pwa.db import immediate_transaction
 from pwa.i18n import _
-from pwa.models import Family, OpLog, SyncClient
+from pwa.models import OpLog, SyncClient
 
 MAX_BATCH = 1000
 # Numbers a database integer column holds (cursors, mutation ids).
@@ -50,7 +51,9 @@ def not_allowed() -> str:
 @dataclass
 class Context:
     who: Principal
-    family: Family
+    # The client's family: its id only, as a push that adds and ticks needs no more of it (the
+    # row is read by the one mutation that does, list.create).
+    family_id: uuid.UUID
     # Breaks ties between changes made at the same moment (SYNC.md, Conflicts).
     client_id: str = ""
     # The action the mutation being applied declares (MUTATIONS).
@@ -140,7 +143,7 @@ async def apply(
                 OpLog(
                     client_id=client.id,
                     mutation_id=mutation_id,
-                    family_id=ctx.family.id,
+                    family_id=ctx.family_id,
                     name=str(mutation.get("name", ""))[:40],
                     args=mutation.get("args") if isinstance(mutation.get("args"), dict) else {},
                     error=error[:300],
