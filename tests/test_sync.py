@@ -157,6 +157,30 @@ async def test_a_parent_pushes_a_new_list_and_items(client: Client) -> None:
     assert (await ListItem.get(id=item_id)).quantity == 2
 
 
+async def test_a_thing_added_twice_is_one_thing_with_the_last_quantity(client: Client) -> None:
+    """item.add inserts without looking first (issue 19); the same item id sent again as a
+    new change, in the same batch or a later one, is found at the insert and sets the
+    quantity, as the add form does. An id of another list's thing is refused."""
+    family = await make_family()
+    await client.log_in(family.email, family.password)
+    shopping_list = await make_list(family, name="Saturday")
+    other_list = await make_list(family, name="Sunday")
+    token, item_id = await client.csrf(), str(uuid.uuid4())
+
+    def add(number: int, quantity: int, list_id: uuid.UUID = shopping_list.id) -> dict:
+        args = {"list_id": str(list_id), "id": item_id, "pictogram": "1F34C"}
+        return {"mutation_id": number, "name": "item.add", "args": {**args, "quantity": quantity}}
+
+    body = {"client_id": str(uuid.uuid4()), "family_id": str(family.family.id)}
+    first = await push(client, token, {**body, "mutations": [add(1, 1), add(2, 3)]})
+    assert [r["status"] for r in first.json()["results"]] == ["applied", "applied"]
+    later = await push(client, token, {**body, "mutations": [add(3, 2), add(4, 5, other_list.id)]})
+    assert [r["status"] for r in later.json()["results"]] == ["applied", "refused"]
+    (item,) = await ListItem.filter(id=item_id)
+    assert (item.list_id, item.quantity) == (shopping_list.id, 2)
+    assert await ListItem.filter(list=other_list).count() == 0
+
+
 async def pull(client: Client, client_id: str, cursor: int = 0, family_id: str = ""):
     params = {"client_id": client_id, "cursor": str(cursor)}
     if family_id:

@@ -210,10 +210,13 @@ async def add_item(
     pictogram: str = "",
     photo_id: str = "",
     quantity: str | int = 1,
+    once: bool = False,
 ) -> ListItem:
-    """Put a picture on the list. Sent again for the same item id, it sets the quantity."""
+    """Put a picture on the list. Sent again for the same item id, it sets the quantity.
+    `once`: the caller already makes sure the id is new (the sync op log applies each mutation
+    once, and tries again with the look-up if the insert meets the id), so it is not looked up."""
     count = parse_quantity(quantity)
-    existing = await plain.by_id(ListItem, item_id)
+    existing = None if once else await plain.by_id(ListItem, item_id)
     if existing is not None:
         if existing.list_id != shopping_list.id:
             raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
