@@ -1,14 +1,14 @@
 """The list page's rows (issue 19): each thing with its buttons, written out once and kept.
 
 Jinja asks a few checks of every call a template makes (a filter, `_()`, `url()`, a macro):
-on the list page that was about thirty calls a row, most of the page's time. Here the words,
-the pictures' addresses and the links of a page's buttons are found once a page, and a row is
+on the list page that was about thirty calls a row, most of the page's time. Here each set of
+a list's buttons is written once per worker and language (_buttons), and a row is
 written (templates/lists/row.html) only when this worker has not written the same row before:
 what a row shows is all in its key (the thing's view, its buttons, the list, the language), so
 a thing that changes is a new key, never an old row. A row's buttons belong to the page's one
 form (ROW_FORM, in lists/list.html: the CSRF token and the page number) through their `form`
 attribute, each with its own `formaction`: a row holds nothing of the session, so rows are
-shared between sessions, and a row is a quarter smaller than with a form and a token of its own
+shared between sessions, and a row is a fifth smaller than with a form and a token of its own
 for each button (issue 19). At most ROWS_KEPT rows are kept, the least recently shown going
 first.
 
@@ -38,6 +38,8 @@ ROW_FORM = "row-actions"
 # Where a row's buttons have the item's id: an id no item has.
 _ITEM = "00000000-0000-0000-0000-000000000000"
 _kept: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+BUTTONS_KEPT = 512
+_buttons_kept: dict[tuple[Any, ...], Markup] = {}
 
 
 class RowButton(NamedTuple):
@@ -54,27 +56,29 @@ def _address(name: str, **params: Any) -> str:
     return urls.url(name, item_id=_ITEM, **params)
 
 
-def list_rows(
-    list_id: uuid.UUID,
-    groups: Sequence[tuple[Any, list[ItemView]]],
-    *,
-    is_person: bool,
-    can_edit: bool,
-    can_manage: bool,
-) -> list[tuple[Any, Markup]]:
-    """[(area, its rows as HTML)] for `groups` (lists.group_by_area's). Without `can_edit` a row
-    has no buttons. A button on a later page of a long list brings the parent back to that
-    page (the page's form sends the page number)."""
-    locale = i18n.current_locale()
-    buttons_of: dict[tuple[str, ...], Markup] = {}
-    row_macro = templates.env.get_template("lists/row.html").module.item_row  # type: ignore[attr-defined]
+def _buttons(list_id: uuid.UUID, kinds: tuple[str, ...], locale: str) -> Markup:
+    """The buttons of these kinds of a row of this list, for the item _ITEM, in this language:
+    written once per worker (a row is written again when a thing changes, or becomes the first
+    or last of its area), at most BUTTONS_KEPT sets kept."""
+    key = (kinds, list_id, locale)
+    if (html := _buttons_kept.get(key)) is None:
+        if len(_buttons_kept) >= BUTTONS_KEPT:
+            _buttons_kept.clear()
+        every = _each(list_id)
+        macro = templates.env.get_template("components/row_buttons.html").module.row_buttons  # type: ignore[attr-defined]
+        html = _buttons_kept[key] = macro(buttons=[every[kind] for kind in kinds], form=ROW_FORM)
+    return html
+
+
+def _each(list_id: uuid.UUID) -> dict[str, RowButton]:
+    """Every button a row of this list can have, in the page's language."""
 
     def form(label: str, code: str, target: str, direction: str) -> RowButton:
         return RowButton(label, pictogram_url(code), target, ("direction", direction))
 
     move = _address("item_action", list_id=list_id, action="move")
     quantity = _address("item_action", list_id=list_id, action="quantity")
-    each = {
+    return {
         "more": form(_("One more"), "2795", quantity, "more"),
         "less": form(_("One less"), "2796", quantity, "less"),
         "up": form(_("Move up"), "2B06", move, "up"),
@@ -89,15 +93,21 @@ def list_rows(
             (),
         ),
     }
-    buttons_macro = templates.env.get_template("components/row_buttons.html").module.row_buttons  # type: ignore[attr-defined]
 
-    def buttons(kinds: tuple[str, ...]) -> Markup:
-        """The buttons of these kinds for the item _ITEM, written once a page."""
-        if (html := buttons_of.get(kinds)) is None:
-            html = buttons_of[kinds] = buttons_macro(
-                buttons=[each[kind] for kind in kinds], form=ROW_FORM
-            )
-        return html
+
+def list_rows(
+    list_id: uuid.UUID,
+    groups: Sequence[tuple[Any, list[ItemView]]],
+    *,
+    is_person: bool,
+    can_edit: bool,
+    can_manage: bool,
+) -> list[tuple[Any, Markup]]:
+    """[(area, its rows as HTML)] for `groups` (lists.group_by_area's). Without `can_edit` a row
+    has no buttons. A button on a later page of a long list brings the parent back to that
+    page (the page's form sends the page number)."""
+    locale = i18n.current_locale()
+    row_macro = templates.env.get_template("lists/row.html").module.item_row  # type: ignore[attr-defined]
 
     def kinds_of(view: ItemView, first: bool, last: bool) -> tuple[str, ...]:
         if not can_edit:
@@ -120,7 +130,9 @@ def list_rows(
         key = (tuple(view.__dict__.values()), kinds, list_id, locale, is_person)
         html = _kept.get(key)
         if html is None:
-            written = buttons(kinds).replace(_ITEM, view.id) if kinds else Markup()
+            written = (
+                _buttons(list_id, kinds, locale).replace(_ITEM, view.id) if kinds else Markup()
+            )
             html = _kept[key] = str(row_macro(view=view, buttons=written, is_person=is_person))
             while len(_kept) > ROWS_KEPT:
                 _kept.popitem(last=False)
