@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from pwa.lists import services as lists
 from pwa.models import ItemMark, ListItem, OpLog, ShoppingList
 from tests.conftest import Client
 from tests.factories import link_phone, make_family, make_list
@@ -263,3 +264,27 @@ async def test_a_phone_changes_its_list_as_its_pages_allow_and_no_more(client: C
     assert removed["status"] == "applied"
     await apple.refresh_from_db()
     assert apple.price is None and apple.deleted_at is not None
+
+
+async def test_a_pulled_view_follows_the_thing_and_the_language(client: Client) -> None:
+    """A pull's item views are kept per worker by the item's columns and the language (issue
+    19): a change, or another language, is a view written again, never an old one."""
+    family = await make_family()
+    await client.log_in(family.email, family.password)
+    shopping_list = await make_list(family, pictures={"1F95B": 2})
+    (milk,) = await ListItem.filter(list=shopping_list)
+    params = {"client_id": str(uuid.uuid4()), "family_id": str(family.family.id), "cursor": "0"}
+
+    async def view() -> dict:
+        (row,) = (await client.get("/api/sync/pull", params=params)).json()["rows"]["items"]
+        return row["view"]
+
+    assert (await view())["alt"] == "Milk × 2"
+    assert (await view())["alt"] == "Milk × 2"
+    await lists.update_item(milk, {"label": "Oat milk", "quantity": "3"}, writer="test")
+    assert ((await view())["label"], (await view())["alt"]) == ("Oat milk", "Oat milk × 3")
+    await client.submit("/lang", {"locale": "zh_Hans", "next": "/home"})
+    await lists.update_item(milk, {"label": ""}, writer="test")
+    assert (await view())["label"] == "牛奶"
+    await client.submit("/lang", {"locale": "en", "next": "/home"})
+    assert (await view())["label"] == "Milk"

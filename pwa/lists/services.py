@@ -19,6 +19,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from pwa import conflicts as history
+from pwa import i18n
 from pwa.core import clock, ids, money, plain, urls
 from pwa.core.forms import FormErrors
 from pwa.core.pictograms import Area, Pictogram, catalogue, pictogram_url
@@ -618,6 +619,39 @@ async def views_of(rows: list[dict[str, Any]]) -> list[ItemView]:
         )
         for row in rows
     ]
+
+
+# What a pull sends of an item without a photo, by the item's columns and the language: a
+# family's phones each pull every change, so one item's view is written once, not once for
+# each phone (issue 19). Cleared when full. The dicts are sent as they are, never changed.
+VIEWS_KEPT = 4096
+_data_kept: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+async def views_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ItemView.as_data() of each pulled item row, in the caller's language. An item with a
+    photo is always read again: its photo's name may have changed."""
+    locale = i18n.current_locale()
+    found: list[dict[str, Any] | None] = []
+    missing: list[tuple[int, tuple[Any, ...] | None]] = []
+    for n, row in enumerate(rows):
+        key = None
+        if not row.get("photo_id") and not row.get("plan_b_photo_id"):
+            key = (locale, *(row.get(column) for column in _VIEW_COLUMNS))
+            if (data := _data_kept.get(key)) is not None:
+                found.append(data)
+                continue
+        found.append(None)
+        missing.append((n, key))
+    if missing:
+        views = await views_of([rows[n] for n, _key in missing])
+        if len(_data_kept) + len(missing) > VIEWS_KEPT:
+            _data_kept.clear()
+        for (n, key), view in zip(missing, views, strict=True):
+            data = found[n] = view.as_data()
+            if key is not None:
+                _data_kept[key] = data
+    return [data for data in found if data is not None]
 
 
 async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) -> list[ItemView]:

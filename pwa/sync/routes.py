@@ -238,8 +238,8 @@ async def _kinds_changed(family_id: Any, cursor: int) -> tuple[set[str], int]:
 async def _add_item_views(items: list[dict[str, Any]]) -> None:
     """What the phone draws for each item, in the caller's language, as the page would."""
     shown = [row for row in items if not row["deleted_at"]]
-    for row, view in zip(shown, await lists.views_of(shown), strict=True):
-        row["view"] = view.as_data()
+    for row, data in zip(shown, await lists.views_data(shown), strict=True):
+        row["view"] = data
 
 
 # Each mutation of a push names its own action (MUTATIONS); a pull reads what LIST_VIEW shows.
