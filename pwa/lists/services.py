@@ -7,6 +7,7 @@ what it already made instead of making it again.
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -637,7 +638,7 @@ async def views_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for n, row in enumerate(rows):
         key = None
         if not row.get("photo_id") and not row.get("plan_b_photo_id"):
-            key = (locale, *(row.get(column) for column in _VIEW_COLUMNS))
+            key = (locale, _view_columns_of(row))
             if (data := _data_kept.get(key)) is not None:
                 found.append(data)
                 continue
@@ -676,6 +677,8 @@ async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) 
 # pages with a link to the next, so one page's cost does not grow with the list.
 LIST_PAGE = 200
 _VIEW_COLUMNS = ("id", "pictogram", "photo_id", "clip_id", *history.ITEM_FIELDS)
+# A pulled row's columns that its view is made of, as one tuple (a pull has them all).
+_view_columns_of = operator.itemgetter(*_VIEW_COLUMNS)
 
 
 def _position_sql(dialect: str) -> str:
