@@ -28,12 +28,19 @@ class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.links: list[str] = []
-        self.forms: list[tuple[str, str]] = []
+        self._forms: list[tuple[str, str]] = []
         self.in_template = 0
+        self._in_form: int | None = None
+        self._form_ids: dict[str, int] = {}
+        self._own_submit: set[int] = set()
+        # Submit buttons that send another form to their own formaction (the list page's rows).
+        self._outside: list[tuple[str, str]] = []
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "template":
             self.in_template -= 1
+        if tag == "form":
+            self._in_form = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = {k: v or "" for k, v in attrs}
@@ -46,7 +53,36 @@ class _Page(HTMLParser):
         if tag == "a" and found.get("href", "").startswith("/"):
             self.links.append(found["href"])
         if tag == "form":
-            self.forms.append((found.get("method", "get").upper(), found.get("action", "")))
+            self._in_form = len(self._forms)
+            self._forms.append((found.get("method", "get").upper(), found.get("action", "")))
+            if found.get("id"):
+                self._form_ids[found["id"]] = self._in_form
+        submits = (tag == "button" and found.get("type", "submit") == "submit") or (
+            tag == "input" and found.get("type") in ("submit", "image")
+        )
+        if submits and found.get("form") and "formaction" in found:
+            self._outside.append((found["form"], found["formaction"]))
+        elif submits and self._in_form is not None:
+            self._own_submit.add(self._in_form)
+
+    @property
+    def forms(self) -> list[tuple[str, str]]:
+        """What the page can post, as a browser would: each form with a submit button of its
+        own (or none sent by other buttons), and each button that sends another form to its own
+        formaction, with that form's method."""
+        sent_by_others = {
+            self._form_ids[owner] for owner, _ in self._outside if owner in self._form_ids
+        }
+        own = [
+            form
+            for n, form in enumerate(self._forms)
+            if n not in sent_by_others or n in self._own_submit
+        ]
+        by_buttons = [
+            (self._forms[self._form_ids[owner]][0] if owner in self._form_ids else "GET", action)
+            for owner, action in self._outside
+        ]
+        return own + by_buttons
 
 
 def declared_action(app: Any, method: str, path: str) -> Action | None:
@@ -141,3 +177,5 @@ async def test_the_check_sees_a_form_that_would_be_refused(app, client: Client) 
     forms = [(m, a) for m, a in parsed.forms]
     wrong, _count = offered(app, {"parent's list page": forms}, frozenset({Role.CAREGIVER}), None)
     assert wrong and all(re.search(r"\((list|photo)\.", w) for w in wrong), wrong
+    # The rows' buttons too, which send the page's one form to their own formaction.
+    assert any(re.search(r"POST /lists/[^/]+/items/[^/]+/remove \(", w) for w in wrong), wrong
