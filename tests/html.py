@@ -32,7 +32,12 @@ class _FormParser(HTMLParser):
             self.forms.append(self._current)
             if attributes.get("id"):
                 self._by_id[attributes["id"]] = self._current
-        elif tag == "button" and attributes.get("form") and "formaction" in attributes:
+        elif (
+            tag == "button"
+            and attributes.get("type", "submit") == "submit"
+            and attributes.get("form")
+            and "formaction" in attributes
+        ):
             name = attributes.get("name")
             sent = {name: attributes.get("value", "")} if name else {}
             self._outside.append((attributes["form"], attributes["formaction"], sent))

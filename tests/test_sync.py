@@ -159,9 +159,10 @@ async def test_a_parent_pushes_a_new_list_and_items(client: Client) -> None:
 
 
 async def test_a_thing_added_twice_is_one_thing_with_the_last_quantity(client: Client) -> None:
-    """item.add inserts without looking first (issue 19); the same item id sent again as a
-    new change, in the same batch or a later one, is found at the insert and sets the
-    quantity, as the add form does. An id of another list's thing is refused."""
+    """The phone's planner sends item.add with a known id on purpose ("one more", and undo of
+    a thing taken off): sent again as a new change, in the same batch or a later one, it sets
+    the quantity and puts the thing back, as the add form does. An id of another list's thing
+    is refused."""
     family = await make_family()
     await client.log_in(family.email, family.password)
     shopping_list = await make_list(family, name="Saturday")
@@ -180,6 +181,12 @@ async def test_a_thing_added_twice_is_one_thing_with_the_last_quantity(client: C
     (item,) = await ListItem.filter(id=item_id)
     assert (item.list_id, item.quantity) == (shopping_list.id, 2)
     assert await ListItem.filter(list=other_list).count() == 0
+    # Taken off, then undone on the phone: the same id again, and the thing is back.
+    await lists.remove_item(item)
+    undo = await push(client, token, {**body, "mutations": [add(5, 2)]})
+    assert [r["status"] for r in undo.json()["results"]] == ["applied"]
+    await item.refresh_from_db()
+    assert (item.deleted_at, item.quantity) == (None, 2)
 
 
 async def pull(client: Client, client_id: str, cursor: int = 0, family_id: str = ""):

@@ -58,8 +58,9 @@ def _address(name: str, **params: Any) -> str:
 
 def _buttons(list_id: uuid.UUID, kinds: tuple[str, ...], locale: str) -> Markup:
     """The buttons of these kinds of a row of this list, for the item _ITEM, in this language:
-    written once per worker (a row is written again when a thing changes, or becomes the first
-    or last of its area), at most BUTTONS_KEPT sets kept."""
+    written once per worker, not once a page, as a page writes a few rows again each time (a
+    thing changed, or became the first or last of its area) and a list has only four sets. At
+    most BUTTONS_KEPT sets kept."""
     key = (kinds, list_id, locale)
     if (html := _buttons_kept.get(key)) is None:
         if len(_buttons_kept) >= BUTTONS_KEPT:

@@ -212,13 +212,12 @@ async def add_item(
     pictogram: str = "",
     photo_id: str = "",
     quantity: str | int = 1,
-    once: bool = False,
 ) -> ListItem:
-    """Put a picture on the list. Sent again for the same item id, it sets the quantity.
-    `once`: the caller already makes sure the id is new (the sync op log applies each mutation
-    once, and tries again with the look-up if the insert meets the id), so it is not looked up."""
+    """Put a picture on the list. Sent again for the same item id, it sets the quantity (and
+    puts a thing taken off back): the phone's planner sends a known id on purpose for "one
+    more" and for undo, so the id is always looked up first."""
     count = parse_quantity(quantity)
-    existing = None if once else await plain.by_id(ListItem, item_id)
+    existing = await plain.by_id(ListItem, item_id)
     if existing is not None:
         if existing.list_id != shopping_list.id:
             raise FormErrors({"id": _("This form is old. Reload the page and try again.")})
@@ -646,11 +645,11 @@ async def views_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         missing.append((n, key))
     if missing:
         views = await views_of([rows[n] for n, _key in missing])
-        if len(_data_kept) + len(missing) > VIEWS_KEPT:
-            _data_kept.clear()
         for (n, key), view in zip(missing, views, strict=True):
             data = found[n] = view.as_data()
             if key is not None:
+                if len(_data_kept) >= VIEWS_KEPT:
+                    _data_kept.clear()
                 _data_kept[key] = data
     return [data for data in found if data is not None]
 

@@ -112,7 +112,6 @@ async def item_add(ctx: Context, args: dict[str, Any]) -> None:
         pictogram=str(args.get("pictogram", "")),
         photo_id=str(args.get("photo_id", "")),
         quantity=args.get("quantity", 1),
-        once=not ctx.look_first,
     )
     if plan_b:
         await lists.update_item(
