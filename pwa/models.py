@@ -1353,9 +1353,5 @@ async def _stamp_change(
         rows = await connection.execute_query_dict(
             "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value"
         )
-    value = rows[0]["value"]
-    instance.change_seq = value
-    if update_fields and instance.pk is not None and "change_seq" not in update_fields:
-        # A save of some fields only, not through SyncedModel.save (which adds change_seq to
-        # them): the sequence is written beside them.
-        await sender.filter(pk=instance.pk).using_db(using_db).update(change_seq=value)
+    # A save of some fields writes it with them: SyncedModel.save adds change_seq to them.
+    instance.change_seq = rows[0]["value"]

@@ -95,8 +95,7 @@ async def test_the_rows_a_worker_keeps_are_bounded(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(rows, "ROWS_KEPT", 20)
-    # A list's rows have four sets of buttons (first, last, both or neither of their area).
-    monkeypatch.setattr(rows, "BUTTONS_KEPT", 2)
+    rows._buttons.cache_clear()
     family = await make_family()
     await client.log_in(family.email, family.password)
     shopping_list = await make_list(family, name="Everything")
@@ -108,7 +107,9 @@ async def test_the_rows_a_worker_keeps_are_bounded(
     again = await client.get(f"/lists/{shopping_list.id}")
     assert len(re.findall(r'<li class="item-row"', again.text)) == len(items)
     assert len(rows._kept) <= 20
-    assert len(rows._buttons_kept) <= 2
+    # A list's rows in one language have at most four sets of buttons (first, last, both or
+    # neither of their area), each written once.
+    assert rows._buttons.cache_info().currsize <= 4
     # Each row still has its own buttons: Take off the list for each, Move up for all but the
     # first of each area.
     assert again.text.count("/remove") == len(items)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from markupsafe import Markup
@@ -39,7 +40,6 @@ ROW_FORM = "row-actions"
 _ITEM = "00000000-0000-0000-0000-000000000000"
 _kept: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 BUTTONS_KEPT = 512
-_buttons_kept: dict[tuple[Any, ...], Markup] = {}
 
 
 class RowButton(NamedTuple):
@@ -56,19 +56,15 @@ def _address(name: str, **params: Any) -> str:
     return urls.url(name, item_id=_ITEM, **params)
 
 
+@lru_cache(maxsize=BUTTONS_KEPT)
 def _buttons(list_id: uuid.UUID, kinds: tuple[str, ...], locale: str) -> Markup:
-    """The buttons of these kinds of a row of this list, for the item _ITEM, in this language:
-    written once per worker, not once a page, as a page writes a few rows again each time (a
-    thing changed, or became the first or last of its area) and a list has only four sets. At
-    most BUTTONS_KEPT sets kept."""
-    key = (kinds, list_id, locale)
-    if (html := _buttons_kept.get(key)) is None:
-        if len(_buttons_kept) >= BUTTONS_KEPT:
-            _buttons_kept.clear()
-        every = _each(list_id)
-        macro = templates.env.get_template("components/row_buttons.html").module.row_buttons  # type: ignore[attr-defined]
-        html = _buttons_kept[key] = macro(buttons=[every[kind] for kind in kinds], form=ROW_FORM)
-    return html
+    """The buttons of these kinds of a row of this list, for the item _ITEM, in the language
+    `locale` (the current one, part of the key): written once per worker, not once a page, as a
+    page writes a few rows again each time (a thing changed, or became the first or last of its
+    area) and a list has only four sets."""
+    every = _each(list_id)
+    macro = templates.env.get_template("components/row_buttons.html").module.row_buttons  # type: ignore[attr-defined]
+    return Markup(macro(buttons=[every[kind] for kind in kinds], form=ROW_FORM))
 
 
 def _each(list_id: uuid.UUID) -> dict[str, RowButton]:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from fractional_indexing import FIError, generate_key_between, generate_n_keys_between
@@ -621,37 +622,33 @@ async def views_of(rows: list[dict[str, Any]]) -> list[ItemView]:
     ]
 
 
-# What a pull sends of an item without a photo, by the item's columns and the language: a
+# What a pull sends of an item without a photo, by the language and the item's columns: a
 # family's phones each pull every change, so one item's view is written once, not once for
-# each phone (issue 19). Cleared when full. The dicts are sent as they are, never changed.
+# each phone (issue 19). The dicts are sent as they are, never changed.
 VIEWS_KEPT = 4096
-_data_kept: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+@lru_cache(maxsize=VIEWS_KEPT)
+def _view_data(locale: str, columns: tuple[Any, ...]) -> dict[str, Any]:
+    """`locale` is the current language, which item_view's words follow: part of the key."""
+    return item_view(dict(zip(_VIEW_COLUMNS, columns, strict=True)), None).as_data()
+
+
+def _has_photo(row: dict[str, Any]) -> bool:
+    return bool(row.get("photo_id") or row.get("plan_b_photo_id"))
 
 
 async def views_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """ItemView.as_data() of each pulled item row, in the caller's language. An item with a
-    photo is always read again: its photo's name may have changed."""
+    photo is always read again: its photo's name is read with it."""
     locale = i18n.current_locale()
-    found: list[dict[str, Any] | None] = []
-    missing: list[tuple[int, tuple[Any, ...] | None]] = []
-    for n, row in enumerate(rows):
-        key = None
-        if not row.get("photo_id") and not row.get("plan_b_photo_id"):
-            key = (locale, _view_columns_of(row))
-            if (data := _data_kept.get(key)) is not None:
-                found.append(data)
-                continue
-        found.append(None)
-        missing.append((n, key))
-    if missing:
-        views = await views_of([rows[n] for n, _key in missing])
-        for (n, key), view in zip(missing, views, strict=True):
-            data = found[n] = view.as_data()
-            if key is not None:
-                if len(_data_kept) >= VIEWS_KEPT:
-                    _data_kept.clear()
-                _data_kept[key] = data
-    return [data for data in found if data is not None]
+    with_photos = iter(await views_of([row for row in rows if _has_photo(row)]))
+    return [
+        next(with_photos).as_data()
+        if _has_photo(row)
+        else _view_data(locale, _view_columns_of(row))
+        for row in rows
+    ]
 
 
 async def item_views(shopping_list: ShoppingList, *, with_states: bool = False) -> list[ItemView]:
